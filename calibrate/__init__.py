@@ -1,0 +1,1 @@
+"""peaksim's calibration package: last year's tickets → model parameters and diagnostics."""
