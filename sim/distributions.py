@@ -1,0 +1,186 @@
+"""Random durations (handle time, patience, bot session, delays) as scenario files state them.
+
+Each distribution is a frozen pydantic model with a `dist` tag, parameters in the units a
+planner knows (mean and standard deviation, in seconds), a `mean_s` used by the analytic
+baselines, and `sample(rng, n)` that draws a numpy block: the model draws in blocks because
+one numpy call per contact would dominate the run time.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from .units import parse_duration
+
+Seconds = Annotated[float, BeforeValidator(parse_duration)]
+PositiveSeconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0, allow_inf_nan=False)]
+NonNegativeSeconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0, allow_inf_nan=False)]
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @property
+    def mean_s(self) -> float:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def scaled(self, factor: float) -> "_Dist":
+        """The same shape with every duration multiplied by `factor` (used for multipliers)."""
+        raise NotImplementedError  # pragma: no cover
+
+
+class Exponential(_Dist):
+    """Memoryless: the textbook M in M/M/c (Erlang C) and M/M/c+M (Erlang A)."""
+
+    dist: Literal["exponential"]
+    mean: PositiveSeconds
+
+    @property
+    def mean_s(self) -> float:
+        return self.mean
+
+    def sample(self, rng, n):
+        return rng.exponential(self.mean, n)
+
+    def scaled(self, factor):
+        return Exponential(dist="exponential", mean=self.mean * factor)
+
+
+class Lognormal(_Dist):
+    """Right-skewed handle times, stated by their mean and standard deviation in seconds."""
+
+    dist: Literal["lognormal"]
+    mean: PositiveSeconds
+    sd: PositiveSeconds
+
+    @property
+    def mean_s(self) -> float:
+        return self.mean
+
+    def _mu_sigma(self) -> tuple[float, float]:
+        sigma2 = math.log1p((self.sd / self.mean) ** 2)
+        return math.log(self.mean) - sigma2 / 2, math.sqrt(sigma2)
+
+    def sample(self, rng, n):
+        mu, sigma = self._mu_sigma()
+        return rng.lognormal(mu, sigma, n)
+
+    def scaled(self, factor):
+        return Lognormal(dist="lognormal", mean=self.mean * factor, sd=self.sd * factor)
+
+
+class Gamma(_Dist):
+    """Gamma by mean and standard deviation (shape = (mean/sd)²)."""
+
+    dist: Literal["gamma"]
+    mean: PositiveSeconds
+    sd: PositiveSeconds
+
+    @property
+    def mean_s(self) -> float:
+        return self.mean
+
+    def sample(self, rng, n):
+        shape = (self.mean / self.sd) ** 2
+        return rng.gamma(shape, self.mean / shape, n)
+
+    def scaled(self, factor):
+        return Gamma(dist="gamma", mean=self.mean * factor, sd=self.sd * factor)
+
+
+class Weibull(_Dist):
+    """Weibull by `shape` and either `scale` or `mean` (seconds); shape < 1 gives impatient early leavers."""
+
+    dist: Literal["weibull"]
+    shape: float = Field(gt=0, allow_inf_nan=False)
+    scale: PositiveSeconds | None = None
+    mean: PositiveSeconds | None = None
+
+    @model_validator(mode="after")
+    def _one_of_scale_mean(self):
+        if (self.scale is None) == (self.mean is None):
+            raise ValueError("give exactly one of `scale` or `mean` for a weibull distribution")
+        return self
+
+    @property
+    def scale_s(self) -> float:
+        if self.scale is not None:
+            return self.scale
+        return self.mean / math.gamma(1 + 1 / self.shape)
+
+    @property
+    def mean_s(self) -> float:
+        return self.scale_s * math.gamma(1 + 1 / self.shape)
+
+    def sample(self, rng, n):
+        return self.scale_s * rng.weibull(self.shape, n)
+
+    def scaled(self, factor):
+        return Weibull(dist="weibull", shape=self.shape, scale=self.scale_s * factor)
+
+
+class Deterministic(_Dist):
+    """A fixed duration: for tiny exact tests and for scripted bot sessions."""
+
+    dist: Literal["deterministic"]
+    value: NonNegativeSeconds
+
+    @property
+    def mean_s(self) -> float:
+        return self.value
+
+    def sample(self, rng, n):
+        return np.full(n, self.value)
+
+    def scaled(self, factor):
+        return Deterministic(dist="deterministic", value=self.value * factor)
+
+
+class Empirical(_Dist):
+    """Resample observed durations (seconds) with replacement."""
+
+    dist: Literal["empirical"]
+    values: list[NonNegativeSeconds] = Field(min_length=1, max_length=1_000_000)
+
+    @property
+    def mean_s(self) -> float:
+        return float(np.mean(self.values))
+
+    def sample(self, rng, n):
+        return rng.choice(np.asarray(self.values, dtype=float), n)
+
+    def scaled(self, factor):
+        return Empirical(dist="empirical", values=[v * factor for v in self.values])
+
+
+Distribution = Annotated[
+    Union[Exponential, Lognormal, Gamma, Weibull, Deterministic, Empirical],
+    Field(discriminator="dist"),
+]
+DIST_NAMES = ("exponential", "lognormal", "gamma", "weibull", "deterministic", "empirical")
+
+
+class BlockSampler:
+    """Hands out one draw at a time from numpy blocks, so the model pays numpy's cost once per block."""
+
+    __slots__ = ("_dist", "_rng", "_block", "_buf", "_pos")
+
+    def __init__(self, dist: _Dist, rng: np.random.Generator, block: int = 4096):
+        self._dist, self._rng, self._block = dist, rng, block
+        self._buf: list[float] = []
+        self._pos = 0
+
+    def __call__(self) -> float:
+        if self._pos >= len(self._buf):
+            self._buf = self._dist.sample(self._rng, self._block).tolist()
+            self._pos = 0
+        value = self._buf[self._pos]
+        self._pos += 1
+        return value

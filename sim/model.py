@@ -1,0 +1,273 @@
+"""The SimPy contact-centre model: queues per channel, skill-based routing, agents on shifts.
+
+Design for speed (see README, bench/): the environment holds only a chain of arrival
+timeouts, one timeout per service, and a few schedule events, all driven by callbacks rather
+than one process per customer. Abandonment is lazy: a contact's deadline (queue entry +
+patience) is fixed on arrival, and expired contacts are dropped when an agent next looks at
+the queue; its abandonment time is the deadline, so the records are exact while the event
+list never holds a timer per waiting customer.
+
+Routing rules
+- A contact that arrives goes to the longest-idle available agent with the skill, else waits
+  in its channel's FIFO queue.
+- An agent who frees up looks at its skills by priority level (lower number first) and, within
+  a level, takes the contact that has waited longest.
+- Chat-like channels allow `concurrency` contacts per agent; an agent holding contacts of one
+  channel takes no other channel until empty. Work is scaled by the agent's proficiency and by
+  the channel's factor for the number of contacts held at the moment it is answered.
+- When a group's available count drops, idle agents leave at once and busy ones finish their
+  current contacts first, then leave.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from .records import ContactLog, SpellLog
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    name: str
+    concurrency: int
+    factors: tuple[float, ...]
+    open_times: tuple[tuple[float, bool], ...] = ()  # (time_s, is_open) changes; empty = always open
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    name: str
+    levels: tuple[tuple[int, ...], ...]  # channel indices per priority level
+    proficiency: float
+    times: np.ndarray = field(repr=False)  # when the available count changes
+    counts: np.ndarray = field(repr=False)  # the new available count
+
+
+class Agent:
+    """One agent; `token` invalidates stale entries in the availability pools."""
+
+    __slots__ = ("group", "proficiency", "levels", "skills", "held", "channel", "token",
+                 "on_shift", "leaving", "busy_since", "shift_since")
+
+    def __init__(self, group: int, spec: GroupSpec):
+        self.group = group
+        self.proficiency = spec.proficiency
+        self.levels = spec.levels
+        self.skills = tuple(c for level in spec.levels for c in level)
+        self.held = 0
+        self.channel = -1
+        self.token = 0
+        self.on_shift = False
+        self.leaving = False
+        self.busy_since = 0.0
+        self.shift_since = 0.0
+
+
+class ContactCentre:
+    """Routes contacts to agents inside a SimPy environment and records what happens."""
+
+    def __init__(self, env: simpy.Environment, channels: list[ChannelSpec], groups: list[GroupSpec],
+                 log: ContactLog, horizon_s: float):
+        self.env = env
+        self.channels = channels
+        self.groups = groups
+        self.log = log
+        self.horizon_s = horizon_s
+        self.busy = SpellLog()
+        self.staffed = SpellLog()
+        self.queues: list[deque] = [deque() for _ in channels]
+        self.pools: list[deque] = [deque() for _ in channels]
+        self.is_open = [True] * len(channels)  # opening-hour events at t=0 set the real state
+        self.concurrency = [c.concurrency for c in channels]
+        self.factors = [c.factors for c in channels]
+        self.on_shift: list[list[Agent]] = [[] for _ in groups]
+        self.off_shift: list[list[Agent]] = [[] for _ in groups]
+        self.target = [0] * len(groups)
+        self.on_queue_entry = None  # hook for behaviour (eager abandonment timers)
+        self.on_served = None  # hook for behaviour (reopens)
+
+    # --- set-up ---------------------------------------------------------------------
+    def start(self, arrival_times: np.ndarray, first_index: int = 0) -> None:
+        """Schedule the fresh arrivals (log rows first_index…, in time order) and all schedules."""
+        for g, spec in enumerate(self.groups):
+            for t, n in zip(spec.times.tolist(), spec.counts.tolist()):
+                self._at(t, self._set_staff, (g, int(n)))
+        for c, spec in enumerate(self.channels):
+            for t, is_open in spec.open_times:
+                self._at(t, self._set_open, (c, is_open))
+        self._arrival_times = arrival_times.tolist()
+        self._next_arrival = 0
+        self._first_index = first_index
+        if self._arrival_times:
+            self._at(self._arrival_times[0], self._on_arrival, None)
+
+    def _at(self, t: float, callback, value) -> None:
+        event = self.env.timeout(max(t - self.env.now, 0.0), value)
+        event.callbacks.append(callback)
+
+    # --- arrivals and queues --------------------------------------------------------
+    def _on_arrival(self, event) -> None:
+        k = self._next_arrival
+        self.enter_queue(self._first_index + k)
+        k += 1
+        self._next_arrival = k
+        if k < len(self._arrival_times):
+            self._at(self._arrival_times[k], self._on_arrival, None)
+
+    def enter_queue(self, i: int) -> None:
+        """Contact i wants an agent now: the longest-idle agent with the skill, else the queue."""
+        log = self.log
+        ch = log.channel[i]
+        if log.queued[i] != log.queued[i]:  # NaN: the queue entry time is now
+            log.queued[i] = self.env.now
+        if self.is_open[ch]:
+            agent = self._pop_available(ch)
+            if agent is not None:
+                self._serve(agent, i)
+                self._make_available(agent)
+                return
+        self.queues[ch].append(i)
+        if self.on_queue_entry is not None:
+            self.on_queue_entry(i)
+
+    def _pop_available(self, ch: int):
+        pool = self.pools[ch]
+        concurrency = self.concurrency[ch]
+        while pool:
+            token, agent = pool.popleft()
+            if agent.token == token and (agent.held == 0 or (agent.channel == ch and agent.held < concurrency)):
+                return agent
+        return None
+
+    def _head(self, ch: int, now: float):
+        """The first contact still waiting on channel ch (expired ones are dropped: they abandoned)."""
+        queue = self.queues[ch]
+        deadline = self.log.deadline
+        while queue and deadline[queue[0]] <= now:
+            queue.popleft()
+        return queue[0] if queue else None
+
+    # --- agents ---------------------------------------------------------------------
+    def _serve(self, agent: Agent, i: int) -> None:
+        log = self.log
+        now = self.env.now
+        ch = log.channel[i]
+        if agent.held == 0:
+            agent.busy_since = now
+        agent.held += 1
+        agent.channel = ch
+        agent.token += 1
+        log.answered[i] = now
+        log.group[i] = agent.group
+        duration = log.work[i] * agent.proficiency * self.factors[ch][agent.held - 1]
+        event = self.env.timeout(duration, (agent, i))
+        event.callbacks.append(self._on_service_end)
+
+    def _on_service_end(self, event) -> None:
+        agent, i = event._value
+        now = self.env.now
+        self.log.end[i] = now
+        agent.held -= 1
+        agent.token += 1
+        if agent.held == 0:
+            agent.channel = -1
+            self.busy.add(agent.group, agent.busy_since, now)
+        if self.on_served is not None:
+            self.on_served(i)
+        if agent.leaving:
+            if agent.held == 0:
+                self._leave(agent)
+            return
+        self._take_work(agent)
+
+    def _take_work(self, agent: Agent) -> None:
+        """Fill the agent's free capacity from the queues by skill priority, then mark it available."""
+        now = self.env.now
+        queued = self.log.queued
+        while True:
+            chosen = None
+            for level in agent.levels:
+                best_time = None
+                for ch in level:
+                    if not self.is_open[ch]:
+                        continue
+                    if agent.held and (agent.channel != ch or agent.held >= self.concurrency[ch]):
+                        continue
+                    head = self._head(ch, now)
+                    if head is not None and (best_time is None or queued[head] < best_time):
+                        best_time, chosen = queued[head], ch
+                if chosen is not None:
+                    break
+            if chosen is None:
+                break
+            self._serve(agent, self.queues[chosen].popleft())
+        self._make_available(agent)
+
+    def _make_available(self, agent: Agent) -> None:
+        agent.token += 1
+        entry = (agent.token, agent)
+        if agent.held == 0:
+            for ch in agent.skills:
+                self.pools[ch].append(entry)
+        elif agent.held < self.concurrency[agent.channel]:
+            self.pools[agent.channel].append(entry)
+
+    # --- schedules ------------------------------------------------------------------
+    def _set_staff(self, event) -> None:
+        g, n = event._value
+        self.target[g] = n
+        on = self.on_shift[g]
+        working = [a for a in on if not a.leaving]
+        if len(working) < n:
+            need = n - len(working)
+            for agent in on:  # first cancel pending departures
+                if need and agent.leaving:
+                    agent.leaving = False
+                    need -= 1
+                    self._take_work(agent)
+            for _ in range(need):
+                agent = self.off_shift[g].pop() if self.off_shift[g] else Agent(g, self.groups[g])
+                agent.on_shift, agent.leaving, agent.shift_since = True, False, self.env.now
+                on.append(agent)
+                self._take_work(agent)
+        elif len(working) > n:
+            excess = len(working) - n
+            for agent in [a for a in working if a.held == 0][:excess]:
+                self._leave(agent)
+                excess -= 1
+            for agent in reversed([a for a in on if not a.leaving and a.held > 0]):
+                if not excess:
+                    break
+                agent.leaving = True
+                agent.token += 1
+                excess -= 1
+
+    def _leave(self, agent: Agent) -> None:
+        agent.token += 1
+        agent.on_shift = agent.leaving = False
+        self.on_shift[agent.group].remove(agent)
+        self.off_shift[agent.group].append(agent)
+        self.staffed.add(agent.group, agent.shift_since, self.env.now)
+
+    def _set_open(self, event) -> None:
+        ch, is_open = event._value
+        self.is_open[ch] = is_open
+        if is_open:
+            for g, agents in enumerate(self.on_shift):
+                for agent in list(agents):
+                    if not agent.leaving and ch in agent.skills and agent.held == 0:
+                        self._take_work(agent)
+
+    # --- end of run -------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the open busy and shift spells at the horizon so time-based KPIs are complete."""
+        now = self.env.now
+        for agents in self.on_shift:
+            for agent in agents:
+                if agent.held:
+                    self.busy.add(agent.group, agent.busy_since, now)
+                self.staffed.add(agent.group, agent.shift_since, now)

@@ -1,0 +1,108 @@
+"""Replications of a scenario, on any executor, aggregated into KPI tables with 95% CIs."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .calendar import interval_grid, iso
+from .executors import run_tasks
+from .metrics import (
+    CHANNEL_KPIS, GROUP_KPIS, mean_ci, replication_groups, replication_intervals,
+    replication_summary,
+)
+from .replication import simulate
+from .scenario import Scenario, scenario_hash
+
+
+@dataclass
+class ReplicationKPIs:
+    """What a worker sends back: small per-replication tables, never the raw records."""
+
+    replication: int
+    intervals: pd.DataFrame
+    summary: pd.DataFrame
+    groups: pd.DataFrame
+    contacts: int
+
+
+def run_replication(scenario: Scenario, replication: int) -> ReplicationKPIs:
+    """Simulate one replication and reduce it to KPI tables (runs inside workers)."""
+    records = simulate(scenario, replication)
+    return ReplicationKPIs(
+        replication,
+        replication_intervals(records, scenario),
+        replication_summary(records, scenario),
+        replication_groups(records, scenario),
+        int(records.contacts["arrival"].size),
+    )
+
+
+@dataclass
+class RunResult:
+    """KPI tables of a run, ready to write: tidy frames with readable names."""
+
+    scenario: Scenario
+    summary: pd.DataFrame
+    intervals: pd.DataFrame
+    groups: pd.DataFrame
+    replications: pd.DataFrame
+    meta: dict = field(default_factory=dict)
+
+
+def run_scenario(scenario: Scenario, replications: int | None = None, jobs: int = 1,
+                 scheduler: str | None = None, progress=None) -> RunResult:
+    """Run the replications and aggregate; `progress(done, total)` is called as each finishes."""
+    n = replications or scenario.replications
+    started = time.perf_counter()
+    results: list[ReplicationKPIs | None] = [None] * n
+    done = 0
+    for k, result in run_tasks(run_replication, [(scenario, r) for r in range(n)], jobs, scheduler):
+        results[k] = result
+        done += 1
+        if progress:
+            progress(done, n)
+    return aggregate(scenario, results, time.perf_counter() - started)
+
+
+def aggregate(scenario: Scenario, results: list[ReplicationKPIs], wall_s: float = 0.0) -> RunResult:
+    """Mean and CI over replications, warm-up intervals dropped, names and ISO times attached."""
+    channel_names = np.array(list(scenario.channels))
+    group_names = np.array([g.name for g in scenario.agents])
+    grid = interval_grid(scenario)
+    starts = np.array(iso(grid["interval_start"]))
+    keep = grid["t_s"].to_numpy() >= scenario.warmup
+
+    per_interval = pd.concat([r.intervals for r in results], ignore_index=True)
+    per_interval = per_interval[keep[per_interval["interval"].to_numpy()]]
+    intervals = mean_ci(per_interval, ["interval", "channel"], CHANNEL_KPIS)
+    intervals.insert(0, "interval_start", starts[intervals["interval"].to_numpy()])
+    intervals["channel"] = channel_names[intervals["channel"].to_numpy()]
+    intervals = intervals.drop(columns="interval")
+
+    per_rep = pd.concat([r.summary for r in results], ignore_index=True)
+    summary = mean_ci(per_rep, ["channel"], [k for k in CHANNEL_KPIS if k != "backlog"])
+    summary["channel"] = channel_names[summary["channel"].to_numpy()]
+
+    per_group = pd.concat([r.groups for r in results], ignore_index=True)
+    per_group = per_group[keep[per_group["interval"].to_numpy()]]
+    groups = mean_ci(per_group, ["interval", "group"], GROUP_KPIS)
+    groups.insert(0, "interval_start", starts[groups["interval"].to_numpy()])
+    groups["group"] = group_names[groups["group"].to_numpy()]
+    groups = groups.drop(columns="interval")
+
+    replications = per_rep.assign(channel=channel_names[per_rep["channel"].to_numpy()])
+    meta = {
+        "peaksim_version": __version__,
+        "scenario": scenario.name,
+        "scenario_sha256": scenario_hash(scenario),
+        "seed": scenario.seed,
+        "replications": len(results),
+        "contacts_simulated": int(sum(r.contacts for r in results)),
+        "wall_seconds": round(wall_s, 3),
+    }
+    return RunResult(scenario, summary, intervals, groups, replications, meta)

@@ -1,0 +1,79 @@
+"""How many agents of each group are available when: headcount profiles or shifts, minus shrinkage.
+
+The model only needs, per group, the times at which the number of available agents changes
+and the new number. Shifts are laid out on local dates, so a 08:00 shift starts at 08:00
+wall-clock on both sides of a DST change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from .calendar import daily_profile
+from .scenario import WEEKDAYS, AgentGroup, Scenario
+
+
+def available(count: np.ndarray, shrinkage: float) -> np.ndarray:
+    """Agents actually available out of `count` on shift (rounded half up, as WFM tools do)."""
+    return np.floor(np.asarray(count, dtype=float) * (1.0 - shrinkage) + 0.5).astype(int)
+
+
+def shift_spells(group: AgentGroup, scenario: Scenario) -> list[tuple[float, float, int]]:
+    """Every shift occurrence in the horizon as (start_s, end_s, agents), clipped to the horizon."""
+    zone = scenario.zone
+    start = pd.Timestamp(scenario.start_local)
+    horizon = scenario.horizon_s
+    first = (start - pd.Timedelta(days=1)).date()
+    days = int(horizon // 86400) + 3
+    spells = []
+    for d in range(days):
+        date = first + dt.timedelta(days=d)
+        for shift in group.shifts or []:
+            if WEEKDAYS[date.weekday()] not in shift.days:
+                continue
+            begin = _local(date, shift.start, zone)
+            end_date = date + dt.timedelta(days=1) if shift.end <= shift.start else date
+            end = _local(end_date, shift.end, zone)
+            t0 = max((begin - start).total_seconds(), 0.0)
+            t1 = min((end - start).total_seconds(), horizon)
+            if t1 > t0 and shift.agents > 0:
+                spells.append((t0, t1, shift.agents))
+    return spells
+
+
+def _local(date: dt.date, seconds: int, zone) -> pd.Timestamp:
+    naive = pd.Timestamp(date) + pd.Timedelta(seconds=seconds)
+    return naive.tz_localize(zone, nonexistent="shift_forward", ambiguous=False)
+
+
+def group_timeline(group: AgentGroup, scenario: Scenario, grid: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(times_s, available_agents): the available count from each time until the next one."""
+    if group.shifts is not None:
+        events: dict[float, int] = {0.0: 0}
+        for t0, t1, n in shift_spells(group, scenario):
+            events[t0] = events.get(t0, 0) + n
+            events[t1] = events.get(t1, 0) - n
+        times = np.array(sorted(events))
+        counts = np.cumsum([events[t] for t in times])
+    else:
+        times = grid["t_s"].to_numpy()
+        counts = daily_profile(group.headcount, grid)
+    counts = available(counts, group.shrinkage)
+    keep = np.r_[True, np.diff(counts) != 0]
+    return times[keep].astype(float), counts[keep]
+
+
+def scheduled_per_interval(group: AgentGroup, scenario: Scenario, grid: pd.DataFrame) -> np.ndarray:
+    """Time-averaged available agents in each interval, from the timeline (for baselines and reports)."""
+    times, counts = group_timeline(group, scenario, grid)
+    edges = np.r_[grid["t_s"].to_numpy(), scenario.horizon_s]
+    out = np.zeros(len(grid))
+    bounds = np.r_[times, scenario.horizon_s]
+    for k in range(len(times)):
+        lo, hi = bounds[k], bounds[k + 1]
+        overlap = np.clip(np.minimum(edges[1:], hi) - np.maximum(edges[:-1], lo), 0, None)
+        out += overlap * counts[k]
+    return out / np.diff(edges)
