@@ -23,7 +23,7 @@ def interval_grid(scenario: Scenario) -> pd.DataFrame:
         "interval_start": starts,
         "t_s": offsets.astype(float),
         "slot": (np.asarray(seconds_of_day) // int(scenario.interval)).astype(int),
-        "weekday": np.asarray(starts.dayofweek, dtype=int),
+        "weekday": np.asarray(starts.day_of_week, dtype=int),
         "date": starts.date,
     })
 

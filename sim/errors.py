@@ -148,6 +148,11 @@ def format_validation_error(exc: ValidationError, source: str, lines: dict, mode
             guess = difflib.get_close_matches(str(key), vocabulary, n=1, cutoff=0.6)
             fix = f"did you mean `{guess[0]}`?" if guess else "remove it (unknown keys are errors)"
             text = f"unknown key (got {key!r}); {fix}"
+        elif kind == "union_tag_invalid":
+            ctx = err.get("ctx", {})
+            key = str(ctx.get("discriminator", "dist")).strip("'")
+            loc = loc + (key,)
+            text = f"unknown value (got {ctx.get('tag')!r}); use one of {ctx.get('expected_tags')}"
         elif kind == "missing":
             text = f"required key is missing; {_FIXES['missing']}"
         else:

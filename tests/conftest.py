@@ -1,0 +1,70 @@
+"""Shared helpers: tiny hand-built models and scenario construction."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import simpy
+
+from sim.model import ChannelSpec, ContactCentre, GroupSpec
+from sim.records import ContactLog
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+DATA = Path(os.environ.get("PEAKSIM_DATA", ROOT.parent / "shared" / "data"))
+
+
+def tiny_centre(contacts, channels, groups, horizon=1000.0):
+    """Run a hand-built centre: contacts = [(arrival, channel, work, patience)], deterministic."""
+    log = ContactLog()
+    arrival = np.array([c[0] for c in contacts], dtype=float)
+    order = np.argsort(arrival, kind="stable")
+    arrival = arrival[order]
+    rows = [contacts[k] for k in order]
+    patience = np.array([c[3] if len(c) > 3 else math.inf for c in rows], dtype=float)
+    log.extend(arrival=arrival, queued=arrival, deadline=arrival + patience,
+               work=np.array([c[2] for c in rows], dtype=float),
+               channel=np.array([c[1] for c in rows]), origin=np.zeros(len(rows)),
+               customer=np.arange(len(rows)), reason=np.zeros(len(rows)), flags=np.zeros(len(rows)))
+    env = simpy.Environment()
+    centre = ContactCentre(env, channels, groups, log, horizon)
+    centre.start(arrival, 0)
+    env.run(until=horizon)
+    centre.close()
+    return centre, log.columns()
+
+
+def channel(name="voice", concurrency=1, factors=None, open_times=()):
+    return ChannelSpec(name, concurrency, tuple(factors or [1.0] * concurrency), tuple(open_times))
+
+
+def group(name, levels, agents, proficiency=1.0, times=None, counts=None):
+    times = np.array([0.0] if times is None else times, dtype=float)
+    counts = np.array([agents] if counts is None else counts)
+    return GroupSpec(name, tuple(tuple(level) for level in levels), proficiency, times, counts)
+
+
+@pytest.fixture
+def scenario_dict():
+    """A small valid scenario as a dict, for tests that tweak one key."""
+    return {
+        "name": "tiny",
+        "start": "2026-11-23T00:00:00+01:00",
+        "duration": "4h",
+        "interval": "30min",
+        "seed": 1,
+        "replications": 3,
+        "channels": {
+            "voice": {
+                "service_level": {"threshold": "20s", "target": 0.8},
+                "handle_time": {"dist": "exponential", "mean": "3min"},
+                "patience": {"dist": "exponential", "mean": "5min"},
+                "arrivals": {"rate_per_hour": 100},
+            }
+        },
+        "agents": [{"name": "team", "skills": ["voice"], "headcount": 6}],
+    }
