@@ -3,14 +3,14 @@
 Definitions follow DESIGN.md: contacts are attributed to the interval in which they
 arrived; service level = handled within threshold ÷ (handled + abandoned); ASA and wait
 percentiles are over handled contacts; occupancy = time with at least one contact ÷ time on
-shift. Every table is tidy: one row per (replication,) interval, channel or group.
+shift. Counting is done with numpy on the columnar records (no per-contact objects), so a
+million-contact replication is reduced in well under a second and little extra memory.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .replication import ReplicationRecords
 from .scenario import Scenario
@@ -22,41 +22,86 @@ GROUP_KPIS = ["agents", "occupancy"]
 BOUNDED_KPIS = {"abandon_rate", "service_level", "occupancy"}  # shares: a CI never leaves [0, 1]
 
 
+class Outcomes:
+    """What happened to each contact, derived once from the records (frugal with memory)."""
+
+    def __init__(self, rec: ReplicationRecords):
+        c = rec.contacts
+        self.arrival, self.queued, self.channel = c["arrival"], c["queued"], c["channel"]
+        self.deadline, self.answered = c["deadline"], c["answered"]
+        self.handled = ~np.isnan(c["answered"])
+        self.offered = ~np.isnan(c["queued"])
+        self.abandoned = self.offered & ~self.handled & (c["deadline"] <= rec.horizon_s)
+        self.waiting_end = self.offered & ~self.handled & ~self.abandoned
+        wait = np.subtract(c["answered"], c["queued"])
+        np.subtract(c["deadline"], c["queued"], out=wait, where=self.abandoned)
+        wait[~(self.handled | self.abandoned)] = np.nan
+        self.wait = wait
+
+    def left_queue(self, rows: np.ndarray) -> np.ndarray:
+        """When the selected contacts left the queue (answered or abandoned; inf = still waiting)."""
+        left = np.where(self.handled[rows], self.answered[rows], np.inf)
+        return np.where(self.abandoned[rows], self.deadline[rows], left)
+
+
 def contact_outcomes(rec: ReplicationRecords) -> pd.DataFrame:
-    """One row per contact with derived outcome flags and wait (seconds)."""
+    """One row per contact with outcome flags and wait (seconds): for tests and ticket export."""
+    o = Outcomes(rec)
     c = rec.contacts
-    answered = ~np.isnan(c["answered"])
-    offered = ~np.isnan(c["queued"])
-    abandoned = offered & ~answered & (c["deadline"] <= rec.horizon_s)
-    wait = np.where(answered, c["answered"] - c["queued"],
-                    np.where(abandoned, c["deadline"] - c["queued"], np.nan))
-    left = np.where(answered, c["answered"], np.where(abandoned, c["deadline"], np.inf))
     return pd.DataFrame({
-        "arrival": c["arrival"], "queued": c["queued"], "left_queue": left, "channel": c["channel"],
+        "arrival": o.arrival, "queued": o.queued, "left_queue": o.left_queue(slice(None)), "channel": o.channel,
         "origin": c["origin"], "customer": c["customer"], "reason": c["reason"],
-        "offered": offered, "handled": answered, "abandoned": abandoned,
-        "waiting_end": offered & ~answered & ~abandoned, "wait": wait,
+        "offered": o.offered, "handled": o.handled, "abandoned": o.abandoned,
+        "waiting_end": o.waiting_end, "wait": o.wait,
     })
 
 
-def _channel_kpis(df: pd.DataFrame, thresholds: np.ndarray, keys: list[str]) -> pd.DataFrame:
-    """KPIs for each combination of `keys` (e.g. interval and channel) from per-contact outcomes."""
-    df = df.assign(
-        within=df["handled"] & (df["wait"] <= thresholds[df["channel"].to_numpy()]),
-        handled_wait=df["wait"].where(df["handled"]),
-    )
-    grouped = df.groupby(keys, sort=True)
-    out = grouped.agg(
-        arrived=("arrival", "size"), offered=("offered", "sum"), handled=("handled", "sum"),
-        abandoned=("abandoned", "sum"), waiting_end=("waiting_end", "sum"), within=("within", "sum"),
-        asa_s=("handled_wait", "mean"),
-    )
-    out["wait_p50_s"] = grouped["handled_wait"].quantile(0.5)
-    out["wait_p90_s"] = grouped["handled_wait"].quantile(0.9)
-    answered_or_left = out["handled"] + out["abandoned"]
-    out["service_level"] = (out["within"] / answered_or_left).where(answered_or_left > 0)
-    out["abandon_rate"] = (out["abandoned"] / out["offered"]).where(out["offered"] > 0)
-    return out.drop(columns="within").reset_index()
+def _kpis_by_key(o: Outcomes, key: np.ndarray, n_keys: int, thresholds: np.ndarray,
+                 rows: np.ndarray | None = None) -> pd.DataFrame:
+    """KPIs for each integer key (e.g. interval × channel) over the selected rows."""
+    pick = (lambda a: a) if rows is None else (lambda a: a[rows])
+    key = pick(key)
+    handled, abandoned, wait = pick(o.handled), pick(o.abandoned), pick(o.wait)
+
+    def count(mask):
+        return np.bincount(key[mask], minlength=n_keys)[:n_keys].astype(float)
+
+    out = pd.DataFrame({
+        "arrived": np.bincount(key, minlength=n_keys)[:n_keys].astype(float),
+        "offered": count(pick(o.offered)),
+        "handled": count(handled),
+        "abandoned": count(abandoned),
+        "waiting_end": count(pick(o.waiting_end)),
+    })
+    handled_key, handled_wait = key[handled], wait[handled]
+    within = np.bincount(handled_key[handled_wait <= thresholds[pick(o.channel)[handled]]], minlength=n_keys)
+    wait_sum = np.bincount(handled_key, weights=handled_wait, minlength=n_keys)
+    left = (out["handled"] + out["abandoned"]).to_numpy()
+    handled_n, offered_n = out["handled"].to_numpy(), out["offered"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["abandon_rate"] = np.where(offered_n > 0, out["abandoned"].to_numpy() / offered_n, np.nan)
+        out["service_level"] = np.where(left > 0, within[:n_keys] / left, np.nan)
+        out["asa_s"] = np.where(handled_n > 0, wait_sum[:n_keys] / handled_n, np.nan)
+    for q, name in ((0.5, "wait_p50_s"), (0.9, "wait_p90_s")):
+        out[name] = grouped_quantile(handled_key, handled_wait, n_keys, q)
+    return out
+
+
+def grouped_quantile(key: np.ndarray, values: np.ndarray, n_keys: int, q: float) -> np.ndarray:
+    """The q-quantile of `values` within each key (linear interpolation, as numpy and pandas); NaN if empty."""
+    order = np.lexsort((values, key))
+    ordered = values[order]
+    counts = np.bincount(key, minlength=n_keys)[:n_keys]
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    position = starts + q * np.maximum(counts - 1, 0)
+    lo = np.floor(position).astype(np.int64)
+    hi = np.minimum(lo + 1, starts + np.maximum(counts - 1, 0))
+    out = np.full(n_keys, np.nan)
+    has = counts > 0
+    if ordered.size:
+        lo_v, hi_v = ordered[np.minimum(lo, ordered.size - 1)], ordered[np.minimum(hi, ordered.size - 1)]
+        out[has] = (lo_v + (position - lo) * (hi_v - lo_v))[has]
+    return out
 
 
 def queue_at(times: np.ndarray, queued: np.ndarray, left: np.ndarray) -> np.ndarray:
@@ -66,52 +111,49 @@ def queue_at(times: np.ndarray, queued: np.ndarray, left: np.ndarray) -> np.ndar
     return entered - gone
 
 
-def replication_intervals(rec: ReplicationRecords, scenario: Scenario) -> pd.DataFrame:
+def _thresholds(scenario: Scenario) -> np.ndarray:
+    return np.array([ch.service_level.threshold for ch in scenario.channels.values()])
+
+
+def replication_intervals(rec: ReplicationRecords, scenario: Scenario, o: Outcomes | None = None) -> pd.DataFrame:
     """Per interval × channel KPIs of one replication (all intervals, warm-up included)."""
-    outcomes = contact_outcomes(rec)
-    thresholds = np.array([ch.service_level.threshold for ch in scenario.channels.values()])
-    n = scenario.n_intervals
-    outcomes["interval"] = np.minimum((outcomes["arrival"] // scenario.interval).astype(int), n - 1)
-    table = _channel_kpis(outcomes, thresholds, ["interval", "channel"])
-    full = pd.MultiIndex.from_product([range(n), range(len(scenario.channels))], names=["interval", "channel"])
-    table = table.set_index(["interval", "channel"]).reindex(full).reset_index()
-    table[COUNT_KPIS] = table[COUNT_KPIS].fillna(0)
+    o = o or Outcomes(rec)
+    n, n_ch = scenario.n_intervals, len(scenario.channels)
+    key = np.minimum((o.arrival // scenario.interval).astype(np.int64), n - 1)
+    key *= n_ch
+    key += o.channel
+    table = _kpis_by_key(o, key, n * n_ch, _thresholds(scenario))
+    del key
+    table.insert(0, "channel", np.tile(np.arange(n_ch), n))
+    table.insert(0, "interval", np.repeat(np.arange(n), n_ch))
     ends = np.minimum((np.arange(n) + 1) * scenario.interval, scenario.horizon_s)
-    backlog = np.zeros((n, len(scenario.channels)))
-    offered = outcomes[outcomes["offered"]]
-    for c in range(len(scenario.channels)):
-        sub = offered[offered["channel"] == c]
-        backlog[:, c] = queue_at(ends, sub["queued"].to_numpy(), sub["left_queue"].to_numpy())
-    table["backlog"] = backlog[table["interval"].to_numpy(), table["channel"].to_numpy()]
+    backlog = np.zeros((n, n_ch))
+    for c in range(n_ch):
+        rows = np.flatnonzero(o.offered & (o.channel == c))
+        backlog[:, c] = queue_at(ends, o.queued[rows], o.left_queue(rows))
+    table["backlog"] = backlog.ravel()
     table.insert(0, "replication", rec.replication)
     return table
 
 
-def replication_summary(rec: ReplicationRecords, scenario: Scenario) -> pd.DataFrame:
+def replication_summary(rec: ReplicationRecords, scenario: Scenario, o: Outcomes | None = None) -> pd.DataFrame:
     """Per channel KPIs of one replication over contacts arriving after the warm-up."""
-    outcomes = contact_outcomes(rec)
-    outcomes = outcomes[outcomes["arrival"] >= scenario.warmup]
-    thresholds = np.array([ch.service_level.threshold for ch in scenario.channels.values()])
-    table = _channel_kpis(outcomes, thresholds, ["channel"])
-    full = pd.Index(range(len(scenario.channels)), name="channel")
-    table = table.set_index("channel").reindex(full).reset_index()
-    table[COUNT_KPIS] = table[COUNT_KPIS].fillna(0)
-    table["backlog"] = np.nan
+    o = o or Outcomes(rec)
+    n_ch = len(scenario.channels)
+    rows = o.arrival >= scenario.warmup
+    table = _kpis_by_key(o, o.channel.astype(np.int64), n_ch, _thresholds(scenario), rows)
+    table.insert(0, "channel", np.arange(n_ch))
     table.insert(0, "replication", rec.replication)
     return table
 
 
 def spell_seconds(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Total spell time falling in each [edges[k], edges[k+1]) (vectorised, no loop over spells)."""
-    def covered_before(t):
-        s = np.sort(starts)
-        e = np.sort(ends)
-        ns = np.searchsorted(s, t, side="right")
-        ne = np.searchsorted(e, t, side="right")
-        cs = np.r_[0.0, np.cumsum(s)]
-        ce = np.r_[0.0, np.cumsum(e)]
-        return (ns * t - cs[ns]) - (ne * t - ce[ne])
-    return np.diff(covered_before(edges))
+    s, e = np.sort(starts), np.sort(ends)
+    cs, ce = np.r_[0.0, np.cumsum(s)], np.r_[0.0, np.cumsum(e)]
+    ns, ne = np.searchsorted(s, edges, side="right"), np.searchsorted(e, edges, side="right")
+    covered = (ns * edges - cs[ns]) - (ne * edges - ce[ne])
+    return np.diff(covered)
 
 
 def replication_groups(rec: ReplicationRecords, scenario: Scenario) -> pd.DataFrame:
@@ -122,12 +164,12 @@ def replication_groups(rec: ReplicationRecords, scenario: Scenario) -> pd.DataFr
     frames = []
     for g in range(len(scenario.agents)):
         staffed = rec.staffed["group"] == g
-        busy = rec.busy["group"] == g
         on = spell_seconds(rec.staffed["start"][staffed], rec.staffed["end"][staffed], edges)
-        used = spell_seconds(rec.busy["start"][busy], rec.busy["end"][busy], edges)
+        used = rec.busy_seconds[g]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            occupancy = np.where(on > 0, np.minimum(used / on, 1.0), np.nan)
         frames.append(pd.DataFrame({
-            "interval": np.arange(n), "group": g, "agents": on / length,
-            "occupancy": np.where(on > 0, used / np.where(on > 0, on, 1.0), np.nan),
+            "interval": np.arange(n), "group": g, "agents": on / length, "occupancy": occupancy,
             "busy_s": used, "staffed_s": on,
         }))
     table = pd.concat(frames, ignore_index=True)
@@ -137,17 +179,19 @@ def replication_groups(rec: ReplicationRecords, scenario: Scenario) -> pd.DataFr
 
 def mean_ci(per_rep: pd.DataFrame, keys: list[str], kpis: list[str], level: float = 0.95) -> pd.DataFrame:
     """Mean over replications with a Student-t confidence interval (`_lo`, `_hi`) per KPI."""
+    from scipy.special import stdtrit  # Student-t quantile; imported here to keep start-up light
+
     grouped = per_rep.groupby(keys, sort=True)[kpis]
     mean = grouped.mean()
     sd = grouped.std(ddof=1)
     count = grouped.count()
-    t = stats.t.ppf(0.5 + level / 2, np.maximum(count - 1, 1))
+    t = stdtrit(np.maximum(count - 1, 1), 0.5 + level / 2)
     half = pd.DataFrame(t, index=count.index, columns=kpis) * sd / np.sqrt(count)
     half = half.where(count > 1)
     columns = {}
     for kpi in kpis:
-        columns[kpi] = mean[kpi]
         upper = 1.0 if kpi in BOUNDED_KPIS else np.inf
+        columns[kpi] = mean[kpi]
         columns[f"{kpi}_lo"] = (mean[kpi] - half[kpi]).clip(lower=0.0)
         columns[f"{kpi}_hi"] = (mean[kpi] + half[kpi]).clip(upper=upper)
     return pd.DataFrame(columns).reset_index()

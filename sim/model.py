@@ -23,11 +23,30 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from heapq import heappush
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL, Event
 
 from .records import ContactLog, SpellLog
+
+
+class Call(Event):
+    """A timeout that runs one callback: the model's only event type, lighter than `Timeout`.
+
+    It pushes itself on the environment's event queue exactly as `Environment.schedule`
+    does (same tuple, same tie-breaking counter), minus one Python call per event.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, env: simpy.Environment, delay: float, callback, value=None):
+        self.env = env
+        self.callbacks = [callback]
+        self._value = value
+        self._ok = True
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
 
 
 @dataclass(frozen=True)
@@ -50,7 +69,7 @@ class GroupSpec:
 class Agent:
     """One agent; `token` invalidates stale entries in the availability pools."""
 
-    __slots__ = ("group", "proficiency", "levels", "skills", "held", "channel", "token",
+    __slots__ = ("group", "proficiency", "levels", "skills", "single", "held", "channel", "token",
                  "on_shift", "leaving", "busy_since", "shift_since")
 
     def __init__(self, group: int, spec: GroupSpec):
@@ -58,6 +77,7 @@ class Agent:
         self.proficiency = spec.proficiency
         self.levels = spec.levels
         self.skills = tuple(c for level in spec.levels for c in level)
+        self.single = self.skills[0] if len(self.skills) == 1 else None
         self.held = 0
         self.channel = -1
         self.token = 0
@@ -71,13 +91,17 @@ class ContactCentre:
     """Routes contacts to agents inside a SimPy environment and records what happens."""
 
     def __init__(self, env: simpy.Environment, channels: list[ChannelSpec], groups: list[GroupSpec],
-                 log: ContactLog, horizon_s: float):
+                 log: ContactLog, horizon_s: float, interval_s: float | None = None):
         self.env = env
         self.channels = channels
         self.groups = groups
         self.log = log
         self.horizon_s = horizon_s
-        self.busy = SpellLog()
+        self.interval_s = interval_s or horizon_s
+        n_intervals = max(1, int(np.ceil(horizon_s / self.interval_s - 1e-9)))
+        # busy time (≥ 1 contact held) per group per interval, accumulated as spells end:
+        # a million spells would cost more memory than the whole contact log
+        self.busy_seconds = [[0.0] * n_intervals for _ in groups]
         self.staffed = SpellLog()
         self.queues: list[deque] = [deque() for _ in channels]
         self.pools: list[deque] = [deque() for _ in channels]
@@ -87,36 +111,51 @@ class ContactCentre:
         self.on_shift: list[list[Agent]] = [[] for _ in groups]
         self.off_shift: list[list[Agent]] = [[] for _ in groups]
         self.target = [0] * len(groups)
+        # the log's columns, bound once: the hot paths index them per contact
+        self._arrival, self._channel, self._work = log.arrival, log.channel, log.work
+        self._answered, self._end, self._group = log.answered, log.end, log.group
         self.on_queue_entry = None  # hook for behaviour (eager abandonment timers)
         self.on_served = None  # hook for behaviour (reopens)
 
     # --- set-up ---------------------------------------------------------------------
-    def start(self, arrival_times: np.ndarray, first_index: int = 0) -> None:
-        """Schedule the fresh arrivals (log rows first_index…, in time order) and all schedules."""
+    def start(self, blocks: list[tuple[int, int]]) -> None:
+        """Schedule the schedules, then one arrival chain per block of log rows (first, count).
+
+        Each block holds one channel's fresh contacts in time order, so each channel keeps a
+        single pending arrival event and nothing needs a global sort.
+        """
         for g, spec in enumerate(self.groups):
             for t, n in zip(spec.times.tolist(), spec.counts.tolist()):
-                self._at(t, self._set_staff, (g, int(n)))
+                self.at(t, self._set_staff, (g, int(n)))
         for c, spec in enumerate(self.channels):
             for t, is_open in spec.open_times:
-                self._at(t, self._set_open, (c, is_open))
-        self._arrival_times = arrival_times.tolist()
-        self._next_arrival = 0
-        self._first_index = first_index
-        if self._arrival_times:
-            self._at(self._arrival_times[0], self._on_arrival, None)
+                self.at(t, self._set_open, (c, is_open))
+        for first, count in blocks:
+            if count:
+                self.at(self.log.arrival[first], self._on_arrival, (first, first + count))
 
-    def _at(self, t: float, callback, value) -> None:
-        event = self.env.timeout(max(t - self.env.now, 0.0), value)
-        event.callbacks.append(callback)
+    def at(self, t: float, callback, value=None) -> None:
+        """Run `callback(event)` at absolute time t (or now, if t has passed)."""
+        Call(self.env, max(t - self.env.now, 0.0), callback, value)
 
     # --- arrivals and queues --------------------------------------------------------
     def _on_arrival(self, event) -> None:
-        k = self._next_arrival
-        self.enter_queue(self._first_index + k)
-        k += 1
-        self._next_arrival = k
-        if k < len(self._arrival_times):
-            self._at(self._arrival_times[k], self._on_arrival, None)
+        """A fresh contact arrives; the next one of its channel is scheduled (one pending per channel)."""
+        i, stop = event._value
+        ch = self._channel[i]
+        agent = self._pop_available(ch) if self.is_open[ch] else None
+        if agent is not None:
+            self._serve(agent, i)
+            if agent.held < self.concurrency[ch]:
+                self._make_available(agent)
+        else:
+            self.queues[ch].append(i)
+            if self.on_queue_entry is not None:
+                self.on_queue_entry(i)
+        i += 1
+        if i < stop:
+            env = self.env
+            Call(env, self._arrival[i] - env._now, self._on_arrival, (i, stop))
 
     def enter_queue(self, i: int) -> None:
         """Contact i wants an agent now: the longest-idle agent with the skill, else the queue."""
@@ -153,40 +192,68 @@ class ContactCentre:
 
     # --- agents ---------------------------------------------------------------------
     def _serve(self, agent: Agent, i: int) -> None:
-        log = self.log
-        now = self.env.now
-        ch = log.channel[i]
-        if agent.held == 0:
+        env = self.env
+        now = env._now
+        ch = self._channel[i]
+        held = agent.held
+        if held == 0:
             agent.busy_since = now
-        agent.held += 1
+        agent.held = held + 1
         agent.channel = ch
         agent.token += 1
-        log.answered[i] = now
-        log.group[i] = agent.group
-        duration = log.work[i] * agent.proficiency * self.factors[ch][agent.held - 1]
-        event = self.env.timeout(duration, (agent, i))
-        event.callbacks.append(self._on_service_end)
+        self._answered[i] = now
+        self._group[i] = agent.group
+        duration = self._work[i] * agent.proficiency * self.factors[ch][held]
+        Call(env, duration, self._on_service_end, (agent, i))
 
     def _on_service_end(self, event) -> None:
         agent, i = event._value
-        now = self.env.now
-        self.log.end[i] = now
-        agent.held -= 1
+        now = self.env._now
+        self._end[i] = now
+        held = agent.held - 1
+        agent.held = held
         agent.token += 1
-        if agent.held == 0:
+        if held == 0:
             agent.channel = -1
-            self.busy.add(agent.group, agent.busy_since, now)
         if self.on_served is not None:
             self.on_served(i)
         if agent.leaving:
-            if agent.held == 0:
+            if held == 0:
+                self._add_busy(agent.group, agent.busy_since, now)
                 self._leave(agent)
             return
+        if held:
+            self._take_work(agent)
+            return
+        spell_start = agent.busy_since
         self._take_work(agent)
+        if agent.held:  # went straight on to the next contact: one continuous busy spell
+            agent.busy_since = spell_start
+        else:
+            self._add_busy(agent.group, spell_start, now)
+
+    def _add_busy(self, group: int, start: float, end: float) -> None:
+        """Spread a busy spell over the reporting intervals it covers."""
+        width = self.interval_s
+        row = self.busy_seconds[group]
+        last = len(row) - 1
+        k = int(start // width)
+        while k < last and end > (k + 1) * width:
+            row[k] += (k + 1) * width - start
+            start = (k + 1) * width
+            k += 1
+        row[min(k, last)] += end - start
 
     def _take_work(self, agent: Agent) -> None:
         """Fill the agent's free capacity from the queues by skill priority, then mark it available."""
-        now = self.env.now
+        now = self.env._now
+        if agent.single is not None and agent.held == 0:  # fast path: one skill, nothing held
+            ch = agent.single
+            if self.is_open[ch] and self._head(ch, now) is not None:
+                self._serve(agent, self.queues[ch].popleft())
+                if self.concurrency[ch] == 1:
+                    agent.token += 1
+                    return
         queued = self.log.queued
         while True:
             chosen = None
@@ -269,5 +336,5 @@ class ContactCentre:
         for agents in self.on_shift:
             for agent in agents:
                 if agent.held:
-                    self.busy.add(agent.group, agent.busy_since, now)
+                    self._add_busy(agent.group, agent.busy_since, now)
                 self.staffed.add(agent.group, agent.shift_since, now)

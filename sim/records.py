@@ -17,33 +17,40 @@ ORIGINS = ("fresh", "redial", "chaser", "reopen", "bot_bounce")
 
 
 class ContactLog:
-    """One row per contact. Times are seconds from the scenario start; NaN = did not happen."""
+    """One row per contact. Times are seconds from the scenario start; NaN = did not happen.
 
-    FLOAT_COLUMNS = ("arrival", "queued", "answered", "end", "deadline", "work", "bot_end")
-    INT_COLUMNS = ("channel", "group", "origin", "customer", "reason", "flags")
+    Integer columns use the narrowest type that fits (channel and group ids < 32768,
+    customer ids < 2^31)."""
+
+    FLOAT_COLUMNS = ("arrival", "queued", "answered", "end", "deadline", "work")
+    INT_COLUMNS = {"channel": "h", "group": "h", "origin": "b", "customer": "i", "reason": "h", "flags": "b"}
 
     def __init__(self):
         for name in self.FLOAT_COLUMNS:
             setattr(self, name, array("d"))
-        for name in self.INT_COLUMNS:
-            setattr(self, name, array("q"))
+        for name, code in self.INT_COLUMNS.items():
+            setattr(self, name, array(code))
 
     def __len__(self) -> int:
         return len(self.arrival)
 
-    def extend(self, **columns: np.ndarray) -> int:
-        """Append a block of contacts; columns not given are NaN / -1. Returns the first new index."""
+    def extend(self, n: int, **columns) -> int:
+        """Append n contacts; a column is an array, a scalar for all n, or absent (NaN / -1).
+
+        Returns the first new row index.
+        """
         first = len(self)
-        n = len(next(iter(columns.values())))
         for name in self.FLOAT_COLUMNS:
-            values = columns.get(name)
-            block = np.full(n, np.nan) if values is None else np.asarray(values, dtype=np.float64)
-            getattr(self, name).frombytes(block.tobytes())
-        for name in self.INT_COLUMNS:
-            values = columns.get(name)
-            block = np.full(n, -1, dtype=np.int64) if values is None else np.asarray(values, dtype=np.int64)
-            getattr(self, name).frombytes(block.tobytes())
+            self._append_block(name, columns.get(name, np.nan), np.float64, n)
+        for name, code in self.INT_COLUMNS.items():
+            self._append_block(name, columns.get(name, -1), np.dtype(code), n)
         return first
+
+    def _append_block(self, name: str, values, dtype, n: int) -> None:
+        block = np.full(n, values, dtype=dtype) if np.isscalar(values) else np.asarray(values, dtype=dtype)
+        if block.shape != (n,):
+            raise ValueError(f"column {name!r} has {block.size} values for {n} contacts")
+        getattr(self, name).frombytes(memoryview(np.ascontiguousarray(block)).cast("B"))
 
     def append(self, arrival: float, channel: int, work: float, deadline: float, origin: int,
                customer: int, reason: int = 0, queued: float = NAN, flags: int = 0) -> int:
@@ -55,7 +62,6 @@ class ContactLog:
         self.end.append(NAN)
         self.deadline.append(deadline)
         self.work.append(work)
-        self.bot_end.append(NAN)
         self.channel.append(channel)
         self.group.append(-1)
         self.origin.append(origin)
@@ -69,8 +75,8 @@ class ContactLog:
         out = {}
         for name in self.FLOAT_COLUMNS:
             out[name] = np.frombuffer(getattr(self, name), dtype=np.float64)
-        for name in self.INT_COLUMNS:
-            out[name] = np.frombuffer(getattr(self, name), dtype=np.int64)
+        for name, code in self.INT_COLUMNS.items():
+            out[name] = np.frombuffer(getattr(self, name), dtype=np.dtype(code))
         return out
 
 
@@ -78,19 +84,19 @@ class SpellLog:
     """Time spells of an agent group: on shift, or busy with at least one contact."""
 
     def __init__(self):
-        self.group = array("q")
+        self.group = array("h")
         self.start = array("d")
         self.end = array("d")
 
     def add(self, group: int, start: float, end: float) -> None:
-        if end > start:
+        if end >= start:
             self.group.append(group)
             self.start.append(start)
             self.end.append(end)
 
     def columns(self) -> dict[str, np.ndarray]:
         return {
-            "group": np.frombuffer(self.group, dtype=np.int64),
+            "group": np.frombuffer(self.group, dtype=np.int16),
             "start": np.frombuffer(self.start, dtype=np.float64),
             "end": np.frombuffer(self.end, dtype=np.float64),
         }

@@ -35,7 +35,7 @@ class ReplicationRecords:
 
     replication: int
     contacts: dict[str, np.ndarray]
-    busy: dict[str, np.ndarray]
+    busy_seconds: np.ndarray  # groups × intervals
     staffed: dict[str, np.ndarray]
     horizon_s: float
 
@@ -54,33 +54,37 @@ def build_specs(scenario: Scenario, grid: pd.DataFrame) -> tuple[list[ChannelSpe
     return channels, groups
 
 
-def fresh_contacts(scenario: Scenario, grid: pd.DataFrame, replication: int) -> dict[str, np.ndarray]:
-    """All first-time contacts of the horizon with their work and patience, sorted by arrival."""
+def fresh_contacts(scenario: Scenario, grid: pd.DataFrame, replication: int, log: ContactLog
+                   ) -> list[tuple[int, int]]:
+    """Append every channel's first-time contacts (time-ordered per channel) to the log.
+
+    Work and patience are drawn at arrival, from per-channel streams, so the same customer
+    brings the same work and patience whatever the staffing (common random numbers).
+    Returns the (first_row, count) block of each channel.
+    """
     rates = channel_rates(scenario, grid)
+    chunk = scenario.intervals_per_day  # draw a day at a time: bounded temporary memory
     blocks = []
     for c, (name, channel) in enumerate(scenario.channels.items()):
         seed = scenario.seed
-        times = poisson_arrivals(rates[name], scenario.interval, scenario.horizon_s,
-                                 stream(seed, replication, SOURCE_ARRIVALS, c))
-        n = times.size
-        work = channel.handle_time.sample(stream(seed, replication, SOURCE_HANDLE, c), n)
-        if channel.patience is not None:
-            patience = channel.patience.sample(stream(seed, replication, SOURCE_PATIENCE, c), n)
-        else:
-            patience = np.full(n, np.inf)
-        blocks.append((times, np.full(n, c), work, patience))
-    arrival = np.concatenate([b[0] for b in blocks])
-    order = np.argsort(arrival, kind="stable")
-    channel = np.concatenate([b[1] for b in blocks])[order]
-    work = np.concatenate([b[2] for b in blocks])[order]
-    patience = np.concatenate([b[3] for b in blocks])[order]
-    arrival = arrival[order]
-    return {
-        "arrival": arrival, "queued": arrival, "deadline": arrival + patience, "work": work,
-        "channel": channel, "origin": np.zeros(arrival.size, dtype=np.int64),
-        "customer": np.arange(arrival.size), "reason": np.zeros(arrival.size, dtype=np.int64),
-        "flags": np.zeros(arrival.size, dtype=np.int64),
-    }
+        arrivals_rng = stream(seed, replication, SOURCE_ARRIVALS, c)
+        handle_rng = stream(seed, replication, SOURCE_HANDLE, c)
+        patience_rng = stream(seed, replication, SOURCE_PATIENCE, c)
+        first = len(log)
+        for k0 in range(0, len(grid), chunk):
+            times = k0 * scenario.interval + poisson_arrivals(
+                rates[name][k0:k0 + chunk], scenario.interval, scenario.horizon_s - k0 * scenario.interval,
+                arrivals_rng)
+            n = times.size
+            work = channel.handle_time.sample(handle_rng, n)
+            if channel.patience is not None:
+                deadline = times + channel.patience.sample(patience_rng, n)
+            else:
+                deadline = np.inf
+            log.extend(n, arrival=times, queued=times, deadline=deadline, work=work, channel=c,
+                       origin=0, customer=np.arange(len(log), len(log) + n), reason=0, flags=0)
+        blocks.append((first, len(log) - first))
+    return blocks
 
 
 def simulate(scenario: Scenario, replication: int) -> ReplicationRecords:
@@ -88,12 +92,11 @@ def simulate(scenario: Scenario, replication: int) -> ReplicationRecords:
     grid = interval_grid(scenario)
     channels, groups = build_specs(scenario, grid)
     log = ContactLog()
-    fresh = fresh_contacts(scenario, grid, replication)
-    first = log.extend(**fresh)
+    blocks = fresh_contacts(scenario, grid, replication, log)
     env = simpy.Environment()
-    centre = ContactCentre(env, channels, groups, log, scenario.horizon_s)
-    centre.start(fresh["arrival"], first)
+    centre = ContactCentre(env, channels, groups, log, scenario.horizon_s, scenario.interval)
+    centre.start(blocks)
     env.run(until=scenario.horizon_s)
     centre.close()
-    return ReplicationRecords(replication, log.columns(), centre.busy.columns(), centre.staffed.columns(),
-                              scenario.horizon_s)
+    return ReplicationRecords(replication, log.columns(), np.array(centre.busy_seconds),
+                              centre.staffed.columns(), scenario.horizon_s)

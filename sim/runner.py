@@ -12,7 +12,7 @@ from . import __version__
 from .calendar import interval_grid, iso
 from .executors import run_tasks
 from .metrics import (
-    CHANNEL_KPIS, GROUP_KPIS, mean_ci, replication_groups, replication_intervals,
+    CHANNEL_KPIS, GROUP_KPIS, Outcomes, mean_ci, replication_groups, replication_intervals,
     replication_summary,
 )
 from .replication import simulate
@@ -33,10 +33,11 @@ class ReplicationKPIs:
 def run_replication(scenario: Scenario, replication: int) -> ReplicationKPIs:
     """Simulate one replication and reduce it to KPI tables (runs inside workers)."""
     records = simulate(scenario, replication)
+    outcomes = Outcomes(records)
     return ReplicationKPIs(
         replication,
-        replication_intervals(records, scenario),
-        replication_summary(records, scenario),
+        replication_intervals(records, scenario, outcomes),
+        replication_summary(records, scenario, outcomes),
         replication_groups(records, scenario),
         int(records.contacts["arrival"].size),
     )

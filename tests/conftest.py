@@ -18,24 +18,30 @@ SCENARIOS = ROOT / "scenarios"
 DATA = Path(os.environ.get("PEAKSIM_DATA", ROOT.parent / "shared" / "data"))
 
 
-def tiny_centre(contacts, channels, groups, horizon=1000.0):
+def tiny_centre(contacts, channels, groups, horizon=1000.0, interval=None):
     """Run a hand-built centre: contacts = [(arrival, channel, work, patience)], deterministic."""
     log = ContactLog()
     arrival = np.array([c[0] for c in contacts], dtype=float)
-    order = np.argsort(arrival, kind="stable")
+    order = np.lexsort((arrival, [c[1] for c in contacts]))  # by channel, then time
     arrival = arrival[order]
     rows = [contacts[k] for k in order]
     patience = np.array([c[3] if len(c) > 3 else math.inf for c in rows], dtype=float)
-    log.extend(arrival=arrival, queued=arrival, deadline=arrival + patience,
+    log.extend(len(rows), arrival=arrival, queued=arrival, deadline=arrival + patience,
                work=np.array([c[2] for c in rows], dtype=float),
-               channel=np.array([c[1] for c in rows]), origin=np.zeros(len(rows)),
-               customer=np.arange(len(rows)), reason=np.zeros(len(rows)), flags=np.zeros(len(rows)))
+               channel=np.array([c[1] for c in rows]), origin=0, customer=np.arange(len(rows)), reason=0, flags=0)
     env = simpy.Environment()
-    centre = ContactCentre(env, channels, groups, log, horizon)
-    centre.start(arrival, 0)
+    centre = ContactCentre(env, channels, groups, log, horizon, interval)
+    blocks = []
+    for ch in range(len(channels)):  # one time-ordered block per channel, as the model expects
+        rows_ch = [k for k in range(len(rows)) if rows[k][1] == ch]
+        if rows_ch:
+            assert rows_ch == list(range(rows_ch[0], rows_ch[-1] + 1)), "list contacts grouped by channel"
+            blocks.append((rows_ch[0], len(rows_ch)))
+    centre.start(blocks)
     env.run(until=horizon)
     centre.close()
-    return centre, log.columns()
+    back = np.argsort(order)  # report rows in the order the test listed them
+    return centre, {name: values[back] for name, values in log.columns().items()}
 
 
 def channel(name="voice", concurrency=1, factors=None, open_times=()):

@@ -90,9 +90,9 @@ def test_closed_channel_waits_for_opening():
     assert answered(cols) == [(50, 0)]
 
 
-def test_busy_time_recorded_as_spells_with_at_least_one_contact():
+def test_busy_time_counts_time_with_at_least_one_contact_per_interval():
+    # two overlapping chats busy the agent 0–15; a call 25–35 straddles the 30 s boundary
     centre, _ = tiny_centre(
-        [(0, 0, 10), (5, 0, 10)], [channel("chat", concurrency=2)], [group("a", [[0]], 1)], horizon=30)
-    busy = centre.busy.columns()
-    assert list(zip(busy["start"], busy["end"])) == [(0, 15)]
-    assert np.all(busy["group"] == 0)
+        [(0, 0, 10), (5, 0, 10), (25, 0, 10)], [channel("chat", concurrency=2)], [group("a", [[0]], 1)],
+        horizon=60, interval=30)
+    assert centre.busy_seconds == [[20.0, 5.0]]

@@ -1,0 +1,120 @@
+"""Engine benchmark: M/M/50+M (λ=950/h, AHT 180 s, mean patience 180 s, ~1M contacts).
+
+Runs the same workload through `peaksim run` (one replication, CLI in a child process) and
+through a plain idiomatic SimPy model (one process per customer, `simpy.Resource`,
+an `AnyOf` race between service and patience), each in its own child process so wall time
+and peak memory (max RSS) are measured the same way, in the same run. Prints contacts/s,
+the speed ratio and both peak memories.
+
+    python bench/bench_engine.py            # 1M contacts (≈ 1052 h)
+    python bench/bench_engine.py --contacts 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+LAMBDA_H, AHT_S, PATIENCE_S, AGENTS = 950.0, 180.0, 180.0, 50
+
+IDIOMATIC = textwrap.dedent("""
+    import sys, numpy as np, simpy
+    lam, aht, patience, agents, horizon = map(float, sys.argv[1:6])
+    rng = np.random.default_rng(1)
+    env = simpy.Environment()
+    desk = simpy.Resource(env, capacity=int(agents))
+    waits, served, abandoned = [], 0, 0
+
+    def customer(env):
+        global served, abandoned
+        arrive = env.now
+        with desk.request() as req:
+            result = yield req | env.timeout(rng.exponential(patience))
+            if req in result:
+                waits.append(env.now - arrive)
+                served += 1
+                yield env.timeout(rng.exponential(aht))
+            else:
+                abandoned += 1
+
+    def source(env):
+        while True:
+            yield env.timeout(rng.exponential(3600.0 / lam))
+            env.process(customer(env))
+
+    env.process(source(env))
+    env.run(until=horizon)
+    print(served + abandoned, abandoned / max(served + abandoned, 1))
+""")
+
+
+PEAK_RSS = (
+    "import atexit, resource, sys\n"
+    "atexit.register(lambda: sys.stderr.write('@@peak_rss_kb %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+)
+
+
+def child(code: str, argv: list[str]) -> tuple[float, float, float, str]:
+    """Run Python `code` in a child; return wall s, CPU s, its own peak RSS (MB) and stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", PEAK_RSS + code, *argv], capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark child failed:\n{proc.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    peak_kb = int(proc.stderr.rsplit("@@peak_rss_kb", 1)[1].split()[0])
+    return wall, cpu, peak_kb / 1024, proc.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    args = parser.parse_args()
+    hours = args.contacts / LAMBDA_H
+    with tempfile.TemporaryDirectory() as tmp:
+        scenario = Path(tmp) / "mm50m.yaml"
+        scenario.write_text(textwrap.dedent(f"""
+            name: bench M/M/50+M
+            start: 2026-01-05T00:00:00+00:00
+            duration: {hours:.4f}h
+            interval: 60min
+            seed: 1
+            replications: 1
+            channels:
+              voice:
+                service_level: {{threshold: 20s, target: 0.8}}
+                handle_time: {{dist: exponential, mean: {AHT_S}s}}
+                patience: {{dist: exponential, mean: {PATIENCE_S}s}}
+                arrivals: {{rate_per_hour: {LAMBDA_H}}}
+            agents:
+              - name: team
+                skills: [voice]
+                headcount: {AGENTS}
+        """))
+        out = Path(tmp) / "out"
+        cli = "import sys; from sim.cli import main; sys.argv[0] = 'peaksim'; main()"
+        t_peak, c_peak, m_peak, _ = child(cli, ["run", str(scenario), "--out", str(out), "--no-report"])
+        n_peak = json.loads((out / "run.json").read_text())["contacts_simulated"]
+        t_ref, c_ref, m_ref, stdout = child(IDIOMATIC, [str(LAMBDA_H), str(AHT_S), str(PATIENCE_S), str(AGENTS),
+                                                        str(hours * 3600)])
+        n_ref = int(stdout.split()[0])
+    print(f"workload: M/M/{AGENTS}+M, λ={LAMBDA_H:g}/h, AHT {AHT_S:g} s, patience {PATIENCE_S:g} s, {hours:,.0f} h")
+    print(f"{'':26}{'contacts':>11}{'wall s':>9}{'CPU s':>8}{'contacts/s':>12}{'peak RSS MB':>13}")
+    for label, n, wall, cpu, peak in (("peaksim run (whole CLI)", n_peak, t_peak, c_peak, m_peak),
+                                      ("idiomatic SimPy", n_ref, t_ref, c_ref, m_ref)):
+        print(f"{label:26}{n:>11,}{wall:>9.2f}{cpu:>8.2f}{n / wall:>12,.0f}{peak:>13.0f}")
+    print(f"speed-up (wall): {t_ref / t_peak:.1f}x   speed-up (CPU): {c_ref / c_peak:.1f}x   "
+          "(targets: ≥ 5x, peaksim peak memory ≤ 200 MB)")
+
+
+if __name__ == "__main__":
+    main()
