@@ -164,7 +164,7 @@ def growth(contacts, period_a, period_b, tz=None) -> pd.DataFrame:
     daily = daily_counts(contacts, tz)
     a = _window(daily, *period_a).groupby("channel")["arrivals"].agg(["mean", "size"])
     b = _window(daily, *period_b).groupby("channel")["arrivals"].agg(["mean", "size"])
-    out = a.join(b, how="outer", lsuffix="_a", rsuffix="_b").rename(
+    out = pd.merge(a, b, how="outer", left_index=True, right_index=True, suffixes=("_a", "_b")).rename(
         columns={"mean_a": "mean_daily_a", "size_a": "days_a", "mean_b": "mean_daily_b", "size_b": "days_b"})
     out["ratio"] = out["mean_daily_b"] / out["mean_daily_a"]
     return out.reset_index()

@@ -55,7 +55,11 @@ _OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2}|\bUTC|\bGMT)$")
 
 
 class TicketError(ValueError):
-    """Bad ticket input, with a one-line message naming the file, row, field and a fix."""
+    """Bad ticket input, with a one-line message naming the file, row, field and a fix.
+
+    Values taken from the file are quoted in the message (``got 'yesterday'``); descriptions of the
+    input are passed as :class:`Described` and shown bare (``got 0 bytes``).
+    """
 
     def __init__(self, file, field, problem, got=_MISSING, fix=None, row=None):
         self.file, self.row, self.field, self.problem, self.fix = str(file), row, field, problem, fix
@@ -69,8 +73,12 @@ class TicketError(ValueError):
         super().__init__(msg)
 
 
+class Described(str):
+    """A ``got`` that describes the input (``"0 bytes"``) rather than quoting a value from it."""
+
+
 def _show(value) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
+    text = repr(str(value)) if isinstance(value, str) and not isinstance(value, Described) else str(value)
     text = " ".join(text.split())
     return text if len(text) <= 80 else text[:77] + "..."
 

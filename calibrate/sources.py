@@ -34,7 +34,7 @@ import io
 import numpy as np
 import pandas as pd
 
-from calibrate.schema import TicketError, drop_rows, localise, normalise_channel, parse_times
+from calibrate.schema import Described, TicketError, drop_rows, localise, normalise_channel, parse_times
 
 TECHNION_COLUMNS = ("vru+line", "call_id", "customer_id", "priority", "type", "date", "vru_entry",
                     "vru_exit", "vru_time", "q_start", "q_exit", "q_time", "outcome", "ser_start",
@@ -52,7 +52,7 @@ def _require(path, frame, columns, fmt):
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise TicketError(path, "columns", f"missing {fmt} column(s) {', '.join(missing)}",
-                          got=", ".join(map(str, frame.columns[:6])),
+                          got=Described(", ".join(map(str, frame.columns[:6]))),
                           fix=f"is this really a {fmt} file? otherwise use fmt='generic' with a mapping")
 
 
@@ -128,7 +128,7 @@ def read_uci(path, data, tz, dropped, notes, examples):
         raw = pd.read_csv(io.BytesIO(data), compression="zip", dtype=str, keep_default_na=False,
                           na_values=["?"])
     except Exception as exc:  # zipfile.BadZipFile, a zip with several members, ...
-        raise TicketError(path, "file", "cannot read it as the zipped UCI event log", got=str(exc),
+        raise TicketError(path, "file", "cannot read it as the zipped UCI event log", got=Described(str(exc)),
                           fix="pass the original incident_event_log.zip") from None
     _require(path, raw, UCI_COLUMNS, "uci")
     raw["_file"], raw["_row"] = f"{path}!incident_event_log.csv", np.arange(2, len(raw) + 2)

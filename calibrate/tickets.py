@@ -17,6 +17,7 @@ Formats: ``generic`` (CSV or Parquet, with an optional mapping file for helpdesk
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import yaml
 
 from calibrate import sources
 from calibrate.schema import (BOOL_COLUMNS, COLUMNS, NUMBER_COLUMNS, REQUIRED, TIME_COLUMNS,
-                              TicketData, TicketError, drop_rows, finalise, parse_bools,
+                              Described, TicketData, TicketError, drop_rows, finalise, parse_bools,
                               parse_numbers, parse_times, sha256_bytes)
 
 __all__ = ["load_tickets", "load_mapping", "TicketData", "TicketError", "FORMATS"]
@@ -94,10 +95,10 @@ def load_mapping(mapping) -> dict:
         except FileNotFoundError:
             raise TicketError(where, "mapping", "file does not exist", fix="check the path") from None
         except yaml.YAMLError as exc:
-            raise TicketError(where, "mapping", "not valid YAML", got=str(exc).splitlines()[0],
+            raise TicketError(where, "mapping", "not valid YAML", got=Described(str(exc).splitlines()[0]),
                               fix="check indentation and quoting") from None
     if not isinstance(mapping, dict):
-        raise TicketError(where, "mapping", "must be a mapping of keys", got=type(mapping).__name__,
+        raise TicketError(where, "mapping", "must be a mapping of keys", got=Described(type(mapping).__name__),
                           fix=f"use keys among {', '.join(MAPPING_KEYS)}")
     for key in mapping:
         if key not in MAPPING_KEYS:
@@ -115,7 +116,7 @@ def _read_bytes(path: Path) -> bytes:
         raise TicketError(path, "file", "does not exist or is not a file", fix="check the path")
     data = path.read_bytes()
     if not data.strip():
-        raise TicketError(path, "file", "is empty", got=f"{len(data)} bytes", fix="export the tickets again")
+        raise TicketError(path, "file", "is empty", got=Described(f"{len(data)} bytes"), fix="export the tickets again")
     return data
 
 
@@ -124,7 +125,7 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
         return data.decode("utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding)
     except UnicodeDecodeError as exc:
         row = data[: exc.start].count(b"\n") + 1
-        raise TicketError(path, "encoding", f"not valid {encoding}", got=f"byte 0x{data[exc.start]:02x}",
+        raise TicketError(path, "encoding", f"not valid {encoding}", got=Described(f"byte 0x{data[exc.start]:02x}"),
                           fix="re-save the file as UTF-8, or set encoding (e.g. latin-1) in the mapping file",
                           row=row) from None
 
@@ -151,7 +152,7 @@ def _read_generic(path, data, spec, tz, default_channel, dropped, notes, example
         missing.append(name if source is None else f"{name} (mapped to {source!r})")
     if missing:
         raise TicketError(path, "columns", f"missing required column(s) {', '.join(missing)}",
-                          got=", ".join(map(str, raw.columns[:8])),
+                          got=Described(", ".join(map(str, raw.columns[:8]))),
                           fix="rename them, pass a mapping file (see calibrate/mappings/) or default_channel")
     absent = [name for name, source in columns.items() if source not in raw.columns]
     if absent:
@@ -193,9 +194,11 @@ def _read_csv(path, data, spec) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise TicketError(path, "file", "is empty", fix="export the tickets again") from None
     except pd.errors.ParserError as exc:
-        raise TicketError(path, "file", "rows have different numbers of fields",
-                          got=str(exc).strip().splitlines()[-1],
-                          fix="check the separator and quoting of text fields") from None
+        detail = str(exc).strip().splitlines()[-1]
+        line = re.search(r"line (\d+)", detail)
+        raise TicketError(path, "file", "rows have different numbers of fields", got=Described(detail),
+                          fix="check the separator and quoting of text fields",
+                          row=int(line.group(1)) if line else None) from None
     raw.columns = [str(c).strip() for c in raw.columns]
     if raw.shape[1] == 1:
         header = text.splitlines()[0]
