@@ -214,7 +214,8 @@ def fit_patience(wait_s, abandoned, candidates=("expon", "weibull_min", "lognorm
                          f"Got {gone.shape} and {wait.shape} instead.")
     if not np.isfinite(wait).all() or (wait < 0).any():
         bad = int((~np.isfinite(wait) | (wait < 0)).sum())
-        raise ValueError(f"The 'wait_s' parameter of fit_patience must be finite and ≥ 0. Got {bad} bad values instead.")
+        raise ValueError("The 'wait_s' parameter of fit_patience must be finite and ≥ 0. "
+                         f"Got {bad} bad values instead.")
     events, censored = wait[gone], wait[~gone]
     if len(events) < min_n:
         raise FitError(f"too little data: {len(events)} abandonments, need ≥ {min_n}")

@@ -29,7 +29,8 @@ _DAY = pd.Timedelta("24h")
 def _step(interval) -> pd.Timedelta:
     step = pd.Timedelta(interval)
     if step <= pd.Timedelta(0) or _DAY % step != pd.Timedelta(0):
-        raise ValueError(f"The 'interval' parameter must divide a day evenly (15min, 30min, 60min ...). Got {interval!r} instead.")
+        raise ValueError("The 'interval' parameter must divide a day evenly (15min, 30min, 60min ...). "
+                         f"Got {interval!r} instead.")
     return step
 
 
@@ -189,7 +190,7 @@ def infer_staffing(contacts, interval="60min", max_gap="30min") -> pd.DataFrame:
 
     Why not "distinct agent names serving in the hour": that counts an agent who took one two-minute
     call at 10:58 as a full agent for 10:00–11:00, and counts both sides of a shift change, so it
-    overstates staffing (the Technion log suggests ~7 per hour that way). Here an agent is present
+    overstates the agents a simulation should be given. Here an agent is present
     from the first service start to the last service end of a *session*; a gap shorter than
     ``max_gap`` between services is idle-but-present time, a longer gap ends the session (a break
     or the end of a shift). Presence is time-weighted, so half an hour present counts 0.5 agents.
@@ -212,7 +213,7 @@ def infer_staffing(contacts, interval="60min", max_gap="30min") -> pd.DataFrame:
     session = (reach.isna() | (spells["start"] > reach + gap)).cumsum()
     sessions = spells.groupby(session).agg(start=("start", "min"), end=("end", "max"))
     first = spells["start"].min().floor(step, ambiguous=False, nonexistent="shift_forward")
-    n_bins = int(np.ceil((spells["end"].max() - first) / step))
+    n_bins = max(1, int(np.ceil((spells["end"].max() - first) / step)))
     width = step.total_seconds()
     edges = np.arange(n_bins + 1) * width
     secs = lambda times: (times - first).dt.total_seconds().to_numpy()  # noqa: E731
@@ -296,7 +297,8 @@ def behaviour_rates(contacts, channel=None, redial_window="24h", min_n=50) -> Be
         hit = match["next_at"].notna()
         out["redial_window_s"] = pd.Timedelta(redial_window).total_seconds()
         out["redial_prob"] = Rate(value=float(hit.mean()), count=int(hit.sum()), n=len(match))
-        out["redial_delay_s"] = (match.loc[hit, "next_at"] - match.loc[hit, "abandoned_at"]).dt.total_seconds().to_numpy()
+        delay = match.loc[hit, "next_at"] - match.loc[hit, "abandoned_at"]
+        out["redial_delay_s"] = delay.dt.total_seconds().to_numpy()
         try:
             out["redial_delay_fit"] = fit_duration(out["redial_delay_s"], min_n=min_n)
         except FitError:

@@ -51,7 +51,8 @@ REQUIRED = ("channel", "created_at")
 _MISSING = object()
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
-_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2}|\bUTC|\bGMT)$")
+# a clock time followed by an offset or zone name: "10:00Z", "10:00:00.5+01:00", "10:00 UTC"
+_OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)$")
 
 
 class TicketError(ValueError):

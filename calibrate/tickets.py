@@ -33,7 +33,7 @@ __all__ = ["load_tickets", "load_mapping", "TicketData", "TicketError", "FORMATS
 
 FORMATS = ("generic", "technion", "uci")
 MAPPING_KEYS = ("columns", "time_format", "tz", "sep", "encoding", "na_values", "values")
-_SEPARATORS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+_SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
 def load_tickets(paths, fmt="generic", mapping=None, tz=None, default_channel=None) -> TicketData:
@@ -154,9 +154,9 @@ def _read_generic(path, data, spec, tz, default_channel, dropped, notes, example
         raise TicketError(path, "columns", f"missing required column(s) {', '.join(missing)}",
                           got=Described(", ".join(map(str, raw.columns[:8]))),
                           fix="rename them, pass a mapping file (see calibrate/mappings/) or default_channel")
-    absent = [name for name, source in columns.items() if source not in raw.columns]
-    if absent:
-        notes["mapped_columns_absent"] += len(absent)
+    for name, source in columns.items():  # optional columns a mapping names but this export lacks
+        if source not in raw.columns:
+            notes[f"mapped_column_absent: {source}"] += 1
     frame = pd.DataFrame(index=raw.index)
     frame["_file"], frame["_row"] = str(path), rows
     values = spec.get("values") or {}
@@ -170,15 +170,14 @@ def _read_generic(path, data, spec, tz, default_channel, dropped, notes, example
         label = name if source == name else f"{source} ({name})"
         if name in TIME_COLUMNS:
             col, shifted, amb = parse_times(col, spec.get("time_format"), tz, path, label, rows)
-            notes["dst_nonexistent_shifted"] += int(shifted.sum())
+            if shifted.any():
+                notes["dst_nonexistent_shifted"] += int(shifted.sum())
             ambiguous |= amb
         elif name in NUMBER_COLUMNS:
             col = parse_numbers(col, path, label, rows)
         elif name in BOOL_COLUMNS:
             col = parse_bools(col, path, label, rows)
         frame[name] = col
-    if not notes["dst_nonexistent_shifted"]:
-        del notes["dst_nonexistent_shifted"]
     frame = drop_rows(frame, raw.isna().all(axis=1), "blank_row", dropped, examples)
     frame = drop_rows(frame, ambiguous, "dst_ambiguous_time", dropped, examples)
     return frame, len(raw)
@@ -206,5 +205,5 @@ def _read_csv(path, data, spec) -> pd.DataFrame:
             if candidate != sep and candidate in header:
                 raise TicketError(path, "header", f"only one column found; the file looks {name}-separated",
                                   got=header, row=1,
-                                  fix=f"re-export it comma-separated or set sep: {candidate!r} in the mapping file")
+                                  fix=f"set sep: {candidate!r} in the mapping file, or re-export it comma-separated")
     return raw

@@ -77,7 +77,7 @@ def test_peak_uplift_and_growth():
 
 def test_peak_uplift_is_weekday_adjusted():
     # baseline: Mondays 20, other days 10; the peak is a single Monday with 40 → 2x its weekday, 4x overall-ish
-    stamps, chans = [], []
+    stamps = []
     for d in pd.date_range("2024-11-04", periods=14):
         n = 20 if d.day_of_week == 0 else 10
         stamps += [f"{d.date()} 10:00"] * n

@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calibrate.schema import COLUMNS
 from calibrate.tickets import TicketData, TicketError, load_mapping, load_tickets
@@ -95,7 +97,7 @@ def test_mapping_to_a_column_that_is_not_there(tmp_path):
 def test_semicolon_separator_is_detected(tmp_path):
     path = write(tmp_path, "channel;created_at\nvoice;2024-11-29 10:00\n")
     with pytest.raises(TicketError, match=r"tickets\.csv:1: header: only one column found; the file looks "
-                                          r"semicolon-separated .*sep: ';'"):
+                                          r"semicolon-separated \(got 'channel;created_at'\); set sep: ';'"):
         load_tickets(path)
 
 
@@ -231,3 +233,37 @@ def test_parameter_errors():
         load_tickets("x.csv", fmt="excel")
     with pytest.raises(ValueError, match="'paths' parameter of load_tickets"):
         load_tickets([])
+
+
+# --- property: every row is either kept (and then consistent) or counted ------------------------
+
+row = st.fixed_dictionaries({
+    "id": st.integers(0, 8),
+    "channel": st.sampled_from(["voice", "chat", ""]),
+    "created_min": st.integers(0, 600),
+    "answer_offset": st.one_of(st.none(), st.integers(-30, 60)),
+    "abandon_offset": st.one_of(st.none(), st.integers(-30, 60)),
+    "handle": st.one_of(st.none(), st.integers(-100, 900)),
+})
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(row, min_size=1, max_size=25))
+def test_rows_are_kept_consistent_or_counted(tmp_path_factory, rows):
+    base = pd.Timestamp("2024-11-29 08:00")
+    lines = ["contact_id,channel,created_at,queued_at,answered_at,abandoned_at,handle_time_s"]
+    for r in rows:
+        created = base + pd.Timedelta(minutes=r["created_min"])
+        at = lambda off: "" if off is None else str(created + pd.Timedelta(minutes=off))  # noqa: E731
+        lines.append(",".join([str(r["id"]), r["channel"], str(created), str(created), at(r["answer_offset"]),
+                               at(r["abandon_offset"]), "" if r["handle"] is None else str(r["handle"])]))
+    path = tmp_path_factory.mktemp("prop") / "t.csv"
+    path.write_text("\n".join(lines) + "\n")
+    td = load_tickets(path)
+    assert_accounted(td)
+    c = td.contacts
+    assert c["contact_id"].is_unique and c["channel"].notna().all()
+    assert not (c["answered_at"] < c["created_at"]).any() and not (c["abandoned_at"] < c["queued_at"]).any()
+    assert not (c["answered_at"].notna() & c["abandoned_at"].notna()).any()
+    assert not (c["handle_time_s"] < 0).any()
+    assert set(td.dropped) == set(td.drop_examples)
