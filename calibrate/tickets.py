@@ -29,9 +29,10 @@ from calibrate.schema import (BOOL_COLUMNS, COLUMNS, NUMBER_COLUMNS, REQUIRED, T
                               Described, TicketData, TicketError, drop_rows, finalise, parse_bools,
                               parse_numbers, parse_times, sha256_bytes)
 
-__all__ = ["load_tickets", "load_mapping", "TicketData", "TicketError", "FORMATS"]
+__all__ = ["load_tickets", "load_mapping", "TicketData", "TicketError", "FORMATS", "MAPPINGS"]
 
 FORMATS = ("generic", "technion", "uci")
+MAPPINGS = Path(__file__).resolve().parent / "mappings"
 MAPPING_KEYS = ("columns", "time_format", "tz", "sep", "encoding", "na_values", "values")
 _SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
@@ -84,9 +85,12 @@ def load_tickets(paths, fmt="generic", mapping=None, tz=None, default_channel=No
 
 
 def load_mapping(mapping) -> dict:
-    """Read and check a mapping (dict or YAML path); unknown keys and column names are errors."""
+    """Read and check a mapping: a dict, a YAML path, or the name of a shipped one (``"zendesk"``,
+    ``"freshdesk"``: ``calibrate/mappings/<name>.yaml``). Unknown keys and column names are errors."""
     if mapping is None:
         return {}
+    if isinstance(mapping, str) and not Path(mapping).exists() and (MAPPINGS / f"{mapping}.yaml").is_file():
+        mapping = MAPPINGS / f"{mapping}.yaml"
     where = "mapping"
     if isinstance(mapping, (str, Path)):
         where = str(mapping)

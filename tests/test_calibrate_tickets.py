@@ -67,11 +67,21 @@ def test_zendesk_mapping_file_maps_columns_and_channel_values(tmp_path):
     assert c["resolved_at"].isna().tolist() == [False, True]
 
 
-def test_shipped_mappings_are_valid():
-    for path in MAPPINGS.glob("*.yaml"):
-        spec = load_mapping(path)
-        assert {"columns", "time_format", "tz"} <= set(spec), path
+def test_shipped_mappings_are_valid_and_found_by_name():
+    names = sorted(path.stem for path in MAPPINGS.glob("*.yaml"))
+    assert names == ["freshdesk", "zendesk"]
+    for name in names:
+        spec = load_mapping(name)
+        assert spec == load_mapping(MAPPINGS / f"{name}.yaml")
+        assert {"columns", "time_format", "tz"} <= set(spec), name
         assert "created_at" in spec["columns"] and "channel" in spec["columns"]
+
+
+def test_freshdesk_export_with_tracked_time(tmp_path):
+    text = ("Ticket ID,Contact ID,Source,Type,Created time,Initial response time,Resolved time,Agent,Time tracked\n"
+            "7,c1,Portal,Refund,2024-11-29 09:00:00,2024-11-29 09:30:00,2024-11-29 11:00:00,Ann,0:12:30\n")
+    c = load_tickets(write(tmp_path, text), mapping="freshdesk").contacts
+    assert (c.loc[0, "channel"], c.loc[0, "handle_time_s"], c.loc[0, "agent_id"]) == ("web", 750.0, "Ann")
 
 
 def test_default_channel_fills_a_missing_channel_column(tmp_path):
