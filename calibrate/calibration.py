@@ -1,0 +1,242 @@
+"""Run every fit on loaded tickets and write the result as a calibration YAML plus diagnostic CSVs.
+
+A :class:`Calibration` is what a scenario is built from, so it carries its provenance (files and
+their hashes, rows read / used / dropped by reason, date range) next to the parameters: a planner
+asking "where does AHT 190 s come from?" can trace it to a file and a fit table. Fits that could not
+be made (too little data) are listed under ``skipped`` rather than silently missing.
+
+Per channel (and per reason with at least ``min_n`` values) it fits, where the columns allow:
+``handle_time`` (``handle_time_s``), ``patience`` (censored, from queue waits, only when the data
+has abandonments) and ``resolution_time`` (``resolved_at − created_at``, for async channels); plus
+the arrival profile, reason shares and behaviour rates. The YAML holds parameters and fit tables;
+the diagnostics (tidy tables with a ``channel`` column) are for the report, which only plots.
+"""
+from __future__ import annotations
+
+import math
+import os
+from importlib import metadata
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from calibrate.fit import FitError, fit_duration, fit_patience
+from calibrate.profiles import ArrivalProfile, arrival_profile, behaviour_rates, daily_counts, infer_staffing
+from calibrate.schema import TicketData
+
+__all__ = ["Calibration", "calibrate"]
+
+_TABLE_COLUMNS = ["candidate", "dist", "k", "loglik", "aic", "delta_aic", "ks_stat", "ks_pvalue",
+                  "km_max_abs_diff", "shape", "scale", "mean", "sd"]
+
+
+@dataclass(frozen=True, eq=False)
+class Calibration:
+    """Fitted parameters (``channels``), fit tables (``fits``), ``provenance``, ``skipped`` fits,
+    tidy ``diagnostics`` tables, the fit objects themselves in ``results[channel][quantity]``
+    (reason-level ones under ``"<reason>/<quantity>"``, behaviour under ``"behaviour"``) and the
+    arrival ``profile``."""
+
+    provenance: dict
+    channels: dict
+    fits: dict
+    skipped: list
+    diagnostics: dict = field(repr=False)
+    results: dict = field(repr=False)
+    profile: ArrivalProfile = field(repr=False)
+
+    def to_dict(self) -> dict:
+        return _plain({"provenance": self.provenance, "channels": self.channels,
+                       "fits": self.fits, "skipped": self.skipped})
+
+    def to_yaml(self, path) -> Path:
+        """Write the calibration YAML atomically (temp file + ``os.replace``); returns the path."""
+        text = "# peaksim calibration: generated from ticket data; see provenance\n"
+        text += yaml.dump(self.to_dict(), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+        return _atomic_write(Path(path), text)
+
+    def write_diagnostics(self, directory) -> list:
+        """Write each diagnostics table as ``<directory>/<name>.csv``; returns the paths."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        return [_atomic_write(directory / f"{name}.csv", frame.to_csv(index=False))
+                for name, frame in self.diagnostics.items()]
+
+
+class _Dumper(yaml.SafeDumper):
+    """Leaf mappings and lists of numbers on one line (``{dist: gamma, mean: 187.9, sd: 179.8}``),
+    so a distribution or a fit-table row reads as one line and the file stays diffable."""
+
+    def represent_dict(self, data):
+        leaf = all(not isinstance(v, (dict, list)) for v in data.values())
+        return self.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=leaf and bool(data))
+
+    def represent_list(self, data):
+        leaf = all(not isinstance(v, (dict, list)) for v in data)
+        return self.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=leaf and bool(data))
+
+
+_Dumper.add_representer(dict, _Dumper.represent_dict)
+_Dumper.add_representer(list, _Dumper.represent_list)
+
+
+def _atomic_write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _plain(obj):
+    """numpy/pandas scalars → Python, floats to 6 significant digits, NaN → None (YAML-safe)."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return None if not math.isfinite(obj) else float(f"{float(obj):.6g}")
+    if obj is None or obj is pd.NA or obj is pd.NaT:
+        return None
+    return obj if isinstance(obj, str) else str(obj)
+
+
+def _table_rows(table: pd.DataFrame) -> list:
+    cols = [c for c in _TABLE_COLUMNS if c in table.columns]
+    return table[cols].to_dict("records")
+
+
+def _waits(sub: pd.DataFrame):
+    """Queue waits and outcomes of offered contacts whose outcome is known."""
+    end = sub["answered_at"].fillna(sub["abandoned_at"])
+    ok = sub["queued_at"].notna() & end.notna()
+    wait = (end[ok] - sub.loc[ok, "queued_at"]).dt.total_seconds().to_numpy()
+    return wait, sub.loc[ok, "abandoned_at"].notna().to_numpy()
+
+
+class _Fitter:
+    """Runs the per-subset fits and collects parameters, tables, diagnostics and skips."""
+
+    def __init__(self, min_n, duration_candidates, patience_candidates, has_abandonment):
+        self.min_n, self.dc, self.pc = min_n, duration_candidates, patience_candidates
+        self.has_abandonment = has_abandonment
+        self.skipped, self.tables, self.diag = [], [], {}
+
+    def run(self, sub, channel, reason=None):
+        params, fits, objects = {}, {}, {}
+        quantities = {
+            "handle_time": lambda: fit_duration(sub["handle_time_s"], self.dc, self.min_n),
+            "patience": lambda: fit_patience(*_waits(sub), candidates=self.pc, min_n=self.min_n),
+            "resolution_time": lambda: fit_duration(
+                (sub["resolved_at"] - sub["created_at"]).dt.total_seconds(), self.dc, self.min_n),
+        }
+        present = {"handle_time": sub["handle_time_s"].notna().any(),
+                   "patience": self.has_abandonment and sub["queued_at"].notna().any(),
+                   "resolution_time": sub["resolved_at"].notna().any()}
+        for quantity, run in quantities.items():
+            if not present[quantity]:
+                continue
+            label = channel if reason is None else f"{channel}/{reason}"
+            try:
+                result = run()
+            except FitError as exc:
+                self.skipped.append(f"{label}: {quantity}: {exc}")
+                continue
+            params[quantity], fits[quantity], objects[quantity] = (
+                result.to_scenario(), _table_rows(result.table), result)
+            table = result.table.drop(columns=["params", "error"], errors="ignore")
+            self.tables.append(pd.concat([pd.DataFrame({"channel": channel, "reason": reason,
+                                                        "quantity": quantity}, index=table.index), table], axis=1))
+            if reason is None:
+                for name, frame in result.diagnostics().items():
+                    self.diag.setdefault(f"{quantity}_{name}", []).append(frame.assign(channel=channel))
+        return params, fits, objects
+
+
+def calibrate(ticket_data: TicketData, interval="60min", min_n=50, tz=None,
+              duration_candidates=("lognorm", "gamma", "weibull_min", "expon"),
+              patience_candidates=("expon", "weibull_min", "lognorm", "gamma"),
+              redial_window="24h", max_gap="30min", days="present") -> Calibration:
+    """Calibrate every channel of ``ticket_data`` (a :class:`~calibrate.schema.TicketData`).
+
+    ``min_n`` is the fewest values (abandonments, for patience) a fit needs, for channels and
+    reasons alike; ``tz`` re-expresses arrival times before profiling (default: as loaded);
+    ``days`` is passed to :func:`~calibrate.profiles.arrival_profile`.
+    """
+    contacts = ticket_data.contacts
+    if contacts.empty:
+        raise ValueError("The 'ticket_data' parameter of calibrate has no usable contacts "
+                         f"(dropped: {ticket_data.dropped}).")
+    profile = arrival_profile(contacts, interval=interval, tz=tz, days=days)
+    fitter = _Fitter(min_n, duration_candidates, patience_candidates,
+                     has_abandonment=bool(contacts["abandoned_at"].notna().any()))
+    channels, fits, results = {}, {}, {}
+    for channel in sorted(contacts["channel"].unique()):
+        sub = contacts[contacts["channel"] == channel]
+        params, fit_tables, objects = fitter.run(sub, channel)
+        params["arrivals"] = {"rate_per_hour": profile.mean_day(channel),
+                              "day_of_week": profile.dow_multipliers(channel)}
+        reasons, reason_fits = {}, {}
+        counts = sub["reason"].value_counts()
+        for reason, n in counts.items():
+            r_params, r_fits, r_objects = fitter.run(sub[sub["reason"] == reason], channel, reason)
+            reasons[reason] = {"share": n / counts.sum(), "n": n, **r_params}
+            if r_fits:
+                reason_fits[reason] = r_fits
+            objects.update({f"{reason}/{k}": v for k, v in r_objects.items()})
+        if reasons:
+            params["reasons"] = reasons
+        if reason_fits:
+            fit_tables["reasons"] = reason_fits
+        behaviour = behaviour_rates(contacts, channel=channel, redial_window=redial_window, min_n=min_n)
+        if behaviour.to_dict():
+            params["behaviour"] = behaviour.to_dict()
+        objects["behaviour"] = behaviour
+        channels[channel], fits[channel], results[channel] = params, fit_tables, objects
+
+    diagnostics = {name: pd.concat(frames, ignore_index=True) for name, frames in fitter.diag.items()}
+    diagnostics["arrivals"] = profile.rates
+    diagnostics["arrivals_daily"] = daily_counts(contacts, tz=tz, days=days)
+    diagnostics["day_of_week"] = profile.day_of_week
+    if fitter.tables:
+        diagnostics["fit_candidates"] = pd.concat(fitter.tables, ignore_index=True)
+    staffing = infer_staffing(contacts, interval=interval, max_gap=max_gap)
+    if not staffing.empty:
+        diagnostics["staffing"] = staffing
+    diagnostics["drops"] = pd.DataFrame(
+        [{"reason": r, "count": n, "example": ticket_data.drop_examples.get(r)}
+         for r, n in ticket_data.dropped.items()], columns=["reason", "count", "example"])
+    return Calibration(provenance=_provenance(ticket_data, interval, min_n), channels=channels,
+                       fits=fits, skipped=fitter.skipped, diagnostics=diagnostics, results=results,
+                       profile=profile)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("peaksim")
+    except metadata.PackageNotFoundError:  # running from a source checkout
+        return "unknown"
+
+
+def _provenance(td: TicketData, interval, min_n) -> dict:
+    created = td.contacts["created_at"]
+    return {"files": [{"path": p, "sha256": h} for p, h in td.files], "rows_read": td.rows_read,
+            "rows_used": td.rows_used, "dropped": dict(td.dropped), "notes": dict(td.notes),
+            "date_range": [created.min().isoformat(), created.max().isoformat()],
+            "tz": str(created.dt.tz), "created_by": "peaksim", "version": _version(),
+            "interval": str(interval), "min_n": min_n}
