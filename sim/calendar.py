@@ -29,10 +29,14 @@ def interval_grid(scenario: Scenario) -> pd.DataFrame:
 
 
 def daily_profile(values: float | list[float], grid: pd.DataFrame) -> np.ndarray:
-    """A constant or a per-slot daily profile, laid onto every interval of the horizon."""
+    """A constant, a daily profile (one value per interval of the day, repeated every day), or a
+    series covering the whole horizon (one value per interval), laid onto every interval."""
     if isinstance(values, (int, float)):
         return np.full(len(grid), float(values))
-    return np.asarray(values, dtype=float)[grid["slot"].to_numpy()]
+    array = np.asarray(values, dtype=float)
+    if len(array) == len(grid):
+        return array
+    return array[grid["slot"].to_numpy()]
 
 
 def open_mask(hours: OpeningHours | None, grid: pd.DataFrame, interval_s: float) -> np.ndarray:

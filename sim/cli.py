@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .errors import PeaksimError
+from .units import format_duration
 
 app = typer.Typer(
     add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
@@ -73,7 +74,7 @@ def print_summary(result) -> None:
         table.add_row(
             row.channel, _fmt(row.arrived, "n"), _fmt(row.handled, "n"),
             f"[{'green' if ok else 'red'}]{_fmt(sl, 'pct')}[/] [{_fmt(row.service_level_lo, 'pct')}, {_fmt(row.service_level_hi, 'pct')}]",
-            f"{_fmt(target.target, 'pct')} in {target.threshold:g}s",
+            f"{_fmt(target.target, 'pct')} in {format_duration(target.threshold)}",
             f"{_fmt(row.asa_s, 's')} [{_fmt(row.asa_s_lo, 's')}, {_fmt(row.asa_s_hi, 's')}]",
             _fmt(row.wait_p90_s, "s"),
             f"{_fmt(row.abandon_rate, 'pct')}",

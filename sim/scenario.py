@@ -70,7 +70,9 @@ class OpeningHours(_Model):
 class Arrivals(_Model):
     """Poisson arrivals: one rate, or one rate per interval of the day (repeats daily)."""
 
-    rate_per_hour: Rate | list[Rate]
+    rate_per_hour: Rate | list[Rate] = Field(
+        description="contacts per hour: one number, one value per interval of the day (repeats daily), "
+                    "or one value per interval of the whole horizon")
 
 
 class Channel(_Model):
@@ -200,10 +202,11 @@ class Scenario(_Model):
         per_day = self.intervals_per_day
         for name, channel in self.channels.items():
             rate = channel.arrivals.rate_per_hour
-            if isinstance(rate, list) and len(rate) != per_day:
+            if isinstance(rate, list) and len(rate) not in (per_day, self.n_intervals):
                 raise at(f"channels.{name}.arrivals.rate_per_hour",
                          f"a profile needs one value per interval of the day (got {len(rate)} values); "
-                         f"give {per_day} values at interval {format_duration(self.interval)}")
+                         f"give {per_day} values at interval {format_duration(self.interval)} "
+                         f"(or {self.n_intervals} to cover the whole horizon)")
         names = [g.name for g in self.agents]
         if len(set(names)) != len(names):
             dup = next(n for n in names if names.count(n) > 1)
@@ -216,10 +219,11 @@ class Scenario(_Model):
                 hint = f"did you mean {guess[0]!r}?" if guess else f"defined channels: {', '.join(self.channels)}"
                 raise at(f"agents[{i}].skills.{unknown[0]}", f"no channel of that name is defined (got {unknown[0]!r}); {hint}")
             served.update(group.skills)
-            if isinstance(group.headcount, list) and len(group.headcount) != per_day:
+            if isinstance(group.headcount, list) and len(group.headcount) not in (per_day, self.n_intervals):
                 raise at(f"agents[{i}].headcount",
                          f"a profile needs one value per interval of the day (got {len(group.headcount)} values); "
-                         f"give {per_day} values at interval {format_duration(self.interval)}")
+                         f"give {per_day} values at interval {format_duration(self.interval)} "
+                         f"(or {self.n_intervals} to cover the whole horizon)")
         unserved = sorted(set(self.channels) - served)
         if unserved:
             raise at(f"channels.{unserved[0]}", f"no agent group has this channel as a skill (got {unserved[0]!r}); add it to a group's skills")

@@ -97,3 +97,15 @@ def test_cli_bad_scenario_exits_2_with_one_line_and_no_traceback(tmp_path):
         assert proc.returncode == 2
         assert "Traceback" not in proc.stderr
         assert proc.stderr.strip().startswith(f"{bad}:") and "agents[0].headcount" in proc.stderr
+
+
+def test_full_horizon_series_for_rates_and_headcount(scenario_dict):
+    # 4 h at 30 min = 8 intervals: a list of 8 covers the horizon instead of repeating daily
+    scenario_dict["channels"]["voice"]["arrivals"]["rate_per_hour"] = [0, 0, 50, 50, 200, 200, 0, 0]
+    scenario_dict["agents"][0]["headcount"] = [0, 0, 4, 4, 12, 12, 0, 0]
+    result = run_scenario(parse_scenario(scenario_dict))
+    agents = result.groups["agents"].to_numpy()
+    assert np.allclose(agents[:6], [0, 0, 4, 4, 12, 12]) and agents[7] == 0
+    assert 0 <= agents[6] < 2  # leavers finish their last contacts after the drop to 0
+    arrived = result.intervals["arrived"].to_numpy()
+    assert arrived[0] == arrived[1] == arrived[6] == arrived[7] == 0 and arrived[4] > arrived[2] > 0
