@@ -69,10 +69,11 @@ class GroupSpec:
 class Agent:
     """One agent; `token` invalidates stale entries in the availability pools."""
 
-    __slots__ = ("group", "proficiency", "levels", "skills", "single", "held", "channel", "token",
+    __slots__ = ("id", "group", "proficiency", "levels", "skills", "single", "held", "channel", "token",
                  "on_shift", "leaving", "busy_since", "shift_since")
 
-    def __init__(self, group: int, spec: GroupSpec):
+    def __init__(self, agent_id: int, group: int, spec: GroupSpec):
+        self.id = agent_id
         self.group = group
         self.proficiency = spec.proficiency
         self.levels = spec.levels
@@ -113,7 +114,8 @@ class ContactCentre:
         self.target = [0] * len(groups)
         # the log's columns, bound once: the hot paths index them per contact
         self._arrival, self._channel, self._work = log.arrival, log.channel, log.work
-        self._answered, self._end, self._group = log.answered, log.end, log.group
+        self._answered, self._end, self._group, self._agent = log.answered, log.end, log.group, log.agent
+        self._next_agent_id = 0
         self.on_queue_entry = None  # hook for behaviour (eager abandonment timers)
         self.on_served = None  # hook for behaviour (reopens)
 
@@ -203,6 +205,7 @@ class ContactCentre:
         agent.token += 1
         self._answered[i] = now
         self._group[i] = agent.group
+        self._agent[i] = agent.id
         duration = self._work[i] * agent.proficiency * self.factors[ch][held]
         Call(env, duration, self._on_service_end, (agent, i))
 
@@ -297,7 +300,11 @@ class ContactCentre:
                     need -= 1
                     self._take_work(agent)
             for _ in range(need):
-                agent = self.off_shift[g].pop() if self.off_shift[g] else Agent(g, self.groups[g])
+                if self.off_shift[g]:
+                    agent = self.off_shift[g].pop()
+                else:
+                    agent = Agent(self._next_agent_id, g, self.groups[g])
+                    self._next_agent_id += 1
                 agent.on_shift, agent.leaving, agent.shift_since = True, False, self.env.now
                 on.append(agent)
                 self._take_work(agent)
@@ -318,7 +325,7 @@ class ContactCentre:
         agent.on_shift = agent.leaving = False
         self.on_shift[agent.group].remove(agent)
         self.off_shift[agent.group].append(agent)
-        self.staffed.add(agent.group, agent.shift_since, self.env.now)
+        self.staffed.add(agent.group, agent.shift_since, self.env.now, agent.id)
 
     def _set_open(self, event) -> None:
         ch, is_open = event._value
@@ -337,4 +344,4 @@ class ContactCentre:
             for agent in agents:
                 if agent.held:
                     self._add_busy(agent.group, agent.busy_since, now)
-                self.staffed.add(agent.group, agent.shift_since, now)
+                self.staffed.add(agent.group, agent.shift_since, now, agent.id)

@@ -23,7 +23,8 @@ class ContactLog:
     customer ids < 2^31)."""
 
     FLOAT_COLUMNS = ("arrival", "queued", "answered", "end", "deadline", "work")
-    INT_COLUMNS = {"channel": "h", "group": "h", "origin": "b", "customer": "i", "reason": "h", "flags": "b"}
+    INT_COLUMNS = {"channel": "h", "group": "h", "agent": "i", "origin": "b", "customer": "i", "reason": "h",
+                   "flags": "b"}
 
     def __init__(self):
         for name in self.FLOAT_COLUMNS:
@@ -64,6 +65,7 @@ class ContactLog:
         self.work.append(work)
         self.channel.append(channel)
         self.group.append(-1)
+        self.agent.append(-1)
         self.origin.append(origin)
         self.customer.append(customer)
         self.reason.append(reason)
@@ -81,22 +83,25 @@ class ContactLog:
 
 
 class SpellLog:
-    """Time spells of an agent group: on shift, or busy with at least one contact."""
+    """Time spells of agents (on shift), with their group and agent id."""
 
     def __init__(self):
         self.group = array("h")
+        self.agent = array("i")
         self.start = array("d")
         self.end = array("d")
 
-    def add(self, group: int, start: float, end: float) -> None:
+    def add(self, group: int, start: float, end: float, agent: int = -1) -> None:
         if end >= start:
             self.group.append(group)
+            self.agent.append(agent)
             self.start.append(start)
             self.end.append(end)
 
     def columns(self) -> dict[str, np.ndarray]:
         return {
             "group": np.frombuffer(self.group, dtype=np.int16),
+            "agent": np.frombuffer(self.agent, dtype=np.int32),
             "start": np.frombuffer(self.start, dtype=np.float64),
             "end": np.frombuffer(self.end, dtype=np.float64),
         }
