@@ -52,6 +52,7 @@ from .executors import run_tasks
 from .replication import simulate
 from .runner import run_scenario
 from .scenario import Scenario, scenario_hash
+from .sweep import scenario_data
 
 METHODS = ("sim", "erlang_c", "erlang_a")
 DEFAULT_MAX_AGENTS = 5000
@@ -231,7 +232,7 @@ def group_headcount(scenario: Scenario, agents_per_channel: np.ndarray, shares: 
 
 def with_headcount(scenario: Scenario, headcount: np.ndarray) -> Scenario:
     """The scenario with every group's schedule replaced by a per-interval headcount over the horizon."""
-    data = scenario.model_dump()
+    data = scenario_data(scenario)
     data["agents"] = [{**g, "headcount": None, "shifts": None,
                        "headcount_by_interval": [int(x) for x in headcount[i]]}
                       for i, g in enumerate(data["agents"])]
@@ -412,6 +413,8 @@ def run_staff(scenario: Scenario, replications: int | None = None, check_replica
         "max_abandon": targets.max_abandon, "max_occupancy": targets.max_occupancy,
         "agent_hours": hours,
         "share_of_intervals_meeting_target": {m: float(g["ok"].mean()) for m, g in meets.groupby("method")},
+        "share_of_intervals_not_significantly_below_target": {
+            m: float((g["service_level_hi"] >= g["target"]).mean()) for m, g in meets.groupby("method")},
         "headcount": "agents on shift (before shrinkage) per interval",
     }
     return StaffResult(staffing, service, plans, with_headcount(scenario, isa.headcount), meta)
@@ -421,9 +424,17 @@ def scenario_yaml(scenario: Scenario, comment: str = "") -> str:
     """The scenario as YAML that `peaksim run` reads back unchanged (durations in seconds, ISO times)."""
     import yaml
 
-    data = scenario.model_dump(mode="json", exclude_none=True)
+    data = _drop_none(scenario_data(scenario, mode="json"))
     head = "".join(f"# {line}\n" for line in comment.splitlines())
     return head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120, default_flow_style=None)
+
+
+def _drop_none(value):
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value
 
 
 def write_staff(result: StaffResult, out, command: list[str] | None = None) -> list:
