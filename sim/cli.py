@@ -140,6 +140,129 @@ def schema():
     out.print_json(json.dumps(Scenario.model_json_schema()))
 
 
+# --- staffing commands (issue 5) ---
+def _stage_bar():
+    """A progress bar whose label follows the stage (iteration, check …), with ETA, on stderr."""
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   console=err, transient=True, disable=not err.is_terminal)
+    task = bar.add_task("starting", total=None)
+
+    def update(label: str, done: int, total: int) -> None:
+        bar.update(task, description=label, completed=done, total=total)
+    return bar, update
+
+
+def _note(text: str) -> None:
+    err.print(text, markup=False, highlight=False)
+
+
+@app.command()
+@cli_command
+def sweep(
+    scenario: Path = typer.Argument(..., help="scenario YAML file"),
+    agents: Optional[list[str]] = typer.Option(None, "--agents", help="GROUP=start:stop:step headcount range (stop included); repeat for a grid"),
+    scale: Optional[str] = typer.Option(None, "--scale", help="start:stop:step multiplier on every other group's schedule"),
+    replications: Optional[int] = typer.Option(None, "--replications", "-r", min=1, help="replications per point (default: the scenario's)"),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="root seed (default: the scenario's)"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (default results/<scenario-name>/)"),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="tasks in parallel processes"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
+    resume: bool = typer.Option(False, "--resume", help="keep the finished points of an interrupted sweep in --out"),
+    cost_per_hour: float = typer.Option(25.0, "--cost-per-hour", help="cost of one paid agent-hour (default 25.0)"),
+):
+    """Simulate a grid of staffing levels with common random numbers; write sweep.csv and sweep.json."""
+    from .outputs import output_dir
+    from .scenario import load_scenario
+    from .sweep import agents_axis, run_sweep, scale_axis
+
+    sc = load_scenario(scenario, {"seed": seed})
+    axes = [agents_axis(spec, sc) for spec in agents or []] + ([scale_axis(scale)] if scale else [])
+    target = output_dir(out_dir, sc.name)
+    bar, update = _stage_bar()
+    with bar:
+        result = run_sweep(sc, axes, target, replications, jobs, scheduler, resume, cost_per_hour,
+                           progress=lambda d, t: update("sweep points", d, t))
+    meta = result.meta
+    _note(f"cost = paid agent-hours x {cost_per_hour:g} per agent-hour (--cost-per-hour)")
+    best = meta["best_point"]
+    if best is None:
+        out.print("No point meets every channel's service-level target; widen the range upwards.", markup=False)
+    else:
+        params = ", ".join(f"{k}={v}" for k, v in best.items() if k not in ("point", "agent_hours", "cost"))
+        out.print(f"Smallest staffing meeting every target: point {best['point']} ({params}): "
+                  f"{best['agent_hours']:,.1f} agent-hours, cost {best['cost']:,.2f}", markup=False, highlight=False)
+    for m in meta["marginal_value_of_one_more_agent"]:
+        if "per_agent" not in m:
+            continue
+        gains = "; ".join(f"{ch}: {v['service_level_pp']:+.2f} pp SL, {v['asa_s']:+.1f} s ASA, "
+                          f"{v['abandon_rate_pp']:+.2f} pp abandoned" for ch, v in m["per_agent"].items())
+        out.print(f"One more agent ({m['axis']}, from point {m['from_point']}): {gains}", markup=False, highlight=False)
+    _note(f"wrote {target}/sweep.csv and sweep.json ({meta['points']} points x {meta['replications']} replications)")
+
+
+@app.command()
+@cli_command
+def staff(
+    scenario: Path = typer.Argument(..., help="scenario YAML file"),
+    replications: Optional[int] = typer.Option(None, "--replications", "-r", min=2, help="replications per iteration (default: the scenario's)"),
+    check_replications: Optional[int] = typer.Option(None, "--check-replications", min=2, help="replications re-simulating each staffing with fresh seeds (default: --replications)"),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="root seed (default: the scenario's)"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (default results/<scenario-name>/)"),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="replications in parallel processes"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
+    max_abandon: Optional[float] = typer.Option(None, "--max-abandon", help="cap on the abandonment share per interval, e.g. 0.05"),
+    max_occupancy: Optional[float] = typer.Option(None, "--max-occupancy", help="cap on occupancy per interval, e.g. 0.85"),
+    max_agents: int = typer.Option(5000, "--max-agents", min=1, help="most agents a group may get in one interval"),
+    max_iterations: int = typer.Option(12, "--max-iterations", min=1, help="iterations of the staffing algorithm"),
+    shift_templates: Optional[Path] = typer.Option(None, "--shift-templates", help="YAML shift templates: also plan shifts (MILP) and re-simulate them"),
+):
+    """Fewest agents per interval and group meeting every target (simulation), beside Erlang C and Erlang A."""
+    from .outputs import output_dir
+    from .scenario import load_scenario
+    from .shifts import load_templates, run_shift_plan, write_shift_plan
+    from .staffing import Targets, run_staff, write_staff
+
+    sc = load_scenario(scenario, {"seed": seed})
+    targets = Targets(max_abandon, max_occupancy)
+    templates = load_templates(shift_templates, sc) if shift_templates else None
+    target = output_dir(out_dir, sc.name)
+    bar, update = _stage_bar()
+    with bar:
+        result = run_staff(sc, replications, check_replications, targets, jobs, scheduler, max_iterations,
+                           max_agents, progress=update)
+        shift_result = None
+        if templates is not None:
+            shift_result = run_shift_plan(sc, result.plans["sim"], templates, result.meta["check_replications"],
+                                          result.meta["check_seed"], jobs, scheduler, progress=update)
+    if shift_result is not None:
+        result.meta["shift_plan"] = shift_result.meta
+    written = write_staff(result, target, command=sys.argv)
+    if shift_result is not None:
+        written += write_shift_plan(shift_result, target)
+    meta = result.meta
+    table = Table(title=f"{sc.name}: staffing per interval, re-simulated with fresh seeds ({meta['check_replications']} replications)")
+    for column in ("method", "agent-hours", "intervals meeting target (mean)", "not significantly below (95% CI)"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for method, label in (("sim", "simulation (ISA)"), ("erlang_c", "Erlang C per interval"), ("erlang_a", "Erlang A per interval")):
+        share = meta["share_of_intervals_meeting_target"].get(method, float("nan"))
+        ok = meta["share_of_intervals_not_significantly_below_target"].get(method, float("nan"))
+        table.add_row(label, f"{meta['agent_hours'][method]:,.1f}", _fmt(share, "pct"), _fmt(ok, "pct"))
+    out.print(table)
+    if not meta["converged"]:
+        _note(f"note: the staffing still changed after {max_iterations} iterations; raise --max-iterations or --replications")
+    if shift_result is not None:
+        sm = shift_result.meta
+        out.print(f"Shift plan ({sm['status']}): {sm['paid_hours']:,.1f} paid hours, cost {sm['cost']:,.2f}; "
+                  f"{_fmt(sm['share_of_group_intervals_meeting_target'] or float('nan'), 'pct')} of intervals meet target when re-simulated",
+                  markup=False, highlight=False)
+        for gap in sm["uncovered_intervals"][:20]:
+            out.print(f"  not coverable: {gap['group']} at {gap['interval_start']}: {gap['missing_agents']:g} agents short",
+                      markup=False, highlight=False)
+        if len(sm["uncovered_intervals"]) > 20:
+            out.print(f"  … and {len(sm['uncovered_intervals']) - 20} more (see staffing.json)", markup=False)
+    _note(f"wrote {', '.join(p.name for p in written)} to {target}/")
+
+
 def main() -> None:
     app()
 

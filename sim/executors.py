@@ -12,6 +12,8 @@ from typing import Callable, Iterable, Iterator
 
 from .errors import PeaksimError
 
+CONNECT_TIMEOUT_S = 10.0  # how long to wait for a Dask scheduler before giving up
+
 
 def run_tasks(fn: Callable, tasks: list[tuple], jobs: int = 1, scheduler: str | None = None
               ) -> Iterator[tuple[int, object]]:
@@ -39,7 +41,7 @@ def _dask(fn: Callable, tasks: list[tuple], scheduler: str) -> Iterable[tuple[in
     except ImportError:
         raise PeaksimError("--scheduler needs Dask: pip install 'peaksim[dask]'") from None
     try:
-        client = scheduler if not isinstance(scheduler, str) else Client(scheduler, timeout="10s")
+        client = scheduler if not isinstance(scheduler, str) else Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S:g}s")
     except (OSError, TimeoutError) as exc:
         raise PeaksimError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); "
                            "start one with `dask scheduler` or check the address") from None

@@ -137,6 +137,9 @@ class AgentGroup(_Model):
     skills: Annotated[dict[str, Annotated[int, Field(ge=1, le=100)]], BeforeValidator(_skills)]
     headcount: Annotated[int, Field(ge=0, le=MAX_AGENTS)] | list[Annotated[int, Field(ge=0, le=MAX_AGENTS)]] | None = None
     shifts: list[Shift] | None = None
+    headcount_by_interval: list[Annotated[int, Field(ge=0, le=MAX_AGENTS)]] | None = Field(
+        default=None, description="agents on shift in every reporting interval of the horizon, from `start` "
+                                  "(what `peaksim staff` writes when the requirement does not repeat daily)")
     shrinkage: Probability = 0.0
     proficiency: float = Field(default=1.0, gt=0, le=20, description="handle-time multiplier")
 
@@ -144,8 +147,8 @@ class AgentGroup(_Model):
     def _one_schedule(self):
         if not self.skills:
             raise ValueError("give at least one skill (a channel name)")
-        if (self.headcount is None) == (self.shifts is None):
-            raise ValueError("give exactly one of `headcount` or `shifts`")
+        if [self.headcount, self.shifts, self.headcount_by_interval].count(None) != 2:
+            raise ValueError("give exactly one of `headcount`, `shifts` or `headcount_by_interval`")
         if self.shrinkage >= 1:
             raise ValueError("`shrinkage` must be below 1 (it is the share of paid time not available)")
         return self
@@ -224,6 +227,11 @@ class Scenario(_Model):
                          f"a profile needs one value per interval of the day (got {len(group.headcount)} values); "
                          f"give {per_day} values at interval {format_duration(self.interval)} "
                          f"(or {self.n_intervals} to cover the whole horizon)")
+            by_interval = group.headcount_by_interval
+            if by_interval is not None and len(by_interval) != self.n_intervals:
+                raise at(f"agents[{i}].headcount_by_interval",
+                         f"needs one value per interval of the horizon (got {len(by_interval)} values); "
+                         f"give {self.n_intervals} values at interval {format_duration(self.interval)}")
         unserved = sorted(set(self.channels) - served)
         if unserved:
             raise at(f"channels.{unserved[0]}", f"no agent group has this channel as a skill (got {unserved[0]!r}); add it to a group's skills")

@@ -58,6 +58,9 @@ def group_timeline(group: AgentGroup, scenario: Scenario, grid: pd.DataFrame) ->
             events[t1] = events.get(t1, 0) - n
         times = np.array(sorted(events))
         counts = np.cumsum([events[t] for t in times])
+    elif group.headcount_by_interval is not None:
+        times = grid["t_s"].to_numpy()
+        counts = np.asarray(group.headcount_by_interval, dtype=int)
     else:
         times = grid["t_s"].to_numpy()
         counts = daily_profile(group.headcount, grid)

@@ -1,0 +1,451 @@
+"""Per-interval staffing: the fewest agents per group so every channel meets its target in every interval.
+
+Three answers, side by side:
+
+* **Simulation (ISA)**, the iterative staffing algorithm of Feldman, Mandelbaum, Massey & Whitt
+  (2008, Management Science 54(2)). Start with so many agents that nobody waits (the
+  infinite-server system). Simulate many replications and record, for every contact that
+  enters a queue, the number of contacts of its channel already in the system (waiting or in
+  service): by PASTA that is the distribution an arrival in interval k sees, *with* the
+  carry-over from earlier intervals, abandonment and the scenario's real handle-time and
+  patience distributions. Set each interval's staffing to the smallest s whose target is met
+  under that distribution, simulate again with the new staffing, and repeat until the staffing
+  stops changing. With a threshold of 0 the rule is exactly the paper's
+  s_k = min{s : P(L_k ≥ s) ≤ α}; for a threshold T > 0 an arrival that finds n ≥ s in the
+  system waits for n − s + 1 departures, whose waiting time (and abandonment) we take from the
+  Erlang A per-state formulas (service rate sμ, abandonment rate (j)θ, θ = 1/mean patience), and
+  the interval's service level is the average of P(answered within T | n) over the arrivals.
+  Replications reuse the same seeds at every iteration (common random numbers), so the
+  iteration is a deterministic map and converges rather than flickering with noise.
+* **Erlang C** and **Erlang A** per interval (SIPP: each interval treated as a steady state at its
+  own arrival rate): the classical WFM baselines, blind to carry-over between intervals.
+
+Adaptations (documented in docs/staffing.md):
+* Concurrency: the queue is counted in contact *slots*; a slot's mean holding time is the
+  channel's mean handle time × the group proficiency × the channel's factor at full
+  concurrency, and a channel needing s slots needs ⌈s / concurrency⌉ agents.
+* Multi-skill: each channel's requirement is split over the groups that serve it in proportion
+  to the share of that channel's contacts each group answered in the latest iteration, and a
+  group needs the sum of its shares (rounded up). Exact for single-skill groups; conservative
+  (no pooling credit) for groups that serve several channels.
+* Caps: `max_abandon` (per-arrival abandonment probability from the same per-state formula)
+  and `max_occupancy` (E[min(L, s)] / s, busy slots ÷ slots) must also hold.
+* Shrinkage: requirements are agents *available*; headcounts written out are agents on shift,
+  the smallest h with round(h·(1 − shrinkage)) ≥ requirement, as the scenario counts them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import betainc, gammainc
+
+from . import __version__
+from .arrivals import channel_rates
+from .calendar import interval_grid, iso
+from .erlang import erlang_a_agents, erlang_c_agents
+from .errors import PeaksimError
+from .executors import run_tasks
+from .replication import simulate
+from .runner import run_scenario
+from .scenario import Scenario, scenario_hash
+from .sweep import scenario_data
+
+METHODS = ("sim", "erlang_c", "erlang_a")
+DEFAULT_MAX_AGENTS = 5000
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Optional caps on top of each channel's service-level target."""
+
+    max_abandon: float | None = None
+    max_occupancy: float | None = None
+
+    def __post_init__(self):
+        if self.max_abandon is not None and not 0 < self.max_abandon < 1:
+            raise PeaksimError(f"--max-abandon must be a share between 0 and 1, e.g. 0.05 (got {self.max_abandon})")
+        if self.max_occupancy is not None and not 0 < self.max_occupancy <= 1:
+            raise PeaksimError(f"--max-occupancy must be a share in (0, 1], e.g. 0.85 (got {self.max_occupancy})")
+
+
+@dataclass(frozen=True)
+class ChannelQueue:
+    """What the staffing rules need to know about one channel's queue, in slots."""
+
+    name: str
+    concurrency: int
+    slot_hold_s: float
+    theta: float  # abandonment rate per waiting contact (1 / mean patience), 0 without patience
+    threshold_s: float
+    target: float
+
+
+def channel_queues(scenario: Scenario, shares: np.ndarray) -> list[ChannelQueue]:
+    """Per channel: slot holding time (weighted by the serving groups' proficiency), patience rate, target."""
+    out = []
+    for c, (name, ch) in enumerate(scenario.channels.items()):
+        proficiency = float(sum(shares[g, c] * grp.proficiency for g, grp in enumerate(scenario.agents)))
+        hold = ch.handle_time.mean_s * (proficiency or 1.0) * ch.handle_factors()[-1]
+        theta = 0.0 if ch.patience is None else 1.0 / ch.patience.mean_s
+        out.append(ChannelQueue(name, ch.concurrency, hold, theta, ch.service_level.threshold,
+                                ch.service_level.target))
+    return out
+
+
+# --- what arrivals see: the ISA's measurement (runs inside workers) -------------------------
+@dataclass
+class SeenByArrivals:
+    """One replication's (interval, number-in-system) counts per channel and who answered what."""
+
+    replication: int
+    triples: list[np.ndarray]  # per channel: array (m, 3) of interval, n in system, count
+    answered: np.ndarray  # groups × channels answered contacts
+
+
+def seen_by_arrivals(scenario: Scenario, replication: int) -> SeenByArrivals:
+    """Simulate one replication; count the contacts of the same channel in the system at each queue entry."""
+    rec = simulate(scenario, replication)
+    c = rec.contacts
+    offered = ~np.isnan(c["queued"])
+    answered = ~np.isnan(c["answered"])
+    abandoned = offered & ~answered & (c["deadline"] <= rec.horizon_s)
+    left = np.where(answered, c["end"], np.where(abandoned, c["deadline"], np.inf))
+    left = np.where(np.isnan(left), np.inf, left)  # answered but still in service at the horizon
+    n_int = scenario.n_intervals
+    interval = np.minimum((c["arrival"] // scenario.interval).astype(np.int64), n_int - 1)
+    triples = []
+    for ch in range(len(scenario.channels)):
+        mine = offered & (c["channel"] == ch)
+        queued, gone = c["queued"][mine], left[mine]
+        in_system = (np.searchsorted(np.sort(queued), queued, side="left")
+                     - np.searchsorted(np.sort(gone), queued, side="right"))
+        width = int(in_system.max(initial=0)) + 1
+        keys, counts = np.unique(interval[mine] * width + in_system, return_counts=True)
+        triples.append(np.column_stack([keys // width, keys % width, counts]).astype(np.int64))
+    groups = len(scenario.agents)
+    by = np.zeros((groups, len(scenario.channels)), dtype=np.int64)
+    np.add.at(by, (c["group"][answered].astype(np.int64), c["channel"][answered].astype(np.int64)), 1)
+    return SeenByArrivals(replication, triples, by)
+
+
+def histograms(results: list[SeenByArrivals], n_channels: int, n_intervals: int) -> list[np.ndarray]:
+    """Per channel: counts[interval, n] of arrivals that found n contacts in the system."""
+    out = []
+    for ch in range(n_channels):
+        rows = np.concatenate([r.triples[ch] for r in results]) if results else np.zeros((0, 3), int)
+        width = int(rows[:, 1].max(initial=0)) + 1
+        hist = np.zeros((n_intervals, width))
+        np.add.at(hist, (rows[:, 0], rows[:, 1]), rows[:, 2])
+        out.append(hist)
+    return out
+
+
+# --- the per-state rules ----------------------------------------------------------------------
+def within_probability(n: np.ndarray, s: int, q: ChannelQueue) -> np.ndarray:
+    """P(answered within the threshold | the arrival finds n in the system, s slots)."""
+    n = np.asarray(n, dtype=float)
+    out = np.ones_like(n)
+    waits = n >= s
+    if not waits.any():
+        return out
+    k = n[waits] - s
+    rate = s / q.slot_hold_s
+    if s == 0:
+        out[waits] = 0.0
+    elif q.theta == 0.0:
+        out[waits] = gammainc(k + 1, rate * q.threshold_s) if q.threshold_s > 0 else 0.0
+    else:
+        served = rate / (rate + (k + 1) * q.theta)
+        x = -math.expm1(-q.theta * q.threshold_s)
+        out[waits] = served * (betainc(k + 1, rate / q.theta + 1, x) if q.threshold_s > 0 else 0.0)
+    return out
+
+
+def abandon_probability(n: np.ndarray, s: int, q: ChannelQueue) -> np.ndarray:
+    n = np.asarray(n, dtype=float)
+    k = np.maximum(n - s, -1.0)
+    if q.theta == 0.0:
+        return np.zeros_like(n)
+    rate = s / q.slot_hold_s
+    return np.where(n >= s, (k + 1) * q.theta / (rate + (k + 1) * q.theta), 0.0)
+
+
+def slots_needed(hist_row: np.ndarray, q: ChannelQueue, targets: Targets) -> int:
+    """Smallest s meeting the SL target (and caps) under the number-in-system distribution `hist_row`."""
+    total = hist_row.sum()
+    if total == 0:
+        return 0
+    n = np.nonzero(hist_row)[0]
+    w = hist_row[n] / total
+
+    def meets(s: int) -> bool:
+        if float(np.dot(w, within_probability(n, s, q))) < q.target - 1e-12:
+            return False
+        if targets.max_abandon is not None and float(np.dot(w, abandon_probability(n, s, q))) > targets.max_abandon:
+            return False
+        if targets.max_occupancy is not None and s > 0 and float(np.dot(w, np.minimum(n, s))) / s > targets.max_occupancy:
+            return False
+        return s > 0
+
+    lo, hi = 0, int(n.max()) + 1  # with n.max()+1 slots nobody waited
+    while not meets(hi):
+        hi *= 2  # only the occupancy cap can need more slots than were ever in the system
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if meets(mid) else (mid, hi)
+    return hi
+
+
+# --- from channel slots to group headcounts ----------------------------------------------------
+def skill_shares(scenario: Scenario, answered: np.ndarray | None = None) -> np.ndarray:
+    """groups × channels: share of each channel's contacts answered by each group (equal split if none)."""
+    names = list(scenario.channels)
+    skill = np.array([[name in g.skills for name in names] for g in scenario.agents], dtype=float)
+    equal = skill / np.maximum(skill.sum(axis=0), 1)
+    if answered is None:
+        return equal
+    totals = answered.sum(axis=0)
+    return np.where(totals > 0, answered / np.maximum(totals, 1), equal)
+
+
+def on_shift_for(available: int, shrinkage: float) -> int:
+    """Smallest headcount h on shift with round(h·(1 − shrinkage)) ≥ available."""
+    h = max(0, math.ceil((available - 0.5) / (1.0 - shrinkage) - 1e-9))
+    while math.floor(h * (1.0 - shrinkage) + 0.5) < available:
+        h += 1
+    return h
+
+
+def group_headcount(scenario: Scenario, agents_per_channel: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """groups × intervals headcount on shift from channels × intervals agents needed (available)."""
+    need = np.ceil(shares @ agents_per_channel - 1e-9).astype(int)
+    out = np.zeros_like(need)
+    for g, group in enumerate(scenario.agents):
+        cache: dict[int, int] = {}
+        out[g] = [cache.setdefault(int(a), on_shift_for(int(a), group.shrinkage)) for a in need[g]]
+    return out
+
+
+def with_headcount(scenario: Scenario, headcount: np.ndarray) -> Scenario:
+    """The scenario with every group's schedule replaced by a per-interval headcount over the horizon."""
+    data = scenario_data(scenario)
+    data["agents"] = [{**g, "headcount": None, "shifts": None,
+                       "headcount_by_interval": [int(x) for x in headcount[i]]}
+                      for i, g in enumerate(data["agents"])]
+    return Scenario.model_validate(data)
+
+
+def _check_max(scenario: Scenario, headcount: np.ndarray, max_agents: int, method: str) -> None:
+    over = np.argwhere(headcount > max_agents)
+    if over.size:
+        g, k = over[0]
+        start = iso(interval_grid(scenario)["interval_start"])[k]
+        raise PeaksimError(
+            f"{method}: group {scenario.agents[g].name!r} would need {int(headcount[g, k])} agents at {start}, "
+            f"above --max-agents {max_agents}; the target cannot be met there: raise --max-agents, "
+            "lower the channel's target, or reduce its load")
+
+
+# --- the baselines -------------------------------------------------------------------------------
+def erlang_agents(scenario: Scenario, queues: list[ChannelQueue], targets: Targets,
+                  max_agents: int) -> dict[str, np.ndarray]:
+    """channels × intervals agents (available) from per-interval Erlang C and Erlang A (SIPP)."""
+    grid = interval_grid(scenario)
+    rates = channel_rates(scenario, grid)
+    out = {m: np.zeros((len(queues), len(grid)), dtype=int) for m in ("erlang_c", "erlang_a")}
+    for c, (q, ch) in enumerate(zip(queues, scenario.channels.values())):
+        patience = ch.patience.mean_s if ch.patience is not None else None
+        cache: dict[float, tuple[int, int]] = {}
+        for k, rate in enumerate(rates[q.name]):
+            if rate not in cache:
+                lam = rate / 3600.0
+                a = lam * q.slot_hold_s
+                floor = math.ceil(a / targets.max_occupancy - 1e-9) if targets.max_occupancy and a > 0 else 0
+                try:
+                    sc = erlang_c_agents(a, q.slot_hold_s, q.threshold_s, q.target, max_agents * q.concurrency)
+                    sa = erlang_a_agents(lam, q.slot_hold_s, patience, q.threshold_s, q.target,
+                                         targets.max_abandon, max_agents * q.concurrency)
+                except ValueError:
+                    raise PeaksimError(f"{q.name}: Erlang needs more than --max-agents {max_agents} agents at "
+                                       f"{rate:g} contacts/h; raise --max-agents or lower the target") from None
+                cache[rate] = (math.ceil(max(sc, floor) / q.concurrency), math.ceil(max(sa, floor) / q.concurrency))
+            out["erlang_c"][c, k], out["erlang_a"][c, k] = cache[rate]
+    return out
+
+
+# --- the iterative staffing algorithm -----------------------------------------------------------
+@dataclass
+class IsaResult:
+    headcount: np.ndarray  # groups × intervals, on shift
+    channel_agents: np.ndarray  # channels × intervals, available
+    shares: np.ndarray
+    history: list[dict]
+    converged: bool
+
+
+def initial_channel_agents(scenario: Scenario, queues: list[ChannelQueue]) -> np.ndarray:
+    """So many agents that (almost) nobody waits: load + 6√load + 6 slots, over the interval and the one before."""
+    rates = channel_rates(scenario, interval_grid(scenario))
+    out = []
+    for q in queues:
+        load = rates[q.name] / 3600.0 * q.slot_hold_s
+        load = np.maximum(load, np.r_[0.0, load[:-1]])
+        out.append(np.ceil((load + 6 * np.sqrt(load) + 6) / q.concurrency))
+    return np.array(out, dtype=int)
+
+
+def iterative_staffing(scenario: Scenario, replications: int, targets: Targets = Targets(), jobs: int = 1,
+                       scheduler=None, max_iterations: int = 12, max_agents: int = DEFAULT_MAX_AGENTS,
+                       progress=None) -> IsaResult:
+    """Feldman–Mandelbaum–Massey–Whitt ISA adapted to channels, groups, concurrency and caps (module doc).
+
+    Each iteration maps the current staffing s to the ISA's proposal T(s). A cell (group,
+    interval) moves all the way to T(s), as in the paper, until its proposal changes direction;
+    from then on it moves half as far each time it flips again (under-relaxation). Without
+    abandonment an understaffed interval builds a queue that inflates the next proposal, and the
+    plain iteration can cycle between two staffings; the damping settles it on the larger one.
+    The iteration stops when the staffing no longer changes.
+    """
+    shares = skill_shares(scenario)
+    skill = (shares > 0).astype(int)
+    queues = channel_queues(scenario, shares)
+    channel_agents = initial_channel_agents(scenario, queues)
+    staffing = np.array([[on_shift_for(int(a), g.shrinkage) for a in row]
+                         for row, g in zip(skill @ channel_agents, scenario.agents)])  # each group alone could serve all
+    omega = np.ones(staffing.shape)
+    previous = np.zeros(staffing.shape)
+    history = []
+    converged = False
+    for it in range(1, max_iterations + 1):
+        staffed = with_headcount(scenario, staffing)
+        results: list[SeenByArrivals | None] = [None] * replications
+        for done, (k, res) in enumerate(run_tasks(seen_by_arrivals, [(staffed, r) for r in range(replications)],
+                                                  jobs, scheduler), start=1):
+            results[k] = res
+            if progress:
+                progress(f"staffing iteration {it}", done, replications)
+        shares = skill_shares(scenario, sum(r.answered for r in results))
+        queues = channel_queues(scenario, shares)
+        hists = histograms(results, len(queues), scenario.n_intervals)
+        slots = np.array([[slots_needed(h[k], q, targets) for k in range(scenario.n_intervals)]
+                          for h, q in zip(hists, queues)])
+        channel_agents = np.ceil(slots / np.array([[q.concurrency] for q in queues])).astype(int)
+        proposal = group_headcount(scenario, channel_agents, shares)
+        _check_max(scenario, proposal, max_agents, "simulation staffing")
+        step = proposal - staffing
+        omega[step * previous < 0] *= 0.5
+        previous = np.where(step != 0, step, previous)
+        moved = np.ceil(staffing + omega * step - 1e-9).astype(int)
+        history.append({"iteration": it, "agent_hours": float(staffing.sum() * scenario.interval / 3600),
+                        "max_proposed_change_agents": int(np.abs(step).max()),
+                        "max_change_agents": int(np.abs(moved - staffing).max())})
+        if np.array_equal(moved, staffing):
+            converged = True
+            break
+        staffing = moved
+    return IsaResult(staffing, channel_agents, shares, history, converged)
+
+
+# --- checking each method's staffing with fresh seeds -------------------------------------------
+def check_seed(seed: int) -> int:
+    """A root seed independent of `seed`, for re-simulating a staffing on customers it was not fitted to."""
+    return int(np.random.SeedSequence([seed, 0x5EED]).generate_state(1, dtype=np.uint64)[0] >> 1)
+
+
+def achieved_service(scenario: Scenario, plans: dict[str, np.ndarray], replications: int, seed: int,
+                     jobs: int = 1, scheduler=None, progress=None) -> pd.DataFrame:
+    """Per method, interval and channel: the service level (95% CI) when the plan is re-simulated."""
+    frames = []
+    for method, headcount in plans.items():
+        staffed = with_headcount(scenario, headcount).model_copy(update={"seed": seed})
+        result = run_scenario(staffed, replications, jobs, scheduler,
+                              progress=(lambda d, t, m=method: progress(f"checking {m}", d, t)) if progress else None)
+        iv = result.intervals
+        frames.append(pd.DataFrame({
+            "interval_start": iv["interval_start"], "channel": iv["channel"], "method": method,
+            "target": iv["channel"].map({n: ch.service_level.target for n, ch in scenario.channels.items()}),
+            "service_level": iv["service_level"], "service_level_lo": iv["service_level_lo"],
+            "service_level_hi": iv["service_level_hi"],
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+@dataclass
+class StaffResult:
+    staffing: pd.DataFrame  # interval_start, group, agents_sim, agents_erlang_c, agents_erlang_a
+    service: pd.DataFrame  # interval_start, channel, method, target, service_level (+CI)
+    plans: dict[str, np.ndarray]
+    staffed_scenario: Scenario
+    meta: dict
+
+
+def run_staff(scenario: Scenario, replications: int | None = None, check_replications: int | None = None,
+              targets: Targets = Targets(), jobs: int = 1, scheduler=None, max_iterations: int = 12,
+              max_agents: int = DEFAULT_MAX_AGENTS, seed_for_check: int | None = None,
+              progress=None) -> StaffResult:
+    """ISA staffing plus Erlang C / Erlang A baselines, each re-simulated with fresh seeds."""
+    n = replications or scenario.replications
+    isa = iterative_staffing(scenario, n, targets, jobs, scheduler, max_iterations, max_agents, progress)
+    queues = channel_queues(scenario, isa.shares)
+    erl = erlang_agents(scenario, queues, targets, max_agents)
+    plans = {"sim": isa.headcount, **{m: group_headcount(scenario, erl[m], isa.shares) for m in erl}}
+    grid = interval_grid(scenario)
+    starts = iso(grid["interval_start"])
+    names = [g.name for g in scenario.agents]
+    staffing = pd.DataFrame({
+        "interval_start": np.repeat(starts, len(names)),
+        "group": np.tile(names, len(starts)),
+        **{f"agents_{m}": plans[m].T.ravel() for m in METHODS},
+    })
+    seed = check_seed(scenario.seed) if seed_for_check is None else seed_for_check
+    service = achieved_service(scenario, plans, check_replications or n, seed, jobs, scheduler, progress)
+    hours = {m: float(plans[m].sum() * scenario.interval / 3600) for m in METHODS}
+    meets = service.assign(ok=service["service_level"] >= service["target"]).dropna(subset=["service_level"])
+    meta = {
+        "peaksim_version": __version__, "scenario": scenario.name, "scenario_sha256": scenario_hash(scenario),
+        "seed": scenario.seed, "replications": n, "check_seed": seed, "check_replications": check_replications or n,
+        "algorithm": "iterative staffing algorithm (Feldman, Mandelbaum, Massey & Whitt 2008)",
+        "iterations": isa.history, "converged": isa.converged,
+        "max_abandon": targets.max_abandon, "max_occupancy": targets.max_occupancy,
+        "agent_hours": hours,
+        "share_of_intervals_meeting_target": {m: float(g["ok"].mean()) for m, g in meets.groupby("method")},
+        "share_of_intervals_not_significantly_below_target": {
+            m: float((g["service_level_hi"] >= g["target"]).mean()) for m, g in meets.groupby("method")},
+        "headcount": "agents on shift (before shrinkage) per interval",
+    }
+    return StaffResult(staffing, service, plans, with_headcount(scenario, isa.headcount), meta)
+
+
+def scenario_yaml(scenario: Scenario, comment: str = "") -> str:
+    """The scenario as YAML that `peaksim run` reads back unchanged (durations in seconds, ISO times)."""
+    import yaml
+
+    data = _drop_none(scenario_data(scenario, mode="json"))
+    head = "".join(f"# {line}\n" for line in comment.splitlines())
+    return head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120, default_flow_style=None)
+
+
+def _drop_none(value):
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value
+
+
+def write_staff(result: StaffResult, out, command: list[str] | None = None) -> list:
+    """staffing.csv, staffing_sl.csv, staffed_scenario.yaml and staffing.json."""
+    from .outputs import atomic_write, write_csv, write_json
+
+    paths = [out / "staffing.csv", out / "staffing_sl.csv", out / "staffed_scenario.yaml", out / "staffing.json"]
+    write_csv(result.staffing, paths[0])
+    write_csv(result.service, paths[1])
+    atomic_write(paths[2], scenario_yaml(result.staffed_scenario,
+                                         f"{result.staffed_scenario.name}: headcount per interval found by "
+                                         f"`peaksim staff` (peaksim {__version__})"))
+    write_json({**result.meta, **({"command": command} if command else {})}, paths[3])
+    return paths

@@ -1,0 +1,379 @@
+"""Staffing sweeps: one scenario simulated over a grid of staffing levels with common random numbers.
+
+A sweep point is the scenario with a different staffing and the *same* seed, so replication r
+of every point sees the same customers (arrival times, handle times, patience: streams are
+keyed by (seed, replication, source, channel)). Differences between points then come from
+staffing, not from noise, and KPI curves over the grid are smooth.
+
+Axes
+- `agents <group>=start:stop:step`: the group gets that constant headcount (its schedule is
+  replaced); the stop value is included, as a planner reads `10:40:2`.
+- `scale start:stop:step`: every schedule (headcount, profile, shifts) not set by an agents
+  axis is multiplied, rounding half up.
+Several axes make a grid (row-major, in the order given).
+
+`sweep.csv` (one row per point × channel) is appended as each point finishes, so an
+interrupted sweep keeps its finished points; `resume=True` skips them and the final file is
+rewritten sorted by point, byte-identical to an uninterrupted sweep.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .calendar import interval_grid
+from .errors import PeaksimError
+from .executors import run_tasks
+from .outputs import atomic_write, write_json
+from .runner import aggregate, run_replication
+from .scenario import Scenario, scenario_hash
+from .schedule import group_timeline
+
+KPI_COLUMNS = ["offered", "handled", "abandoned", "service_level", "abandon_rate", "asa_s", "wait_p90_s"]
+DEFAULT_COST_PER_HOUR = 25.0
+MAX_POINTS = 10_000
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One swept parameter: `scale`, or the constant headcount of one agent group."""
+
+    name: str
+    values: tuple[float, ...]
+    group: str | None = None
+
+    @property
+    def column(self) -> str:
+        return f"param_{self.name}"
+
+
+def parse_range(text: str, option: str, integer: bool) -> tuple[float, ...]:
+    """`start:stop:step` (stop included), `a,b,c`, or one value; an empty range is an error."""
+    text = text.strip()
+    kind = "whole numbers" if integer else "numbers"
+    try:
+        if ":" in text:
+            parts = [float(p) for p in text.split(":")]
+            if len(parts) != 3:
+                raise ValueError
+            start, stop, step = parts
+            if step <= 0:
+                raise PeaksimError(f"{option} {text}: the step must be positive (got {step:g}); write start:stop:step")
+            n = math.floor((stop - start) / step + 1e-9) + 1
+            values = [start + k * step for k in range(max(n, 0))]
+        else:
+            values = [float(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise PeaksimError(f"{option} {text}: not a range; write start:stop:step (e.g. 10:40:2) or a list 10,12,15") from None
+    if not values:
+        raise PeaksimError(f"{option} {text}: the range is empty (start is above stop); write start:stop:step with start <= stop")
+    values = [round(v, 10) for v in values]
+    if any(v < 0 or not math.isfinite(v) for v in values):
+        raise PeaksimError(f"{option} {text}: values must be non-negative (got {min(values):g})")
+    if integer:
+        if any(v != int(v) for v in values):
+            raise PeaksimError(f"{option} {text}: headcounts must be {kind} (got {next(v for v in values if v != int(v)):g})")
+        values = [int(v) for v in values]
+    if len(set(values)) != len(values):
+        raise PeaksimError(f"{option} {text}: the range repeats a value; give distinct values")
+    return tuple(values)
+
+
+def agents_axis(spec: str, scenario: Scenario) -> Axis:
+    """`--agents chat_team=10:40:2` → an axis over that group's constant headcount."""
+    name, sep, rng = spec.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise PeaksimError(f"--agents {spec}: write GROUP=start:stop:step, e.g. chat_team=10:40:2")
+    groups = [g.name for g in scenario.agents]
+    if name not in groups:
+        guess = difflib.get_close_matches(name, groups, n=1)
+        hint = f"did you mean {guess[0]!r}?" if guess else f"groups: {', '.join(groups)}"
+        raise PeaksimError(f"--agents {spec}: no agent group {name!r} in the scenario; {hint}")
+    return Axis(f"agents_{name}", parse_range(rng, f"--agents {name}=", integer=True), group=name)
+
+
+def scale_axis(spec: str) -> Axis:
+    values = parse_range(spec, "--scale", integer=False)
+    if 0 in values:
+        raise PeaksimError(f"--scale {spec}: a multiplier of 0 leaves no agents; start the range above 0")
+    return Axis("scale", values)
+
+
+def check_axes(axes: list[Axis]) -> None:
+    if not axes:
+        raise PeaksimError("nothing to sweep: give --agents GROUP=start:stop:step and/or --scale start:stop:step")
+    names = [a.name for a in axes]
+    dup = next((n for n in names if names.count(n) > 1), None)
+    if dup:
+        raise PeaksimError(f"{dup} is swept twice; give each group (and --scale) once")
+    n = math.prod(len(a.values) for a in axes)
+    if n > MAX_POINTS:
+        raise PeaksimError(f"the grid has {n:,} points (limit {MAX_POINTS:,}); use coarser steps")
+
+
+def grid(axes: list[Axis]) -> list[dict[str, float]]:
+    """Every point of the grid as {axis name: value}, row-major in the axes' order."""
+    return [dict(zip([a.name for a in axes], combo)) for combo in itertools.product(*[a.values for a in axes])]
+
+
+def _half_up(x: float) -> int:
+    return int(math.floor(x + 0.5 + 1e-9))
+
+
+def scaled_group(group: dict, factor: float) -> dict:
+    """A dumped agent group with every scheduled count multiplied by `factor` (rounded half up)."""
+    group = dict(group)
+    if group.get("shifts") is not None:
+        group["shifts"] = [{**s, "agents": _half_up(s["agents"] * factor)} for s in group["shifts"]]
+    elif group.get("headcount_by_interval") is not None:
+        group["headcount_by_interval"] = [_half_up(h * factor) for h in group["headcount_by_interval"]]
+    elif isinstance(group.get("headcount"), list):
+        group["headcount"] = [_half_up(h * factor) for h in group["headcount"]]
+    else:
+        group["headcount"] = _half_up(group["headcount"] * factor)
+    return group
+
+
+def clock_text(seconds: int) -> str:
+    """Seconds after midnight as the `HH:MM` (or `HH:MM:SS`) a scenario file takes back."""
+    h, rest = divmod(int(seconds), 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h:02d}:{m:02d}" + (f":{sec:02d}" if sec else "")
+
+
+def scenario_data(scenario: Scenario, mode: str = "python") -> dict:
+    """The scenario as plain data that validates back into the same scenario (clock times as text)."""
+    data = scenario.model_dump(mode=mode)
+    for channel in data["channels"].values():
+        if channel.get("open"):
+            channel["open"] = {**channel["open"], "start": clock_text(channel["open"]["start"]),
+                               "end": clock_text(channel["open"]["end"])}
+    for group in data["agents"]:
+        if group.get("shifts"):
+            group["shifts"] = [{**s, "start": clock_text(s["start"]), "end": clock_text(s["end"])}
+                               for s in group["shifts"]]
+    return data
+
+
+def apply_point(scenario: Scenario, point: dict[str, float], axes: list[Axis]) -> Scenario:
+    """The scenario with this point's staffing: set headcounts first, then scale the other groups."""
+    data = scenario_data(scenario)
+    fixed = {a.group: int(point[a.name]) for a in axes if a.group is not None}
+    factor = point.get("scale", 1.0)
+    agents = []
+    for group in data["agents"]:
+        if group["name"] in fixed:
+            group = {**group, "headcount": fixed[group["name"]], "shifts": None, "headcount_by_interval": None}
+        elif factor != 1.0:
+            group = scaled_group(group, factor)
+        agents.append(group)
+    return Scenario.model_validate({**data, "agents": agents})
+
+
+def agent_hours(scenario: Scenario) -> float:
+    """Paid agent-hours of the whole horizon, all groups (agents on shift, before shrinkage)."""
+    g = interval_grid(scenario)
+    total = 0.0
+    for group in scenario.agents:
+        times, counts = group_timeline(group.model_copy(update={"shrinkage": 0.0}), scenario, g)
+        durations = np.diff(np.r_[times, scenario.horizon_s])
+        total += float(np.sum(durations * counts)) / 3600.0
+    return total
+
+
+def sweep_columns(axes: list[Axis]) -> list[str]:
+    kpis = [c for k in KPI_COLUMNS for c in (k, f"{k}_lo", f"{k}_hi")]
+    return ["point", *[a.column for a in axes], "channel", "target_sl", *kpis, "meets_target", "agent_hours", "cost"]
+
+
+def point_rows(point_id: int, point: dict, axes: list[Axis], scenario: Scenario, summary: pd.DataFrame,
+               cost_per_hour: float) -> pd.DataFrame:
+    """The tidy rows (one per channel) of one finished point."""
+    hours = agent_hours(scenario)
+    rows = []
+    for rec in summary.to_dict("records"):
+        target = scenario.channels[rec["channel"]].service_level.target
+        sl = rec["service_level"]
+        row = {"point": point_id, **{a.column: point[a.name] for a in axes}, "channel": rec["channel"],
+               "target_sl": target}
+        row.update({c: rec[c] for k in KPI_COLUMNS for c in (k, f"{k}_lo", f"{k}_hi")})
+        row.update(meets_target=bool(sl == sl and sl >= target), agent_hours=hours, cost=hours * cost_per_hour)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=sweep_columns(axes))
+
+
+def format_rows(frame: pd.DataFrame) -> str:
+    """CSV text without header, formatted exactly as the final file is (so appends and rewrites agree)."""
+    return frame.to_csv(index=False, header=False, float_format="%.6g", lineterminator="\n")
+
+
+def _header(axes: list[Axis]) -> str:
+    return ",".join(sweep_columns(axes)) + "\n"
+
+
+def read_finished(path: Path, axes: list[Axis], n_channels: int) -> dict[int, str]:
+    """Complete points already in `path` as {point: their CSV lines}; a cut-off last line is dropped."""
+    text = path.read_text(encoding="utf-8")
+    if not text:
+        return {}
+    if not text.startswith(_header(axes)):
+        raise PeaksimError(f"{path}: its columns do not match this sweep's parameters; "
+                           "use another --out, or run without --resume to start over")
+    lines = text[len(_header(axes)):].split("\n")
+    complete = lines[:-1]  # the last element is "" after a final newline, or a cut-off line
+    by_point: dict[int, list[str]] = {}
+    for line in complete:
+        head = line.split(",", 1)[0]
+        if head.isdigit():
+            by_point.setdefault(int(head), []).append(line + "\n")
+    return {p: "".join(rows) for p, rows in by_point.items() if len(rows) == n_channels}
+
+
+@dataclass
+class SweepResult:
+    table: pd.DataFrame
+    meta: dict
+    paths: list[Path]
+
+
+def sweep_identity(scenario: Scenario, axes: list[Axis], replications: int, cost_per_hour: float) -> dict:
+    return {
+        "scenario": scenario.name,
+        "scenario_sha256": scenario_hash(scenario),
+        "seed": scenario.seed,
+        "replications": replications,
+        "axes": {a.name: list(a.values) for a in axes},
+        "cost_per_hour": cost_per_hour,
+    }
+
+
+def run_sweep(scenario: Scenario, axes: list[Axis], out: Path, replications: int | None = None,
+              jobs: int = 1, scheduler=None, resume: bool = False,
+              cost_per_hour: float = DEFAULT_COST_PER_HOUR, progress=None) -> SweepResult:
+    """Simulate every grid point (same replication seeds at each), appending sweep.csv as points finish."""
+    check_axes(axes)
+    if not (cost_per_hour >= 0 and math.isfinite(cost_per_hour)):
+        raise PeaksimError(f"--cost-per-hour must be a non-negative number (got {cost_per_hour})")
+    n = replications or scenario.replications
+    points = grid(axes)
+    scenarios = [apply_point(scenario, p, axes) for p in points]
+    csv_path, json_path = out / "sweep.csv", out / "sweep.json"
+    identity = sweep_identity(scenario, axes, n, cost_per_hour)
+
+    finished: dict[int, str] = {}
+    if resume and csv_path.exists():
+        if json_path.exists():
+            previous = json.loads(json_path.read_text(encoding="utf-8"))
+            changed = [k for k, v in identity.items() if previous.get(k) != v]
+            if changed:
+                raise PeaksimError(f"{out}: the sweep there differs in {', '.join(changed)}; "
+                                   "use another --out, or run without --resume to start over")
+        finished = read_finished(csv_path, axes, len(scenario.channels))
+    write_json({**identity, "status": "running", "points": len(points), "peaksim_version": __version__}, json_path)
+    atomic_write(csv_path, _header(axes) + "".join(finished[p] for p in sorted(finished)))
+
+    pending = [k for k in range(len(points)) if k not in finished]
+    tasks = [(scenarios[k], r) for k in pending for r in range(n)]
+    results: dict[int, list] = {k: [None] * n for k in pending}
+    remaining = {k: n for k in pending}
+    done = 0
+    if progress:
+        progress(0, len(tasks))
+    with open(csv_path, "a", encoding="utf-8", newline="") as fh:
+        for t, result in run_tasks(run_replication, tasks, jobs, scheduler):
+            k, r = pending[t // n], t % n
+            results[k][r] = result
+            remaining[k] -= 1
+            if remaining[k] == 0:
+                summary = aggregate(scenarios[k], results.pop(k)).summary
+                text = format_rows(point_rows(k, points[k], axes, scenarios[k], summary, cost_per_hour))
+                fh.write(text)
+                fh.flush()
+                finished[k] = text
+            done += 1
+            if progress:
+                progress(done, len(tasks))
+    atomic_write(csv_path, _header(axes) + "".join(finished[p] for p in sorted(finished)))
+
+    table = pd.read_csv(csv_path)
+    best = best_point(table, axes)
+    meta = {**identity, "status": "complete", "points": len(points), "peaksim_version": __version__,
+            "best_point": best, "marginal_value_of_one_more_agent": marginal_values(table, axes, scenario, best),
+            "agent_hours": "paid agent-hours over the whole horizon, all groups, before shrinkage",
+            "cost": f"agent_hours x cost_per_hour ({cost_per_hour:g} per agent-hour)"}
+    write_json(meta, json_path)
+    return SweepResult(table, meta, [csv_path, json_path])
+
+
+def best_point(table: pd.DataFrame, axes: list[Axis]) -> dict | None:
+    """The cheapest point at which every channel meets its service-level target (ties: lowest point)."""
+    ok = table.groupby("point")["meets_target"].all()
+    ok = ok[ok]
+    if ok.empty:
+        return None
+    rows = table[table["point"].isin(ok.index)]
+    cost = rows.groupby("point")["agent_hours"].first().sort_index()
+    point = int(cost.idxmin())
+    first = rows[rows["point"] == point].iloc[0]
+    return {"point": point, **{a.name: _plain(first[a.column]) for a in axes},
+            "agent_hours": float(first["agent_hours"]), "cost": float(first["cost"])}
+
+
+def _plain(value):
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def marginal_values(table: pd.DataFrame, axes: list[Axis], scenario: Scenario, best: dict | None) -> list[dict]:
+    """Per axis: KPI change per extra agent on shift when stepping from the reference point to the next value.
+
+    The reference is the best point, or (if no point meets every target) the point closest to
+    meeting them (largest worst-channel service level minus target).
+    """
+    if best is not None:
+        ref = best["point"]
+    else:
+        gap = (table["service_level"] - table["target_sl"]).groupby(table["point"]).min()
+        ref = int(gap.idxmax()) if gap.notna().any() else int(table["point"].min())
+    ref_rows = table[table["point"] == ref].set_index("channel")
+    ref_params = {a.column: ref_rows.iloc[0][a.column] for a in axes}
+    hours = scenario.horizon_s / 3600.0
+    out = []
+    for axis in axes:
+        values = list(axis.values)
+        at = values.index(_plain(ref_params[axis.column])) if _plain(ref_params[axis.column]) in values else None
+        if at is None or at + 1 >= len(values):
+            out.append({"axis": axis.name, "from_point": ref, "note": "no larger value on this axis"})
+            continue
+        others = np.ones(len(table), dtype=bool)
+        for a in axes:
+            want = values[at + 1] if a is axis else ref_params[a.column]
+            others &= np.isclose(table[a.column].to_numpy(dtype=float), float(want))
+        nxt = table[others].set_index("channel")
+        extra_agents = (nxt["agent_hours"].iloc[0] - ref_rows["agent_hours"].iloc[0]) / hours
+        if extra_agents <= 0:
+            out.append({"axis": axis.name, "from_point": ref, "note": "the next value adds no agents"})
+            continue
+        per_channel = {}
+        for channel in ref_rows.index:
+            kpis = ["service_level", "abandon_rate", "asa_s"]
+            d = nxt.loc[channel, kpis].astype(float) - ref_rows.loc[channel, kpis].astype(float)
+            per_channel[channel] = {
+                "service_level_pp": round(100 * float(d["service_level"]) / extra_agents, 4),
+                "abandon_rate_pp": round(100 * float(d["abandon_rate"]) / extra_agents, 4),
+                "asa_s": round(float(d["asa_s"]) / extra_agents, 4),
+            }
+        out.append({"axis": axis.name, "from_point": ref, "to_point": int(nxt["point"].iloc[0]),
+                    "extra_agents_on_shift": round(float(extra_agents), 4),
+                    "extra_cost": round(float(nxt["cost"].iloc[0] - ref_rows["cost"].iloc[0]), 2),
+                    "per_agent": per_channel})
+    return out

@@ -1,0 +1,131 @@
+"""Per-interval staffing: the ISA against Erlang C (stationary) and against SIPP under a time-varying peak."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from helpers_staff import stationary, two_channels
+from sim.cli import app
+from sim.erlang import erlang_a, erlang_c_agents
+from sim.errors import PeaksimError
+from sim.scenario import load_scenario, parse_scenario
+from sim.staffing import (
+    ChannelQueue, Targets, iterative_staffing, on_shift_for, run_staff, scenario_yaml, slots_needed,
+    within_probability, write_staff,
+)
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def birth_death(c, lam, mu, theta, n_max=400):
+    """Stationary distribution of M/M/c+M (what an arrival sees, by PASTA)."""
+    logp = [0.0]
+    for n in range(1, n_max):
+        logp.append(logp[-1] + math.log(lam / (min(n, c) * mu + max(n - c, 0) * theta)))
+    p = np.exp(np.array(logp) - max(logp))
+    return p / p.sum()
+
+
+@pytest.mark.parametrize("c", [12, 14, 17])
+def test_per_state_rule_averages_to_erlang_a(c):
+    lam, aht, patience, threshold = 100 / 1800, 180.0, 300.0, 20.0
+    q = ChannelQueue("voice", 1, aht, 1 / patience, threshold, 0.8)
+    p = birth_death(c, lam, 1 / aht, 1 / patience)
+    n = np.arange(p.size)
+    exact = erlang_a(c, lam, aht, patience, threshold).service_level
+    assert float(np.dot(p, within_probability(n, c, q))) == pytest.approx(exact, abs=1e-9)
+
+
+def test_zero_threshold_is_the_papers_delay_probability_rule():
+    q = ChannelQueue("voice", 1, 180.0, 0.0, 0.0, 0.9)
+    hist = np.array([0, 10, 30, 30, 20, 10], dtype=float)  # P(L >= s): s=4 → 0.3, s=5 → 0.1
+    assert slots_needed(hist, q, Targets()) == 5  # min{s : P(L >= s) <= 0.1}
+
+
+def test_headcount_on_shift_covers_shrinkage():
+    assert on_shift_for(9, 0.0) == 9
+    assert on_shift_for(9, 0.1) == 10  # round(10 × 0.9) = 9
+    assert all(math.floor(on_shift_for(a, 0.3) * 0.7 + 0.5) >= a for a in range(50))
+
+
+def test_stationary_erlang_c_scenario_agrees_with_erlang_c():
+    sc = stationary(patience=None, duration="10h", replications=30)
+    isa = iterative_staffing(sc, 30)
+    expected = erlang_c_agents(200 * 180 / 3600, 180, 20, 0.8)
+    assert expected == 14
+    after_warmup = isa.headcount[0, 1:]
+    assert np.all(np.abs(after_warmup - expected) <= 1), after_warmup
+    assert isa.converged
+
+
+def test_time_varying_peak_simulation_holds_target_while_erlang_lags():
+    sc = load_scenario(SCENARIOS / "time_varying_check.yaml")
+    result = run_staff(sc, replications=60, check_replications=60)
+    sl = result.service
+    miss = sl["service_level_hi"] < sl["target"]  # significantly below target (95% CI)
+    by_method = {m: g.reset_index(drop=True) for m, g in sl.assign(miss=miss).groupby("method")}
+    assert 1 - by_method["sim"]["miss"].mean() >= 0.9
+    starts = by_method["erlang_c"]["interval_start"]
+    after_peak = (starts >= "2026-11-27T10:30") & (starts < "2026-11-27T12:30")
+    before_peak = starts < "2026-11-27T10:00"
+    assert by_method["erlang_c"]["miss"][after_peak].sum() >= 3
+    assert by_method["erlang_c"]["miss"][before_peak].sum() == 0
+    assert by_method["sim"]["miss"][after_peak].sum() == 0
+    # the simulation staffs the peak's aftermath above the per-interval formula
+    staff = result.staffing.set_index("interval_start")
+    late = staff.index[(staff.index >= "2026-11-27T10:30") & (staff.index < "2026-11-27T12:00")]
+    assert (staff.loc[late, "agents_sim"] > staff.loc[late, "agents_erlang_c"]).all()
+
+
+def test_multichannel_staffing_writes_a_scenario_run_accepts(tmp_path):
+    sc = two_channels(replications=4)
+    result = run_staff(sc, replications=4, check_replications=3, targets=Targets(max_abandon=0.1))
+    assert list(result.staffing.columns) == ["interval_start", "group", "agents_sim", "agents_erlang_c", "agents_erlang_a"]
+    assert len(result.staffing) == 8 * 3
+    assert list(result.service.columns) == ["interval_start", "channel", "method", "target", "service_level",
+                                           "service_level_lo", "service_level_hi"]
+    assert set(result.service["method"]) == {"sim", "erlang_c", "erlang_a"}
+    written = write_staff(result, tmp_path)
+    assert [p.name for p in written] == ["staffing.csv", "staffing_sl.csv", "staffed_scenario.yaml", "staffing.json"]
+    back = load_scenario(tmp_path / "staffed_scenario.yaml")
+    assert [g.headcount_by_interval for g in back.agents] == [list(map(int, row)) for row in result.plans["sim"]]
+    assert back.channels == sc.channels
+    res = CliRunner().invoke(app, ["run", str(tmp_path / "staffed_scenario.yaml"), "-r", "2", "--no-report",
+                                   "-o", str(tmp_path / "run")])
+    assert res.exit_code == 0, res.output
+
+
+def test_scenario_yaml_round_trips_shifts_and_opening_hours():
+    sc = parse_scenario(yaml.safe_load("""
+name: rt
+start: 2026-11-27T00:00:00-05:00
+duration: 1d
+channels:
+  voice:
+    service_level: {threshold: 20s, target: 0.8}
+    handle_time: {dist: exponential, mean: 3min}
+    arrivals: {rate_per_hour: 10}
+    open: {start: "08:00", end: "20:00"}
+agents:
+  - name: team
+    skills: [voice]
+    shifts: [{start: "07:30", end: "16:00", agents: 3}, {start: "22:00", end: "06:00", agents: 1}]
+"""))
+    assert parse_scenario(yaml.safe_load(scenario_yaml(sc))) == sc
+
+
+def test_unreachable_target_names_the_option():
+    sc = stationary(rate=2000, patience=None, duration="3h", replications=3)
+    with pytest.raises(PeaksimError, match="above --max-agents 20"):
+        iterative_staffing(sc, 3, max_agents=20)
+
+
+def test_bad_caps_are_one_line_errors():
+    with pytest.raises(PeaksimError, match="--max-abandon"):
+        Targets(max_abandon=5)
+    with pytest.raises(PeaksimError, match="--max-occupancy"):
+        Targets(max_occupancy=0)
