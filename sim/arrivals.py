@@ -1,24 +1,79 @@
 """Arrival rates per interval and non-homogeneous Poisson arrival times.
 
-Rates are piecewise constant over reporting intervals, so the exact way to draw a
+A channel's rate in an interval is built as WFM planners think of it:
+    base volume × day-of-week shape × intraday shape × peak events × growth × dispersion,
+or given directly as `rate_per_hour` (then only events, growth and dispersion apply).
+Rates are piecewise constant over reporting intervals, so the exact way to draw the
 non-homogeneous Poisson process is per interval: a Poisson count, then that many uniform
-times inside the interval. Done for the whole horizon in a few numpy calls.
+times inside the interval.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pandas as pd
 
 from .calendar import daily_profile, open_mask
 from .scenario import Scenario
+from .scenario_peak import Event
 
 
-def channel_rates(scenario: Scenario, grid: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Arrivals per hour in every interval, per channel (zero while a sync channel is closed)."""
+def event_multiplier(event: Event, day: dt.date) -> float:
+    """The event's volume multiplier on a local date, with linear ramps before and after."""
+    end = event.end or event.date
+    if event.date <= day <= end:
+        return event.multiplier
+    if event.ramp_before and 0 < (event.date - day).days <= event.ramp_before:
+        steps = event.ramp_before + 1 - (event.date - day).days
+        return 1 + (event.multiplier - 1) * steps / (event.ramp_before + 1)
+    if event.ramp_after and 0 < (day - end).days <= event.ramp_after:
+        steps = event.ramp_after + 1 - (day - end).days
+        return 1 + (event.multiplier - 1) * steps / (event.ramp_after + 1)
+    return 1.0
+
+
+def event_multipliers(scenario: Scenario, channel: str, dates: np.ndarray) -> np.ndarray:
+    """Per interval: the largest multiplier of the events that touch this channel (1 if none)."""
+    unique = pd.unique(dates)
+    by_day = {}
+    for day in unique:
+        values = [event_multiplier(e, day) for e in scenario.events or []
+                  if e.channels is None or channel in e.channels]
+        by_day[day] = max(values, default=1.0)
+    return np.array([by_day[d] for d in dates])
+
+
+def daily_dispersion(dates: np.ndarray, cv: float, rng: np.random.Generator) -> np.ndarray:
+    """Per interval: a gamma(mean 1, cv) multiplier drawn once per local date (forecast error)."""
+    unique, index = np.unique(dates, return_inverse=True)
+    shape = 1.0 / cv**2
+    return rng.gamma(shape, 1.0 / shape, unique.size)[index]
+
+
+def channel_rates(scenario: Scenario, grid: pd.DataFrame, rng_for=None) -> dict[str, np.ndarray]:
+    """Arrivals per hour in every interval, per channel (zero while a sync channel is closed).
+
+    `rng_for(channel_index)` gives the stream for the random daily dispersion; without it the
+    expected rates are returned (what analytic baselines use).
+    """
     rates = {}
-    for name, channel in scenario.channels.items():
-        rate = daily_profile(channel.arrivals.rate_per_hour, grid)
+    dates = grid["date"].to_numpy()
+    interval_h = scenario.interval / 3600
+    for c, (name, channel) in enumerate(scenario.channels.items()):
+        arrivals = channel.arrivals
+        if arrivals.daily is not None:
+            dow = np.asarray(arrivals.day_of_week or [1.0] * 7, dtype=float)
+            dow = dow / dow.mean()
+            intraday = np.asarray(arrivals.intraday or [1.0] * scenario.intervals_per_day, dtype=float)
+            share = intraday / intraday.sum()
+            rate = arrivals.daily * dow[grid["weekday"].to_numpy()] * share[grid["slot"].to_numpy()] / interval_h
+        else:
+            rate = daily_profile(arrivals.rate_per_hour, grid)
+        rate = rate * arrivals.growth * event_multipliers(scenario, name, dates)
+        if arrivals.dispersion is not None and rng_for is not None:
+            rate = rate * daily_dispersion(dates, arrivals.dispersion.cv, rng_for(c))
         if channel.kind == "sync":
             rate = np.where(open_mask(channel.open, grid, scenario.interval), rate, 0.0)
         rates[name] = rate

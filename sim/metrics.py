@@ -12,11 +12,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .contacts import AUTO, CONTAINED, ESCALATED, FALSE
+from .records import ORIGINS
 from .replication import ReplicationRecords
 from .scenario import Scenario
 
-COUNT_KPIS = ["arrived", "offered", "handled", "abandoned", "waiting_end"]
-RATE_KPIS = ["abandon_rate", "service_level", "asa_s", "wait_p50_s", "wait_p90_s", "backlog"]
+COUNT_KPIS = ["arrived", "bot_contained", "bot_escalated", "false_containment", "auto_resolved", "offered",
+              "handled", "abandoned", "waiting_end", "unique_customers"]
+RATE_KPIS = ["abandon_rate", "service_level", "asa_s", "wait_p50_s", "wait_p90_s", "frt_s", "backlog"]
+ORIGIN_KPIS = ["arrived", "offered", "handled", "abandoned"]
 CHANNEL_KPIS = COUNT_KPIS + RATE_KPIS
 GROUP_KPIS = ["agents", "occupancy"]
 BOUNDED_KPIS = {"abandon_rate", "service_level", "occupancy"}  # shares: a CI never leaves [0, 1]
@@ -29,10 +33,12 @@ class Outcomes:
         c = rec.contacts
         self.arrival, self.queued, self.channel = c["arrival"], c["queued"], c["channel"]
         self.deadline, self.answered = c["deadline"], c["answered"]
+        self.flags, self.customer, self.origin, self.reason = c["flags"], c["customer"], c["origin"], c["reason"]
         self.handled = ~np.isnan(c["answered"])
-        self.offered = ~np.isnan(c["queued"])
+        self.offered = c["queued"] <= rec.horizon_s  # NaN (bot-contained, automated) compares False
         self.abandoned = self.offered & ~self.handled & (c["deadline"] <= rec.horizon_s)
-        self.waiting_end = self.offered & ~self.handled & ~self.abandoned
+        # still waiting at the horizon: in the queue, or still in a bot session that will escalate
+        self.waiting_end = (self.offered & ~self.handled & ~self.abandoned) | (c["queued"] > rec.horizon_s)
         wait = np.subtract(c["answered"], c["queued"])
         np.subtract(c["deadline"], c["queued"], out=wait, where=self.abandoned)
         wait[~(self.handled | self.abandoned)] = np.nan
@@ -56,7 +62,7 @@ def contact_outcomes(rec: ReplicationRecords) -> pd.DataFrame:
     })
 
 
-def _kpis_by_key(o: Outcomes, key: np.ndarray, n_keys: int, thresholds: np.ndarray,
+def _kpis_by_key(o: Outcomes, key: np.ndarray, n_keys: int, thresholds: np.ndarray, is_async: np.ndarray,
                  rows: np.ndarray | None = None) -> pd.DataFrame:
     """KPIs for each integer key (e.g. interval × channel) over the selected rows."""
     pick = (lambda a: a) if rows is None else (lambda a: a[rows])
@@ -66,12 +72,18 @@ def _kpis_by_key(o: Outcomes, key: np.ndarray, n_keys: int, thresholds: np.ndarr
     def count(mask):
         return np.bincount(key[mask], minlength=n_keys)[:n_keys].astype(float)
 
+    flags = pick(o.flags)
     out = pd.DataFrame({
         "arrived": np.bincount(key, minlength=n_keys)[:n_keys].astype(float),
+        "bot_contained": count((flags & CONTAINED) != 0),
+        "bot_escalated": count((flags & ESCALATED) != 0),
+        "false_containment": count((flags & FALSE) != 0),
+        "auto_resolved": count((flags & AUTO) != 0),
         "offered": count(pick(o.offered)),
         "handled": count(handled),
         "abandoned": count(abandoned),
         "waiting_end": count(pick(o.waiting_end)),
+        "unique_customers": distinct_per_key(key, pick(o.customer), n_keys),
     })
     handled_key, handled_wait = key[handled], wait[handled]
     within = np.bincount(handled_key[handled_wait <= thresholds[pick(o.channel)[handled]]], minlength=n_keys)
@@ -82,6 +94,7 @@ def _kpis_by_key(o: Outcomes, key: np.ndarray, n_keys: int, thresholds: np.ndarr
         out["abandon_rate"] = np.where(offered_n > 0, out["abandoned"].to_numpy() / offered_n, np.nan)
         out["service_level"] = np.where(left > 0, within[:n_keys] / left, np.nan)
         out["asa_s"] = np.where(handled_n > 0, wait_sum[:n_keys] / handled_n, np.nan)
+    out["frt_s"] = np.where(is_async, out["asa_s"], np.nan)  # async: time to first agent response
     for q, name in ((0.5, "wait_p50_s"), (0.9, "wait_p90_s")):
         out[name] = grouped_quantile(handled_key, handled_wait, n_keys, q)
     return out
@@ -104,6 +117,14 @@ def grouped_quantile(key: np.ndarray, values: np.ndarray, n_keys: int, q: float)
     return out
 
 
+def distinct_per_key(key: np.ndarray, values: np.ndarray, n_keys: int) -> np.ndarray:
+    """How many distinct values (e.g. customers) occur within each key."""
+    if key.size == 0:
+        return np.zeros(n_keys)
+    pairs = np.unique(key.astype(np.int64) * (int(values.max()) + 1) + values)
+    return np.bincount(pairs // (int(values.max()) + 1), minlength=n_keys)[:n_keys].astype(float)
+
+
 def queue_at(times: np.ndarray, queued: np.ndarray, left: np.ndarray) -> np.ndarray:
     """Number of contacts waiting at each of `times` (entered the queue at or before, not yet left)."""
     entered = np.searchsorted(np.sort(queued), times, side="right")
@@ -115,6 +136,10 @@ def _thresholds(scenario: Scenario) -> np.ndarray:
     return np.array([ch.service_level.threshold for ch in scenario.channels.values()])
 
 
+def _async(scenario: Scenario) -> np.ndarray:
+    return np.array([ch.kind == "async" for ch in scenario.channels.values()])
+
+
 def replication_intervals(rec: ReplicationRecords, scenario: Scenario, o: Outcomes | None = None) -> pd.DataFrame:
     """Per interval × channel KPIs of one replication (all intervals, warm-up included)."""
     o = o or Outcomes(rec)
@@ -122,7 +147,7 @@ def replication_intervals(rec: ReplicationRecords, scenario: Scenario, o: Outcom
     key = np.minimum((o.arrival // scenario.interval).astype(np.int64), n - 1)
     key *= n_ch
     key += o.channel
-    table = _kpis_by_key(o, key, n * n_ch, _thresholds(scenario))
+    table = _kpis_by_key(o, key, n * n_ch, _thresholds(scenario), np.tile(_async(scenario), n))
     del key
     table.insert(0, "channel", np.tile(np.arange(n_ch), n))
     table.insert(0, "interval", np.repeat(np.arange(n), n_ch))
@@ -141,8 +166,40 @@ def replication_summary(rec: ReplicationRecords, scenario: Scenario, o: Outcomes
     o = o or Outcomes(rec)
     n_ch = len(scenario.channels)
     rows = o.arrival >= scenario.warmup
-    table = _kpis_by_key(o, o.channel.astype(np.int64), n_ch, _thresholds(scenario), rows)
+    table = _kpis_by_key(o, o.channel.astype(np.int64), n_ch, _thresholds(scenario), _async(scenario), rows)
     table.insert(0, "channel", np.arange(n_ch))
+    table.insert(0, "replication", rec.replication)
+    return table
+
+
+def replication_origins(rec: ReplicationRecords, scenario: Scenario, o: Outcomes) -> pd.DataFrame:
+    """Per interval × channel × origin (fresh, redial, chaser, reopen, bot_bounce): volumes."""
+    n, n_ch, n_or = scenario.n_intervals, len(scenario.channels), len(ORIGINS)
+    key = np.minimum((o.arrival // scenario.interval).astype(np.int64), n - 1)
+    key = (key * n_ch + o.channel) * n_or + o.origin
+    size = n * n_ch * n_or
+    table = pd.DataFrame({
+        "interval": np.repeat(np.arange(n), n_ch * n_or),
+        "channel": np.tile(np.repeat(np.arange(n_ch), n_or), n),
+        "origin": np.tile(np.arange(n_or), n * n_ch),
+        "arrived": np.bincount(key, minlength=size).astype(float),
+        "offered": np.bincount(key[o.offered], minlength=size).astype(float),
+        "handled": np.bincount(key[o.handled], minlength=size).astype(float),
+        "abandoned": np.bincount(key[o.abandoned], minlength=size).astype(float),
+    })
+    table.insert(0, "replication", rec.replication)
+    return table
+
+
+def replication_reasons(rec: ReplicationRecords, scenario: Scenario, o: Outcomes, n_reasons: int) -> pd.DataFrame:
+    """Per channel × contact reason KPIs over contacts arriving after the warm-up."""
+    n_ch = len(scenario.channels)
+    rows = o.arrival >= scenario.warmup
+    key = o.channel.astype(np.int64) * n_reasons + o.reason
+    table = _kpis_by_key(o, key, n_ch * n_reasons, _thresholds(scenario), np.repeat(_async(scenario), n_reasons),
+                         rows)
+    table.insert(0, "reason", np.tile(np.arange(n_reasons), n_ch))
+    table.insert(0, "channel", np.repeat(np.arange(n_ch), n_reasons))
     table.insert(0, "replication", rec.replication)
     return table
 

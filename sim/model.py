@@ -29,6 +29,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL, Event
 
+from .contacts import AUTO, ESCALATED, FALSE
 from .records import ContactLog, SpellLog
 
 
@@ -64,6 +65,7 @@ class GroupSpec:
     proficiency: float
     times: np.ndarray = field(repr=False)  # when the available count changes
     counts: np.ndarray = field(repr=False)  # the new available count
+    proficiency_changes: tuple[tuple[float, float], ...] = ()  # (time_s, multiplier): seasonal hires' ramp
 
 
 class Agent:
@@ -116,8 +118,11 @@ class ContactCentre:
         self._arrival, self._channel, self._work = log.arrival, log.channel, log.work
         self._answered, self._end, self._group, self._agent = log.answered, log.end, log.group, log.agent
         self._next_agent_id = 0
-        self.on_queue_entry = None  # hook for behaviour (eager abandonment timers)
-        self.on_served = None  # hook for behaviour (reopens)
+        self._flags, self._queued, self._bot_end = log.flags, log.queued, log.bot_end
+        # hooks for customer behaviour (sim/behaviour.py); None costs nothing on the hot path
+        self.on_queue_entry = None  # contact starts waiting: abandonment and chaser timers
+        self.on_served = None  # service ended: reopens
+        self.on_bot_bounce = None  # falsely contained by the bot: comes back later
 
     # --- set-up ---------------------------------------------------------------------
     def start(self, blocks: list[tuple[int, int]]) -> None:
@@ -132,6 +137,9 @@ class ContactCentre:
         for c, spec in enumerate(self.channels):
             for t, is_open in spec.open_times:
                 self.at(t, self._set_open, (c, is_open))
+        for g, spec in enumerate(self.groups):
+            for t, value in spec.proficiency_changes:
+                self.at(t, self._set_proficiency, (g, value))
         for first, count in blocks:
             if count:
                 self.at(self.log.arrival[first], self._on_arrival, (first, first + count))
@@ -144,27 +152,42 @@ class ContactCentre:
     def _on_arrival(self, event) -> None:
         """A fresh contact arrives; the next one of its channel is scheduled (one pending per channel)."""
         i, stop = event._value
-        ch = self._channel[i]
-        agent = self._pop_available(ch) if self.is_open[ch] else None
-        if agent is not None:
-            self._serve(agent, i)
-            if agent.held < self.concurrency[ch]:
-                self._make_available(agent)
+        if self._flags[i]:
+            self._arrive_special(i)
         else:
-            self.queues[ch].append(i)
-            if self.on_queue_entry is not None:
-                self.on_queue_entry(i)
+            self.enter_queue(i)
         i += 1
         if i < stop:
             env = self.env
             Call(env, self._arrival[i] - env._now, self._on_arrival, (i, stop))
 
+    def add_contact(self, i: int) -> None:
+        """Schedule a contact created during the run (log row i) to arrive at its arrival time."""
+        self.at(self._arrival[i], self._on_new_contact, i)
+
+    def _on_new_contact(self, event) -> None:
+        i = event._value
+        if self._flags[i]:
+            self._arrive_special(i)
+        else:
+            self.enter_queue(i)
+
+    def _arrive_special(self, i: int) -> None:
+        """Automation and the bot: resolved now, bounced back later, or queued after the session."""
+        flags = self._flags[i]
+        if flags & AUTO:
+            return
+        if flags & ESCALATED:
+            self.at(self._queued[i], self._on_escalation, i)
+        elif flags & FALSE and self.on_bot_bounce is not None:
+            self.on_bot_bounce(i)
+
+    def _on_escalation(self, event) -> None:
+        self.enter_queue(event._value)
+
     def enter_queue(self, i: int) -> None:
         """Contact i wants an agent now: the longest-idle agent with the skill, else the queue."""
-        log = self.log
-        ch = log.channel[i]
-        if log.queued[i] != log.queued[i]:  # NaN: the queue entry time is now
-            log.queued[i] = self.env.now
+        ch = self._channel[i]
         if self.is_open[ch]:
             agent = self._pop_available(ch)
             if agent is not None:
@@ -319,6 +342,12 @@ class ContactCentre:
                 agent.leaving = True
                 agent.token += 1
                 excess -= 1
+
+    def _set_proficiency(self, event) -> None:
+        g, value = event._value
+        for agent in self.on_shift[g] + self.off_shift[g]:
+            agent.proficiency = value
+        self.groups[g] = GroupSpec(**{**self.groups[g].__dict__, "proficiency": value})
 
     def _leave(self, agent: Agent) -> None:
         agent.token += 1

@@ -57,12 +57,14 @@ def output_dir(out: str | Path | None, default_name: str) -> Path:
 
 
 def write_run(result, out: Path, command: list[str] | None = None) -> list[Path]:
-    """summary.csv, intervals.csv, groups.csv, replications.csv and run.json of a run."""
+    """summary.csv, intervals.csv, groups.csv, replications.csv, origins.csv, reasons.csv and run.json."""
     files = {
         "summary.csv": result.summary,
         "intervals.csv": result.intervals,
         "groups.csv": result.groups,
         "replications.csv": result.replications,
+        "origins.csv": result.origins,
+        "reasons.csv": result.reasons,
     }
     written = []
     for name, frame in files.items():

@@ -22,7 +22,7 @@ class ContactLog:
     Integer columns use the narrowest type that fits (channel and group ids < 32768,
     customer ids < 2^31)."""
 
-    FLOAT_COLUMNS = ("arrival", "queued", "answered", "end", "deadline", "work")
+    FLOAT_COLUMNS = ("arrival", "queued", "answered", "end", "deadline", "work", "bot_end")
     INT_COLUMNS = {"channel": "h", "group": "h", "agent": "i", "origin": "b", "customer": "i", "reason": "h",
                    "flags": "b"}
 
@@ -54,7 +54,7 @@ class ContactLog:
         getattr(self, name).frombytes(memoryview(np.ascontiguousarray(block)).cast("B"))
 
     def append(self, arrival: float, channel: int, work: float, deadline: float, origin: int,
-               customer: int, reason: int = 0, queued: float = NAN, flags: int = 0) -> int:
+               customer: int, reason: int = 0, queued: float = NAN, flags: int = 0, bot_end: float = NAN) -> int:
         """Add one contact created during the run (a redial, chaser, reopen …)."""
         index = len(self.arrival)
         self.arrival.append(arrival)
@@ -63,6 +63,7 @@ class ContactLog:
         self.end.append(NAN)
         self.deadline.append(deadline)
         self.work.append(work)
+        self.bot_end.append(bot_end)
         self.channel.append(channel)
         self.group.append(-1)
         self.agent.append(-1)

@@ -15,13 +15,24 @@ import pandas as pd
 import simpy
 
 from .arrivals import channel_rates, poisson_arrivals
+from .behaviour import CustomerBehaviour
 from .calendar import interval_grid, open_changes
+from .contacts import ContactFactory, Streams
 from .model import ChannelSpec, ContactCentre, GroupSpec
-from .records import ContactLog, SpellLog
+from .records import ContactLog
 from .scenario import Scenario
-from .schedule import group_timeline
+from .schedule import group_timeline, proficiency_changes
 
-SOURCE_ARRIVALS, SOURCE_HANDLE, SOURCE_PATIENCE = 0, 1, 2
+# random sources; contacts created during the run draw from the DYNAMIC offsets of each
+SOURCE_ARRIVALS, SOURCE_HANDLE, SOURCE_PATIENCE, SOURCE_REASON, SOURCE_BOT, SOURCE_AUTOMATION = range(6)
+SOURCE_DISPERSION, SOURCE_SHRINKAGE, SOURCE_DECISIONS = 6, 7, 8
+DYNAMIC = 100
+
+
+def channel_streams(seed: int, replication: int, c: int, offset: int = 0) -> Streams:
+    """The streams a channel's contacts are drawn from (fresh: offset 0; created in-run: DYNAMIC)."""
+    return Streams(*(stream(seed, replication, offset + source, c) for source in (
+        SOURCE_REASON, SOURCE_HANDLE, SOURCE_PATIENCE, SOURCE_BOT, SOURCE_AUTOMATION)))
 
 
 def stream(seed: int, replication: int, source: int, index: int = 0) -> np.random.Generator:
@@ -40,7 +51,9 @@ class ReplicationRecords:
     horizon_s: float
 
 
-def build_specs(scenario: Scenario, grid: pd.DataFrame) -> tuple[list[ChannelSpec], list[GroupSpec]]:
+def build_specs(scenario: Scenario, grid: pd.DataFrame, replication: int | None = None
+                ) -> tuple[list[ChannelSpec], list[GroupSpec]]:
+    """The model's view of channels and groups (random shrinkage needs the replication)."""
     names = list(scenario.channels)
     channels = [
         ChannelSpec(name, ch.concurrency, tuple(ch.handle_factors()), open_changes(ch.open, scenario))
@@ -48,41 +61,39 @@ def build_specs(scenario: Scenario, grid: pd.DataFrame) -> tuple[list[ChannelSpe
     ]
     groups = []
     for group in scenario.agents:
-        times, counts = group_timeline(group, scenario, grid)
+        g = len(groups)
+        rng = None if replication is None else stream(scenario.seed, replication, SOURCE_SHRINKAGE, g)
+        times, counts = group_timeline(group, scenario, grid, rng)
         levels = tuple(tuple(names.index(c) for c in level) for level in group.skill_levels)
-        groups.append(GroupSpec(group.name, levels, group.proficiency, times, counts))
+        groups.append(GroupSpec(group.name, levels, group.proficiency, times, counts,
+                                proficiency_changes(group, scenario)))
     return channels, groups
 
 
-def fresh_contacts(scenario: Scenario, grid: pd.DataFrame, replication: int, log: ContactLog
-                   ) -> list[tuple[int, int]]:
+def fresh_contacts(scenario: Scenario, grid: pd.DataFrame, replication: int, log: ContactLog,
+                   factory: ContactFactory) -> list[tuple[int, int]]:
     """Append every channel's first-time contacts (time-ordered per channel) to the log.
 
-    Work and patience are drawn at arrival, from per-channel streams, so the same customer
-    brings the same work and patience whatever the staffing (common random numbers).
+    Everything a contact brings (reason, work, patience, bot and automation path) is drawn at
+    arrival from per-channel streams, so the same customers come at every staffing level
+    (common random numbers). Drawn a day at a time to bound temporary memory.
     Returns the (first_row, count) block of each channel.
     """
-    rates = channel_rates(scenario, grid)
-    chunk = scenario.intervals_per_day  # draw a day at a time: bounded temporary memory
+    seed = scenario.seed
+    rates = channel_rates(scenario, grid, lambda c: stream(seed, replication, SOURCE_DISPERSION, c))
+    chunk = scenario.intervals_per_day
     blocks = []
-    for c, (name, channel) in enumerate(scenario.channels.items()):
-        seed = scenario.seed
+    for c, name in enumerate(scenario.channels):
         arrivals_rng = stream(seed, replication, SOURCE_ARRIVALS, c)
-        handle_rng = stream(seed, replication, SOURCE_HANDLE, c)
-        patience_rng = stream(seed, replication, SOURCE_PATIENCE, c)
+        streams = channel_streams(seed, replication, c)
         first = len(log)
         for k0 in range(0, len(grid), chunk):
             times = k0 * scenario.interval + poisson_arrivals(
                 rates[name][k0:k0 + chunk], scenario.interval, scenario.horizon_s - k0 * scenario.interval,
                 arrivals_rng)
             n = times.size
-            work = channel.handle_time.sample(handle_rng, n)
-            if channel.patience is not None:
-                deadline = times + channel.patience.sample(patience_rng, n)
-            else:
-                deadline = np.inf
-            log.extend(n, arrival=times, queued=times, deadline=deadline, work=work, channel=c,
-                       origin=0, customer=np.arange(len(log), len(log) + n), reason=0, flags=0)
+            log.extend(n, channel=c, origin=0, customer=np.arange(len(log), len(log) + n),
+                       **factory.draw(c, times, streams))
         blocks.append((first, len(log) - first))
     return blocks
 
@@ -90,11 +101,17 @@ def fresh_contacts(scenario: Scenario, grid: pd.DataFrame, replication: int, log
 def simulate(scenario: Scenario, replication: int) -> ReplicationRecords:
     """Run one replication to the horizon and return its records."""
     grid = interval_grid(scenario)
-    channels, groups = build_specs(scenario, grid)
+    channels, groups = build_specs(scenario, grid, replication)
     log = ContactLog()
-    blocks = fresh_contacts(scenario, grid, replication, log)
+    factory = ContactFactory(scenario, grid)
+    blocks = fresh_contacts(scenario, grid, replication, log, factory)
     env = simpy.Environment()
     centre = ContactCentre(env, channels, groups, log, scenario.horizon_s, scenario.interval)
+    n_channels = len(scenario.channels)
+    CustomerBehaviour(
+        scenario, factory, centre,
+        [channel_streams(scenario.seed, replication, c, DYNAMIC) for c in range(n_channels)],
+        [stream(scenario.seed, replication, SOURCE_DECISIONS, c) for c in range(n_channels)])
     centre.start(blocks)
     env.run(until=scenario.horizon_s)
     centre.close()

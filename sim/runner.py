@@ -11,10 +11,12 @@ import pandas as pd
 from . import __version__
 from .calendar import interval_grid, iso
 from .executors import run_tasks
+from .contacts import ContactFactory
 from .metrics import (
-    CHANNEL_KPIS, GROUP_KPIS, Outcomes, mean_ci, replication_groups, replication_intervals,
-    replication_summary,
+    CHANNEL_KPIS, GROUP_KPIS, ORIGIN_KPIS, Outcomes, mean_ci, replication_groups, replication_intervals,
+    replication_origins, replication_reasons, replication_summary,
 )
+from .records import ORIGINS
 from .replication import simulate
 from .scenario import Scenario, scenario_hash
 
@@ -27,7 +29,13 @@ class ReplicationKPIs:
     intervals: pd.DataFrame
     summary: pd.DataFrame
     groups: pd.DataFrame
+    origins: pd.DataFrame
+    reasons: pd.DataFrame
     contacts: int
+
+
+def reason_names(scenario: Scenario) -> list[str]:
+    return ContactFactory(scenario, interval_grid(scenario).iloc[:1]).reasons
 
 
 def run_replication(scenario: Scenario, replication: int) -> ReplicationKPIs:
@@ -39,6 +47,8 @@ def run_replication(scenario: Scenario, replication: int) -> ReplicationKPIs:
         replication_intervals(records, scenario, outcomes),
         replication_summary(records, scenario, outcomes),
         replication_groups(records, scenario),
+        replication_origins(records, scenario, outcomes),
+        replication_reasons(records, scenario, outcomes, len(reason_names(scenario))),
         int(records.contacts["arrival"].size),
     )
 
@@ -52,6 +62,8 @@ class RunResult:
     intervals: pd.DataFrame
     groups: pd.DataFrame
     replications: pd.DataFrame
+    origins: pd.DataFrame
+    reasons: pd.DataFrame
     meta: dict = field(default_factory=dict)
 
 
@@ -96,6 +108,22 @@ def aggregate(scenario: Scenario, results: list[ReplicationKPIs], wall_s: float 
     groups["group"] = group_names[groups["group"].to_numpy()]
     groups = groups.drop(columns="interval")
 
+    per_origin = pd.concat([r.origins for r in results], ignore_index=True)
+    per_origin = per_origin[keep[per_origin["interval"].to_numpy()]]
+    origins = mean_ci(per_origin, ["interval", "channel", "origin"], ORIGIN_KPIS)
+    origins = origins[origins["arrived"] > 0]
+    origins.insert(0, "interval_start", starts[origins["interval"].to_numpy()])
+    origins["channel"] = channel_names[origins["channel"].to_numpy()]
+    origins["origin"] = np.array(ORIGINS)[origins["origin"].to_numpy()]
+    origins = origins.drop(columns="interval").reset_index(drop=True)
+
+    per_reason = pd.concat([r.reasons for r in results], ignore_index=True)
+    reasons = mean_ci(per_reason, ["channel", "reason"], [k for k in CHANNEL_KPIS if k != "backlog"])
+    reasons = reasons[reasons["arrived"] > 0]
+    reasons["channel"] = channel_names[reasons["channel"].to_numpy()]
+    reasons["reason"] = np.array(reason_names(scenario))[reasons["reason"].to_numpy()]
+    reasons = reasons.reset_index(drop=True)
+
     replications = per_rep.assign(channel=channel_names[per_rep["channel"].to_numpy()])
     meta = {
         "peaksim_version": __version__,
@@ -106,4 +134,4 @@ def aggregate(scenario: Scenario, results: list[ReplicationKPIs], wall_s: float 
         "contacts_simulated": int(sum(r.contacts for r in results)),
         "wall_seconds": round(wall_s, 3),
     }
-    return RunResult(scenario, summary, intervals, groups, replications, meta)
+    return RunResult(scenario, summary, intervals, groups, replications, origins, reasons, meta)

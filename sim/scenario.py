@@ -23,6 +23,9 @@ from pydantic import (
 
 from .distributions import Distribution, NonNegativeSeconds, PositiveSeconds
 from .errors import ScenarioError, at, format_validation_error
+from .scenario_peak import (
+    Arrivals, Behaviour, Bot, ChannelMix, Event, Ramp, Reason, check_references,
+)
 from .units import format_duration, parse_clock
 from .yamlsource import load_yaml_with_lines
 
@@ -67,14 +70,6 @@ class OpeningHours(_Model):
         return self
 
 
-class Arrivals(_Model):
-    """Poisson arrivals: one rate, or one rate per interval of the day (repeats daily)."""
-
-    rate_per_hour: Rate | list[Rate] = Field(
-        description="contacts per hour: one number, one value per interval of the day (repeats daily), "
-                    "or one value per interval of the whole horizon")
-
-
 class Channel(_Model):
     """A contact channel: how contacts arrive, wait, and how long agents spend on them."""
 
@@ -89,6 +84,9 @@ class Channel(_Model):
         description="handle-time multiplier when the agent holds 1, 2, … contacts of this channel",
     )
     open: OpeningHours | None = None
+    reasons: ChannelMix | None = Field(default=None, description="contact-reason mix (shares, normalised)")
+    bot: Bot | None = None
+    behaviour: Behaviour | None = None
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -115,6 +113,7 @@ class Shift(_Model):
     end: ClockTime
     agents: int = Field(ge=0, le=MAX_AGENTS)
     days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1)
+    dates: list[dt.date] | None = Field(default=None, description="only on these dates (overtime, event days)")
 
     @model_validator(mode="after")
     def _not_empty(self):
@@ -140,8 +139,12 @@ class AgentGroup(_Model):
     headcount_by_interval: list[Annotated[int, Field(ge=0, le=MAX_AGENTS)]] | None = Field(
         default=None, description="agents on shift in every reporting interval of the horizon, from `start` "
                                   "(what `peaksim staff` writes when the requirement does not repeat daily)")
-    shrinkage: Probability = 0.0
+    shrinkage: Probability | list[Probability] = Field(
+        default=0.0, description="share of scheduled agents not available (breaks, absence): one value or "
+                                 "one per interval of the day")
+    shrinkage_random: bool = Field(default=False, description="draw available agents binomially per interval")
     proficiency: float = Field(default=1.0, gt=0, le=20, description="handle-time multiplier")
+    ramp: Ramp | None = Field(default=None, description="seasonal hires: proficiency improving after hire")
 
     @model_validator(mode="after")
     def _one_schedule(self):
@@ -149,7 +152,7 @@ class AgentGroup(_Model):
             raise ValueError("give at least one skill (a channel name)")
         if [self.headcount, self.shifts, self.headcount_by_interval].count(None) != 2:
             raise ValueError("give exactly one of `headcount`, `shifts` or `headcount_by_interval`")
-        if self.shrinkage >= 1:
+        if max(self.shrinkage if isinstance(self.shrinkage, list) else [self.shrinkage], default=0) >= 1:
             raise ValueError("`shrinkage` must be below 1 (it is the share of paid time not available)")
         return self
 
@@ -174,6 +177,8 @@ class Scenario(_Model):
     replications: int = Field(default=10, ge=1, le=10_000)
     channels: dict[str, Channel] = Field(min_length=1)
     agents: list[AgentGroup] = Field(min_length=1)
+    reasons: dict[str, Reason] | None = Field(default=None, description="contact reasons, referenced by channels")
+    events: list[Event] | None = Field(default=None, description="named peak events (dates in local time)")
 
     @field_validator("timezone")
     @classmethod
@@ -205,6 +210,11 @@ class Scenario(_Model):
         per_day = self.intervals_per_day
         for name, channel in self.channels.items():
             rate = channel.arrivals.rate_per_hour
+            intraday = channel.arrivals.intraday
+            if intraday is not None and len(intraday) != per_day:
+                raise at(f"channels.{name}.arrivals.intraday",
+                         f"needs one value per interval of the day (got {len(intraday)} values); "
+                         f"give {per_day} values at interval {format_duration(self.interval)}")
             if isinstance(rate, list) and len(rate) not in (per_day, self.n_intervals):
                 raise at(f"channels.{name}.arrivals.rate_per_hour",
                          f"a profile needs one value per interval of the day (got {len(rate)} values); "
@@ -232,6 +242,11 @@ class Scenario(_Model):
                 raise at(f"agents[{i}].headcount_by_interval",
                          f"needs one value per interval of the horizon (got {len(by_interval)} values); "
                          f"give {self.n_intervals} values at interval {format_duration(self.interval)}")
+            if isinstance(group.shrinkage, list) and len(group.shrinkage) != per_day:
+                raise at(f"agents[{i}].shrinkage",
+                         f"a profile needs one value per interval of the day (got {len(group.shrinkage)} values); "
+                         f"give {per_day} values at interval {format_duration(self.interval)}")
+        check_references(self)
         unserved = sorted(set(self.channels) - served)
         if unserved:
             raise at(f"channels.{unserved[0]}", f"no agent group has this channel as a skill (got {unserved[0]!r}); add it to a group's skills")
@@ -270,10 +285,15 @@ class Scenario(_Model):
     def expected_contacts(self) -> float:
         hours = self.horizon_s / 3600
         total = 0.0
+        peak = max([e.multiplier for e in self.events or []] + [1.0])
         for channel in self.channels.values():
-            rate = channel.arrivals.rate_per_hour
-            mean_rate = sum(rate) / len(rate) if isinstance(rate, list) else rate
-            total += mean_rate * hours
+            arrivals = channel.arrivals
+            if arrivals.daily is not None:
+                mean_rate = arrivals.daily / 24
+            else:
+                rate = arrivals.rate_per_hour
+                mean_rate = sum(rate) / len(rate) if isinstance(rate, list) else rate
+            total += mean_rate * arrivals.growth * peak * hours
         return total
 
     def group_index(self, name: str) -> int:

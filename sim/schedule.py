@@ -32,7 +32,10 @@ def shift_spells(group: AgentGroup, scenario: Scenario) -> list[tuple[float, flo
     for d in range(days):
         date = first + dt.timedelta(days=d)
         for shift in group.shifts or []:
-            if WEEKDAYS[date.weekday()] not in shift.days:
+            if shift.dates is not None:
+                if date not in shift.dates:
+                    continue
+            elif WEEKDAYS[date.weekday()] not in shift.days:
                 continue
             begin = _local(date, shift.start, zone)
             end_date = date + dt.timedelta(days=1) if shift.end <= shift.start else date
@@ -49,8 +52,13 @@ def _local(date: dt.date, seconds: int, zone) -> pd.Timestamp:
     return naive.tz_localize(zone, nonexistent="shift_forward", ambiguous=False)
 
 
-def group_timeline(group: AgentGroup, scenario: Scenario, grid: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(times_s, available_agents): the available count from each time until the next one."""
+def group_timeline(group: AgentGroup, scenario: Scenario, grid: pd.DataFrame,
+                   rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(times_s, available_agents): the available count from each time until the next one.
+
+    Shrinkage is the share of scheduled agents not available; a per-interval profile or random
+    shrinkage (binomial draws with `rng`, when `shrinkage_random`) is applied per interval.
+    """
     if group.shifts is not None:
         events: dict[float, int] = {0.0: 0}
         for t0, t1, n in shift_spells(group, scenario):
@@ -64,7 +72,20 @@ def group_timeline(group: AgentGroup, scenario: Scenario, grid: pd.DataFrame) ->
     else:
         times = grid["t_s"].to_numpy()
         counts = daily_profile(group.headcount, grid)
-    counts = available(counts, group.shrinkage)
+    if isinstance(group.shrinkage, list) or (group.shrinkage_random and rng is not None):
+        # evaluate at every interval start as well, so shrinkage can change per interval
+        starts = grid["t_s"].to_numpy()
+        merged = np.union1d(times, starts)
+        counts = counts[np.searchsorted(times, merged, side="right") - 1]
+        times = merged
+        slot = np.minimum((times // scenario.interval).astype(int), len(grid) - 1)
+        shrink = daily_profile(group.shrinkage, grid)[slot]
+        if group.shrinkage_random and rng is not None:
+            counts = rng.binomial(np.asarray(counts, dtype=np.int64), 1.0 - shrink)
+        else:
+            counts = np.floor(np.asarray(counts, dtype=float) * (1.0 - shrink) + 0.5).astype(int)
+    else:
+        counts = available(counts, group.shrinkage)
     keep = np.r_[True, np.diff(counts) != 0]
     return times[keep].astype(float), counts[keep]
 
@@ -80,3 +101,21 @@ def scheduled_per_interval(group: AgentGroup, scenario: Scenario, grid: pd.DataF
         overlap = np.clip(np.minimum(edges[1:], hi) - np.maximum(edges[:-1], lo), 0, None)
         out += overlap * counts[k]
     return out / np.diff(edges)
+
+
+def proficiency_changes(group: AgentGroup, scenario: Scenario) -> tuple[tuple[float, float], ...]:
+    """Seasonal hires: (time_s, handle-time multiplier) at each local midnight while they ramp up."""
+    ramp = group.ramp
+    if ramp is None:
+        return ()
+    start = pd.Timestamp(scenario.start_local)
+    changes = []
+    for d in range(int(scenario.horizon_s // 86400) + 2):
+        day = (start + pd.Timedelta(days=d)).date()
+        weeks = (day - ramp.hired).days / 7
+        progress = min(max(weeks / ramp.weeks, 0.0), 1.0)
+        value = group.proficiency + (ramp.final - group.proficiency) * progress
+        t = max((_local(day, 0, scenario.zone) - start).total_seconds(), 0.0)
+        if t < scenario.horizon_s and (not changes or changes[-1][1] != value):
+            changes.append((t, value))
+    return tuple(changes)

@@ -1,0 +1,148 @@
+"""Customers under strain: redials after abandoning, chasers on unanswered async contacts,
+reopens of unresolved contacts, and customers the bot only seemed to help coming back.
+
+Each creates a new contact (same customer id, tagged with its origin) through the same
+`ContactFactory.draw` as fresh contacts, so it meets the bot, automation and the queues like
+any other. Decisions use per-channel streams of their own, so adding behaviour does not
+shift the fresh customers' draws. This is what makes overload nonlinear: every abandonment
+or slow answer can add load exactly when there is least capacity.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .contacts import ContactFactory, Streams
+from .distributions import BlockSampler
+from .model import ContactCentre
+from .records import ORIGINS
+from .scenario import Scenario
+
+REDIAL, CHASER, REOPEN, BOT_BOUNCE = (ORIGINS.index(o) for o in ("redial", "chaser", "reopen", "bot_bounce"))
+
+
+class Choice:
+    """Pick a channel index from a mix {channel: probability}; the remainder stays on `default`."""
+
+    def __init__(self, mix: dict[str, float] | None, names: list[str], default: int):
+        self.options = [names.index(n) for n in (mix or {})]
+        weights = [float(w) for w in (mix or {}).values()]
+        total = sum(weights)
+        if total > 1:  # a full mix: shares are relative
+            weights = [w / total for w in weights]
+        self.cumulative = np.cumsum(weights).tolist()
+        self.default = default
+
+    def __call__(self, u: float) -> int:
+        for option, edge in zip(self.options, self.cumulative):
+            if u < edge:
+                return option
+        return self.default
+
+
+class CustomerBehaviour:
+    """Wires the scenario's behaviour into a ContactCentre's hooks and spawns the extra contacts."""
+
+    def __init__(self, scenario: Scenario, factory: ContactFactory, centre: ContactCentre,
+                 streams: list[Streams], decisions: list[np.random.Generator]):
+        self.factory, self.centre, self.log = factory, centre, centre.log
+        self.horizon = scenario.horizon_s
+        self.streams = streams
+        names = list(scenario.channels)
+        self.uniform = [BlockSampler(_Uniform(), rng) for rng in decisions]
+        self.redial, self.chaser, self.bounce = [], [], []
+        for c, channel in enumerate(scenario.channels.values()):
+            b = channel.behaviour
+            redial = b.redial if b else None
+            chaser = b.chaser if b else None
+            self.redial.append(None if redial is None else (
+                redial, BlockSampler(redial.delay, decisions[c]), Choice(redial.switch, names, c)))
+            self.chaser.append(None if chaser is None else (chaser, Choice(chaser.channel, names, c)))
+            bot = channel.bot
+            self.bounce.append(None if bot is None or not bot.false_containment else (
+                BlockSampler(bot.return_delay, decisions[c]), Choice(bot.return_channel, names, c)))
+        self.reopen = []
+        for model in factory.reason_models:
+            if model.fcr < 1:
+                self.reopen.append((1 - model.fcr, BlockSampler(model.reopen_delay, decisions[0]),
+                                    [Choice(model.reopen_channel, names, c) for c in range(len(names))]))
+            else:
+                self.reopen.append(None)
+        self.contacts_per_customer: dict[int, int] = {}
+        if any(self.redial) or any(self.chaser):
+            centre.on_queue_entry = self.on_queue_entry
+        if any(self.reopen):
+            centre.on_served = self.on_served
+        if any(self.bounce):
+            centre.on_bot_bounce = self.on_bot_bounce
+
+    # --- hooks ----------------------------------------------------------------------
+    def on_queue_entry(self, i: int) -> None:
+        c = self.log.channel[i]
+        if self.redial[c] is not None and self.log.deadline[i] < math.inf:
+            self.centre.at(self.log.deadline[i], self._abandon_check, i)
+        chaser = self.chaser[c]
+        if chaser is not None:
+            self.centre.at(self.log.queued[i] + chaser[0].after, self._chase_check, i)
+
+    def _abandon_check(self, event) -> None:
+        i = event._value
+        if self.log.answered[i] == self.log.answered[i]:  # answered in time: nothing to do
+            return
+        c = self.log.channel[i]
+        redial, delay, choose = self.redial[c]
+        customer = self.log.customer[i]
+        if self.uniform[c]() < redial.probability and self._allowed(customer, redial.max_attempts):
+            self.spawn(self.centre.env.now + delay(), choose(self.uniform[c]()), self.log.reason[i], REDIAL, customer)
+
+    def _chase_check(self, event) -> None:
+        i = event._value
+        if self.log.answered[i] == self.log.answered[i]:
+            return
+        c = self.log.channel[i]
+        chaser, choose = self.chaser[c]
+        customer = self.log.customer[i]
+        if self.uniform[c]() < chaser.probability and self._allowed(customer, chaser.max_per_customer):
+            self.spawn(self.centre.env.now, choose(self.uniform[c]()), self.log.reason[i], CHASER, customer)
+
+    def on_served(self, i: int) -> None:
+        reopen = self.reopen[self.log.reason[i]]
+        if reopen is None:
+            return
+        c = self.log.channel[i]
+        probability, delay, choosers = reopen
+        if self.uniform[c]() < probability:
+            self.spawn(self.centre.env.now + delay(), choosers[c](self.uniform[c]()), self.log.reason[i], REOPEN,
+                       self.log.customer[i])
+
+    def on_bot_bounce(self, i: int) -> None:
+        c = self.log.channel[i]
+        delay, choose = self.bounce[c]
+        self.spawn(self.log.bot_end[i] + delay(), choose(self.uniform[c]()), self.log.reason[i], BOT_BOUNCE,
+                   self.log.customer[i])
+
+    # --- new contacts ---------------------------------------------------------------
+    def _allowed(self, customer: int, limit: int) -> bool:
+        count = self.contacts_per_customer.get(customer, 1)
+        if count >= limit:
+            return False
+        self.contacts_per_customer[customer] = count + 1
+        return True
+
+    def spawn(self, t: float, channel: int, reason: int, origin: int, customer: int) -> None:
+        """Create a contact arriving at t (dropped if after the horizon) and schedule it."""
+        if t >= self.horizon:
+            return
+        row = self.factory.draw(channel, np.array([t]), self.streams[channel], np.array([reason]))
+        i = self.log.append(t, channel, float(row["work"][0]), float(row["deadline"][0]), origin, customer,
+                            reason, float(row["queued"][0]), int(row["flags"][0]), float(row["bot_end"][0]))
+        self.centre.add_contact(i)
+
+
+class _Uniform:
+    """U(0, 1) in the BlockSampler interface."""
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.random(n)

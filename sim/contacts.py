@@ -1,0 +1,147 @@
+"""What each contact brings with it, drawn when it is created: reason, work, patience, and its
+path through automation and the chatbot.
+
+Fresh contacts are drawn in numpy blocks from per-channel streams (the same customers at every
+staffing level: common random numbers). Contacts created during a run (redials, chasers,
+reopens, bot bounces) go through the same `draw`, one at a time, from their own streams.
+
+Flags (bit field in the contact log):
+    BOT        met the chatbot          CONTAINED  resolved by the bot (apparent containment)
+    FALSE      "contained" but returns  AUTO       resolved by automation, never offered
+    ESCALATED  bot handed it to an agent queue after the session
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .scenario import Scenario
+from .scenario_peak import Reason
+
+BOT, CONTAINED, FALSE, AUTO, ESCALATED = 1, 2, 4, 8, 16
+GENERAL = "general"
+
+
+def mix_vector(mix: dict[str, float] | None, reasons: list[str]) -> np.ndarray:
+    """Reason shares as a probability vector over all reasons (no mix: everything is `general`)."""
+    vector = np.zeros(len(reasons))
+    if not mix:
+        vector[0] = 1.0
+        return vector
+    for name, share in mix.items():
+        vector[reasons.index(name)] = share
+    return vector / vector.sum()
+
+
+@dataclass
+class Streams:
+    """The random streams one channel's contacts are drawn from."""
+
+    reason: np.random.Generator
+    handle: np.random.Generator
+    patience: np.random.Generator
+    bot: np.random.Generator
+    automation: np.random.Generator
+
+
+class ContactFactory:
+    """Turns arrival times on a channel into complete contact rows."""
+
+    def __init__(self, scenario: Scenario, grid: pd.DataFrame):
+        self.scenario = scenario
+        self.interval = scenario.interval
+        self.n_intervals = len(grid)
+        self.reasons = [GENERAL] + [r for r in (scenario.reasons or {}) if r != GENERAL]
+        self.reason_models = [(scenario.reasons or {}).get(name, Reason()) for name in self.reasons]
+        self.channels = list(scenario.channels.values())
+        names = list(scenario.channels)
+        dates = grid["date"].to_numpy()
+        self.mixes: list[list[np.ndarray]] = []
+        self.mix_of_interval: list[np.ndarray] = []
+        for c, channel in enumerate(self.channels):
+            mixes = [mix_vector(channel.reasons, self.reasons)]
+            index = np.zeros(len(grid), dtype=np.int64)
+            for event in scenario.events or []:
+                if event.reason_mix and names[c] in event.reason_mix:
+                    mixes.append(mix_vector(event.reason_mix[names[c]], self.reasons))
+                    end = event.end or event.date
+                    index[(dates >= event.date) & (dates <= end)] = len(mixes) - 1
+            self.mixes.append(mixes)
+            self.mix_of_interval.append(index)
+        # automation applies from the first interval on or after its start date
+        self.automation_from = []
+        for reason in self.reason_models:
+            auto = reason.automation
+            if auto is None or auto.start is None:
+                self.automation_from.append(0)
+            else:
+                hits = np.flatnonzero(dates >= auto.start)
+                self.automation_from.append(int(hits[0]) if hits.size else self.n_intervals)
+
+    def draw(self, c: int, times: np.ndarray, rng: Streams, reason: np.ndarray | None = None
+             ) -> dict[str, np.ndarray]:
+        """Complete contact columns for arrivals `times` (seconds) on channel c (reasons drawn
+        from the channel's mix unless given, as for a redial that keeps its reason)."""
+        channel = self.channels[c]
+        n = times.size
+        k = np.minimum((times // self.interval).astype(np.int64), self.n_intervals - 1)
+        if reason is None:
+            reason = self._reasons(c, k, rng.reason)
+        work = np.empty(n)
+        for r in np.unique(reason):
+            rows = reason == r
+            model = self.reason_models[r]
+            dist = model.handle_time or channel.handle_time
+            work[rows] = dist.sample(rng.handle, int(rows.sum())) * model.handle_factor
+        flags = np.zeros(n, dtype=np.int8)
+        queued = times.copy()
+        name = list(self.scenario.channels)[c]
+        for r in np.unique(reason):
+            auto = self.reason_models[r].automation
+            start = self.automation_from[r]
+            if auto is None or (auto.channels is not None and name not in auto.channels):
+                continue
+            active = (reason == r) & (k >= start)
+            resolved = active & (rng.automation.random(n) < auto.auto_resolve)
+            work[active] *= 1.0 - auto.handle_time_reduction
+            flags[resolved] |= AUTO
+            queued[resolved] = np.nan
+        bot_end = np.full(n, np.nan)
+        patience_factor = np.ones(n)
+        bot = channel.bot
+        if bot is not None:
+            candidates = (flags & AUTO) == 0
+            session = bot.session.sample(rng.bot, n)
+            containment = np.array([m.bot_containment if m.bot_containment is not None else bot.containment
+                                    for m in self.reason_models])[reason]
+            contained = candidates & (rng.bot.random(n) < containment)
+            false = contained & (rng.bot.random(n) < bot.false_containment)
+            escalated = candidates & ~contained
+            flags[candidates] |= BOT
+            flags[contained] |= CONTAINED
+            flags[false] |= FALSE
+            flags[escalated] |= ESCALATED
+            bot_end[candidates] = times[candidates] + session[candidates]
+            queued[contained] = np.nan
+            queued[escalated] = bot_end[escalated]
+            work[escalated] *= bot.escalation_handle_factor
+            patience_factor[escalated] = bot.escalation_patience_factor
+        if channel.patience is not None:
+            deadline = queued + channel.patience.sample(rng.patience, n) * patience_factor
+        else:
+            deadline = np.full(n, np.inf)
+        return {"arrival": times, "queued": queued, "deadline": deadline, "work": work,
+                "reason": reason, "flags": flags, "bot_end": bot_end}
+
+    def _reasons(self, c: int, k: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        mixes = self.mixes[c]
+        if len(mixes) == 1 and mixes[0][0] == 1.0:
+            return np.zeros(k.size, dtype=np.int64)
+        which = self.mix_of_interval[c][k]
+        u = rng.random(k.size)
+        cumulative = np.cumsum(np.vstack(mixes), axis=1)
+        cumulative[:, -1] = 1.0
+        return (u[:, None] >= cumulative[which]).sum(axis=1).astype(np.int64)

@@ -1,0 +1,229 @@
+"""Scenario parts for peak season: demand build-up, named events, contact reasons, the chatbot
+funnel, automation, customers under strain (redials, chasers, reopens) and seasonal hires.
+
+Kept apart from `scenario.py` so the core schema stays short; `scenario.py` wires these
+models into channels, agent groups and the scenario, and calls `check_references` for the
+cross-field checks (every name a part refers to must be defined).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .distributions import Distribution, PositiveSeconds
+from .errors import at
+
+Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+ChannelMix = dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Dispersion(_Model):
+    """Forecast uncertainty: each day's volume is multiplied by a gamma(mean 1, `cv`) draw per replication."""
+
+    cv: float = Field(gt=0, le=2, allow_inf_nan=False)
+
+
+class Event(_Model):
+    """A named peak (Singles Day, Black Friday, …): volume × `multiplier` from `date` to `end`
+    (inclusive; default one day), ramping linearly over `ramp_before` / `ramp_after` days."""
+
+    name: str = Field(min_length=1)
+    date: dt.date
+    end: dt.date | None = None
+    multiplier: float = Field(gt=0, le=100, allow_inf_nan=False)
+    ramp_before: int = Field(default=0, ge=0, le=60)
+    ramp_after: int = Field(default=0, ge=0, le=60)
+    channels: list[str] | None = Field(default=None, description="channels affected (default: all)")
+    reason_mix: dict[str, ChannelMix] | None = Field(
+        default=None, description="per channel, the contact-reason mix while the event lasts (e.g. returns surge)")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end is not None and self.end < self.date:
+            raise ValueError("`end` must not be before `date`")
+        return self
+
+
+class Arrivals(_Model):
+    """Poisson arrivals, stated as a rate or built up as volume × day-of-week × intraday shape;
+    either way multiplied by the named events, `growth` and the random daily `dispersion`."""
+
+    rate_per_hour: Annotated[float, Field(ge=0, allow_inf_nan=False)] | list[
+        Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
+        default=None,
+        description="contacts per hour: one number, one value per interval of the day (repeats daily), "
+                    "or one value per interval of the whole horizon")
+    per_day: Positive | None = Field(default=None, description="contacts on an average day (before events and growth)")
+    per_week: Positive | None = Field(default=None, description="contacts in an average week (alternative to per_day)")
+    day_of_week: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
+        default=None, min_length=7, max_length=7, description="relative volume Mon…Sun (normalised to mean 1)")
+    intraday: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
+        default=None, description="relative volume per interval of the day (normalised; default flat)")
+    growth: Positive = Field(default=1.0, description="volume multiplier versus last year")
+    dispersion: Dispersion | None = None
+
+    @model_validator(mode="after")
+    def _one_level(self):
+        if [self.rate_per_hour, self.per_day, self.per_week].count(None) != 2:
+            raise ValueError("give exactly one of `rate_per_hour`, `per_day` or `per_week`")
+        if self.rate_per_hour is not None and (self.day_of_week is not None or self.intraday is not None):
+            raise ValueError("`day_of_week` and `intraday` shape `per_day`/`per_week`; with `rate_per_hour` "
+                             "give the profile as a list instead")
+        if self.day_of_week is not None and sum(self.day_of_week) <= 0:
+            raise ValueError("`day_of_week` needs at least one positive value")
+        if self.intraday is not None and sum(self.intraday) <= 0:
+            raise ValueError("`intraday` needs at least one positive value")
+        return self
+
+    @property
+    def daily(self) -> float | None:
+        """Contacts on an average day, for volume-based demand (None for rate-based)."""
+        if self.per_day is not None:
+            return self.per_day
+        return self.per_week / 7 if self.per_week is not None else None
+
+
+class Automation(_Model):
+    """From `start` (date), a share of contacts of this reason is resolved automatically and the
+    rest take less agent time. `channels` limits it (default: every channel)."""
+
+    start: dt.date | None = None
+    auto_resolve: Probability = 0.0
+    handle_time_reduction: float = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False)
+    channels: list[str] | None = None
+
+
+class Reason(_Model):
+    """Why customers contact: its own handle time, bot success, first-contact resolution and automation."""
+
+    handle_time: Distribution | None = Field(default=None, description="replaces the channel's handle time")
+    handle_factor: Positive = Field(default=1.0, description="multiplies the channel's handle time")
+    bot_containment: Probability | None = Field(default=None, description="replaces the bot's containment")
+    fcr: Probability = Field(default=1.0, description="first-contact resolution; 1 − fcr of handled contacts reopen")
+    reopen_delay: Distribution | None = None
+    reopen_channel: ChannelMix | None = Field(default=None, description="where reopens arrive (default: same channel)")
+    automation: Automation | None = None
+
+
+class Bot(_Model):
+    """The chatbot in front of a channel: every contact meets it first.
+
+    `containment` of them are resolved by the bot (apparent containment); of those,
+    `false_containment` come back after `return_delay` (on `return_channel`). The rest escalate
+    to an agent after the session, with patience × `escalation_patience_factor` and handle time ×
+    `escalation_handle_factor` (the easy contacts stayed with the bot)."""
+
+    containment: Probability
+    session: Distribution
+    false_containment: Probability = 0.0
+    return_delay: Distribution | None = None
+    return_channel: ChannelMix | None = None
+    escalation_patience_factor: Positive = 1.0
+    escalation_handle_factor: Positive = 1.0
+
+    @model_validator(mode="after")
+    def _return_delay(self):
+        if self.false_containment > 0 and self.return_delay is None:
+            raise ValueError("`false_containment` > 0 needs `return_delay` (when they come back)")
+        return self
+
+
+class Redial(_Model):
+    """After abandoning, a customer tries again with `probability` after `delay`, on another
+    channel with the probabilities in `switch` (the rest on the same channel)."""
+
+    probability: Probability
+    delay: Distribution
+    switch: ChannelMix | None = None
+    max_attempts: int = Field(default=5, ge=1, le=50, description="contacts per customer at most")
+
+
+class Chaser(_Model):
+    """Async: when a contact has no first response `after` this long, the customer sends a
+    follow-up with `probability` (on `channel`, default the same). The original stays in the queue."""
+
+    after: PositiveSeconds
+    probability: Probability
+    channel: ChannelMix | None = None
+    max_per_customer: int = Field(default=3, ge=1, le=50)
+
+
+class Behaviour(_Model):
+    """How customers of a channel react to strain."""
+
+    redial: Redial | None = None
+    chaser: Chaser | None = None
+
+
+class Ramp(_Model):
+    """Seasonal hires: handle-time multiplier `proficiency` on `hired` (date), improving linearly
+    to `final` over `weeks`."""
+
+    hired: dt.date
+    weeks: Positive
+    final: Positive = 1.0
+
+
+def _unknown(name: str, known: list[str], what: str) -> str:
+    guess = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean {guess[0]!r}?" if guess else f"defined {what}: {', '.join(known) or 'none'}"
+    return f"no {what[:-1]} of that name is defined (got {name!r}); {hint}"
+
+
+def check_references(scenario) -> None:
+    """Every channel and reason named anywhere must be defined."""
+    channels = list(scenario.channels)
+    reasons = list(scenario.reasons or {})
+
+    def need_channels(names, path):
+        for name in names or []:
+            if name not in scenario.channels:
+                raise at(f"{path}.{name}" if isinstance(names, dict) else path, _unknown(name, channels, "channels"))
+
+    def need_reasons(names, path):
+        for name in names or []:
+            if name not in reasons:
+                raise at(f"{path}.{name}", _unknown(name, reasons, "reasons"))
+
+    for c, channel in scenario.channels.items():
+        base = f"channels.{c}"
+        need_reasons(channel.reasons, f"{base}.reasons")
+        if channel.reasons is not None and sum(channel.reasons.values()) <= 0:
+            raise at(f"{base}.reasons", "the reason mix needs at least one positive share (got all zeros); give shares")
+        if channel.bot is not None:
+            need_channels(channel.bot.return_channel, f"{base}.bot.return_channel")
+        if channel.behaviour is not None:
+            if channel.behaviour.redial is not None:
+                need_channels(channel.behaviour.redial.switch, f"{base}.behaviour.redial.switch")
+            if channel.behaviour.chaser is not None:
+                need_channels(channel.behaviour.chaser.channel, f"{base}.behaviour.chaser.channel")
+                if channel.kind != "async":
+                    raise at(f"{base}.behaviour.chaser", "chasers apply to async channels (got a sync channel); "
+                             "use `redial` for sync channels or set kind: async")
+            if channel.behaviour.redial is not None and channel.kind == "async":
+                raise at(f"{base}.behaviour.redial", "async contacts never abandon, so they cannot redial "
+                         "(got redial on an async channel); use `chaser`")
+    for name, reason in (scenario.reasons or {}).items():
+        need_channels(reason.reopen_channel, f"reasons.{name}.reopen_channel")
+        if reason.automation is not None:
+            need_channels(reason.automation.channels, f"reasons.{name}.automation.channels")
+        if reason.fcr < 1 and reason.reopen_delay is None:
+            raise at(f"reasons.{name}.reopen_delay", f"fcr below 1 needs a reopen delay (got fcr {reason.fcr}); "
+                     "add reopen_delay: {dist: exponential, mean: 2d}")
+    for k, event in enumerate(scenario.events or []):
+        for name in event.channels or []:
+            if name not in scenario.channels:
+                raise at(f"events[{k}].channels", _unknown(name, channels, "channels"))
+        for c, mix in (event.reason_mix or {}).items():
+            if c not in scenario.channels:
+                raise at(f"events[{k}].reason_mix.{c}", _unknown(c, channels, "channels"))
+            need_reasons(mix, f"events[{k}].reason_mix.{c}")
