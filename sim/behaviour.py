@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .contacts import ContactFactory, Streams
+from .contacts import ContactFactory, Streams, Templates
 from .distributions import BlockSampler
 from .model import ContactCentre
 from .records import ORIGINS
@@ -52,6 +52,7 @@ class CustomerBehaviour:
         self.streams = streams
         names = list(scenario.channels)
         self.uniform = [BlockSampler(_Uniform(), rng) for rng in decisions]
+        self.templates = Templates(factory, streams, self.uniform)
         self.redial, self.chaser, self.bounce = [], [], []
         for c, channel in enumerate(scenario.channels.values()):
             b = channel.behaviour
@@ -135,9 +136,8 @@ class CustomerBehaviour:
         """Create a contact arriving at t (dropped if after the horizon) and schedule it."""
         if t >= self.horizon:
             return
-        row = self.factory.draw(channel, np.array([t]), self.streams[channel], np.array([reason]))
-        i = self.log.append(t, channel, float(row["work"][0]), float(row["deadline"][0]), origin, customer,
-                            reason, float(row["queued"][0]), int(row["flags"][0]), float(row["bot_end"][0]))
+        queued, deadline, work, flags, bot_end = self.templates.contact(channel, reason, t)
+        i = self.log.append(t, channel, work, deadline, origin, customer, reason, queued, flags, bot_end)
         self.centre.add_contact(i)
 
 

@@ -13,6 +13,7 @@ Flags (bit field in the contact log):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,10 +82,18 @@ class ContactFactory:
                 hits = np.flatnonzero(dates >= auto.start)
                 self.automation_from.append(int(hits[0]) if hits.size else self.n_intervals)
 
-    def draw(self, c: int, times: np.ndarray, rng: Streams, reason: np.ndarray | None = None
-             ) -> dict[str, np.ndarray]:
+    def automation(self, c: int, r: int):
+        """(first interval, automation) of reason r on channel c, or None if it never applies."""
+        auto = self.reason_models[r].automation
+        if auto is None or (auto.channels is not None and list(self.scenario.channels)[c] not in auto.channels):
+            return None
+        return self.automation_from[r], auto
+
+    def draw(self, c: int, times: np.ndarray, rng: Streams, reason: np.ndarray | None = None,
+             automation: bool = True) -> dict[str, np.ndarray]:
         """Complete contact columns for arrivals `times` (seconds) on channel c (reasons drawn
-        from the channel's mix unless given, as for a redial that keeps its reason)."""
+        from the channel's mix unless given, as for a redial that keeps its reason).
+        `automation=False` leaves automation to the caller (see `Templates`)."""
         channel = self.channels[c]
         n = times.size
         k = np.minimum((times // self.interval).astype(np.int64), self.n_intervals - 1)
@@ -98,12 +107,11 @@ class ContactFactory:
             work[rows] = dist.sample(rng.handle, int(rows.sum())) * model.handle_factor
         flags = np.zeros(n, dtype=np.int8)
         queued = times.copy()
-        name = list(self.scenario.channels)[c]
-        for r in np.unique(reason):
-            auto = self.reason_models[r].automation
-            start = self.automation_from[r]
-            if auto is None or (auto.channels is not None and name not in auto.channels):
+        for r in np.unique(reason) if automation else ():
+            applies = self.automation(c, int(r))
+            if applies is None:
                 continue
+            start, auto = applies
             active = (reason == r) & (k >= start)
             resolved = active & (rng.automation.random(n) < auto.auto_resolve)
             work[active] *= 1.0 - auto.handle_time_reduction
@@ -145,3 +153,37 @@ class ContactFactory:
         cumulative = np.cumsum(np.vstack(mixes), axis=1)
         cumulative[:, -1] = 1.0
         return (u[:, None] >= cumulative[which]).sum(axis=1).astype(np.int64)
+
+
+class Templates:
+    """Contacts created during the run, drawn in blocks per (channel, reason) relative to time 0.
+
+    One `draw` call per block keeps a single source of truth for what a contact brings while
+    costing microseconds per contact; only automation, which depends on the date, is applied
+    when the contact is created.
+    """
+
+    BLOCK = 512
+
+    def __init__(self, factory: ContactFactory, streams: list[Streams], uniform: list):
+        self.factory, self.streams, self.uniform = factory, streams, uniform
+        self.buffers: dict[tuple[int, int], list] = {}
+
+    def contact(self, c: int, r: int, t: float) -> tuple[float, float, float, int, float]:
+        """(queued, deadline, work, flags, bot_end) for a contact on channel c, reason r, arriving at t."""
+        buffer = self.buffers.get((c, r))
+        if not buffer:
+            cols = self.factory.draw(c, np.zeros(self.BLOCK), self.streams[c], np.full(self.BLOCK, r),
+                                     automation=False)
+            buffer = list(zip(cols["queued"].tolist(), cols["deadline"].tolist(), cols["work"].tolist(),
+                              cols["flags"].tolist(), cols["bot_end"].tolist()))
+            buffer.reverse()
+            self.buffers[(c, r)] = buffer
+        queued, deadline, work, flags, bot_end = buffer.pop()
+        applies = self.factory.automation(c, r)
+        if applies is not None and int(t // self.factory.interval) >= applies[0]:
+            auto = applies[1]
+            if self.uniform[c]() < auto.auto_resolve:
+                return math.nan, math.inf, work, AUTO, math.nan
+            work *= 1.0 - auto.handle_time_reduction
+        return t + queued, t + deadline, work, flags, t + bot_end

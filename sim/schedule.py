@@ -72,6 +72,13 @@ def group_timeline(group: AgentGroup, scenario: Scenario, grid: pd.DataFrame,
     else:
         times = grid["t_s"].to_numpy()
         counts = daily_profile(group.headcount, grid)
+    if group.ramp is not None:  # seasonal hires are on no shift before they are hired
+        hired = (_local(group.ramp.hired, 0, scenario.zone) - pd.Timestamp(scenario.start_local)).total_seconds()
+        if hired > 0:
+            merged = np.union1d(times, [hired])
+            counts = np.asarray(counts)[np.searchsorted(times, merged, side="right") - 1]
+            counts = np.where(merged < hired, 0, counts)
+            times = merged
     if isinstance(group.shrinkage, list) or (group.shrinkage_random and rng is not None):
         # evaluate at every interval start as well, so shrinkage can change per interval
         starts = grid["t_s"].to_numpy()
