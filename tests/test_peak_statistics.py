@@ -6,48 +6,23 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+import yaml
+
 from sim.runner import reason_names, run_replication, run_scenario
 from sim.scenario import parse_scenario
 
+from conftest import SCENARIOS
 
-def scenario(redials=True, agents=10, containment=0.35, auto=0.25, replications=10, hours=24):
-    chat = {
-        "service_level": {"threshold": "60s", "target": 0.8},
-        "handle_time": {"dist": "lognormal", "mean": "6min", "sd": "4min"},
-        "patience": {"dist": "exponential", "mean": "2min"},
-        "arrivals": {"per_day": 2400, "intraday": [1] * 24},
-        "reasons": {"order_status": 0.5, "returns": 0.5},
-        "bot": {"containment": containment, "session": {"dist": "exponential", "mean": "90s"},
-                "false_containment": 0.2, "return_delay": {"dist": "exponential", "mean": "1h"},
-                "escalation_patience_factor": 0.8},
-    }
-    voice = {
-        "service_level": {"threshold": "20s", "target": 0.8},
-        "handle_time": {"dist": "exponential", "mean": "5min"},
-        "patience": {"dist": "exponential", "mean": "3min"},
-        "arrivals": {"per_day": 1800, "intraday": [1] * 24},
-        "reasons": {"order_status": 0.6, "returns": 0.4},
-    }
-    email = {
-        "kind": "async", "service_level": {"threshold": "4h", "target": 0.9},
-        "handle_time": {"dist": "gamma", "mean": "4min", "sd": "2min"},
-        "arrivals": {"per_day": 900, "intraday": [1] * 24},
-        "reasons": {"order_status": 0.7, "returns": 0.3},
-    }
-    if redials:
-        voice["behaviour"] = {"redial": {"probability": 0.7, "delay": {"dist": "exponential", "mean": "10min"},
-                                         "switch": {"chat": 0.3}}}
-        chat["behaviour"] = {"redial": {"probability": 0.5, "delay": {"dist": "exponential", "mean": "10min"}}}
-        email["behaviour"] = {"chaser": {"after": "2h", "probability": 0.6, "channel": {"voice": 0.5}}}
-    return parse_scenario({
-        "name": "peak stats", "start": "2026-11-23T00:00:00+01:00", "duration": f"{hours}h", "interval": "60min",
-        "warmup": "1h", "seed": 17, "replications": replications,
-        "channels": {"voice": voice, "chat": chat, "email": email},
-        "reasons": {"order_status": {"fcr": 0.9, "reopen_delay": {"dist": "exponential", "mean": "3h"},
-                                     "automation": {"auto_resolve": auto, "channels": ["email"]}},
-                    "returns": {"handle_factor": 1.3, "bot_containment": containment / 2}},
-        "agents": [{"name": "blend", "skills": {"voice": 1, "chat": 1, "email": 2}, "headcount": agents}],
-    })
+
+def scenario(redials=True, agents=10, replications=10, hours=24):
+    """The shipped retrial demo at a staffing level, with or without the behaviour blocks."""
+    data = yaml.safe_load((SCENARIOS / "retrial_demo.yaml").read_text())
+    data.update(replications=replications, duration=f"{hours}h")
+    data["agents"][0]["headcount"] = agents
+    if not redials:
+        for channel in data["channels"].values():
+            channel.pop("behaviour", None)
+    return parse_scenario(data)
 
 
 def ci99(values):
