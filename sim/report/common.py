@@ -396,3 +396,18 @@ def standard_header(page: Page, meta: dict) -> None:
         page.header_item("contacts simulated", count(meta.get("contacts_simulated")))
     if meta.get("wall_seconds") is not None:
         page.header_item("run time", f"{float(meta['wall_seconds']):.1f} s")
+
+
+def read_meta(directory: Path, names: Iterable[str], hint: str) -> dict:
+    """The first of `names` (JSON files with scenario, seed, version …) present, or {} if none is."""
+    for name in names:
+        data = read_json(directory, name, hint, optional=True)
+        if data is not None:
+            return data
+    return {}
+
+
+def param_label(column: str) -> str:
+    """`param_agents_chat_team` → `agents chat_team` (an axis title)."""
+    text = column.removeprefix("param_")
+    return text.replace("_", " ", 1) if text.startswith("agents_") else text.replace("_", " ")
