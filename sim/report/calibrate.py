@@ -148,7 +148,7 @@ def survival(km: pd.DataFrame, page: Page) -> go.Figure:
 
 def profiles(profile: pd.DataFrame, page: Page) -> go.Figure:
     channels = list(dict.fromkeys(profile["channel"].astype(str)))
-    fig = make_subplots(rows=len(channels), cols=1, vertical_spacing=0.1,
+    fig = make_subplots(rows=len(channels), cols=1, vertical_spacing=0.22 / max(1, len(channels) - 1) if len(channels) > 1 else 0.1,
                         subplot_titles=[f"{esc(c)}: arrivals per hour" for c in channels])
     for r, name in enumerate(channels, start=1):
         part = profile[profile["channel"].astype(str) == name]

@@ -39,10 +39,11 @@ FIGURE_CONFIG = {"displaylogo": False, "responsive": True,
 def esc(value: object) -> str:
     """Text from data, safe inside HTML and inside Plotly labels (which render some HTML).
 
-    `%` is written as an entity too, so a name such as `%{y}` cannot act as a hover-template
-    placeholder; Plotly and browsers both show it as a plain `%`.
+    Quotes and `%` become numeric entities, which both browsers and Plotly decode (Plotly does
+    not know `&quot;`), and a name such as `%{y}` cannot act as a hover-template placeholder.
     """
-    return html.escape(str(value), quote=True).replace("%", "&#37;")
+    text = html.escape(str(value), quote=False)
+    return text.replace('"', "&#34;").replace("'", "&#39;").replace("%", "&#37;")
 
 
 def pct(value: float, digits: int = 1) -> str:

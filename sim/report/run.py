@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 
 from .common import (
     BAD, NEUTRAL, OK, Card, Page, ci_columns, count, esc, hover, line_with_band, pct, read_json,
-    read_table, rgba, secs, standard_header, style, target_line,
+    read_table, secs, standard_header, style, target_line,
 )
 
 HINT = "rerun `peaksim run SCENARIO --out DIR` to write it again"
@@ -259,4 +259,4 @@ def agents(groups: pd.DataFrame, page: Page) -> go.Figure:
     return style(fig, 360, "Agents on shift per group (after shrinkage)", hovermode="x")
 
 
-__all__ = ["build", "read", "rgba"]
+__all__ = ["build", "read"]

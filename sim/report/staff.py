@@ -14,8 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .common import (
-    BAD, OK, Card, Page, ci_columns, count, esc, hover, line_with_band, number, pct, read_meta, read_table,
-    standard_header, style,
+    Page, ci_columns, count, esc, hover, line_with_band, number, read_meta, read_table, standard_header, style,
 )
 
 HINT = "rerun `peaksim staff SCENARIO --out DIR` to write it again"
@@ -150,7 +149,7 @@ def coverage_figure(coverage: pd.DataFrame, page: Page) -> go.Figure:
                          "arrayminus": (frame["service_level"] - frame["service_level_lo"]) if "service_level_lo" in frame else None,
                          "color": "#999999", "thickness": 1},
                 hovertemplate=hover("service level", group, "pct")), row=r, col=1, secondary_y=True)
-            fig.update_yaxes(title_text="service level", tickformat=".0%", range=[0, 1.05], showgrid=False,
+            fig.update_yaxes(title_text="service level", tickformat=".0%", range=[0, 1.05], dtick=0.2, showgrid=False,
                              row=r, col=1, secondary_y=True)
         fig.update_yaxes(title_text="agents", rangemode="tozero", row=r, col=1, **({"secondary_y": False} if has_sl else {}))
     fig.update_xaxes(title_text="interval start (local time)", row=len(groups), col=1)
@@ -158,4 +157,4 @@ def coverage_figure(coverage: pd.DataFrame, page: Page) -> go.Figure:
                  hovermode="x")
 
 
-__all__ = ["build", "read", "BAD", "OK", "Card", "pct"]
+__all__ = ["build", "read"]

@@ -15,8 +15,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .common import (
-    OK, Card, Page, ci_columns, esc, hover, line_with_band, number, param_label, pct, read_json, read_table,
-    secs, standard_header, style,
+    OK, Card, Page, ci_columns, hover, line_with_band, number, param_label, pct, read_json, read_table,
+    standard_header, style,
 )
 
 HINT = "rerun `peaksim sweep SCENARIO --out DIR` to write it again"
@@ -154,4 +154,4 @@ def cost_figure(sweep: pd.DataFrame, x: str, x_title: str, best_rows: pd.DataFra
     return style(fig, 380, "Cost against staffing")
 
 
-__all__ = ["build", "read", "esc", "secs"]
+__all__ = ["build", "read"]
