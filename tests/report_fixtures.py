@@ -88,7 +88,7 @@ def add_future_columns(path: Path) -> None:
     _write(origins, path / "origins.csv")
 
 
-def sweep_dir(path: Path) -> Path:
+def sweep_dir(path: Path, name: str = XSS) -> Path:
     rows = []
     for point, agents in enumerate(range(6, 13)):
         for channel, target in zip(CHANNELS, (0.8, 0.9)):
@@ -105,7 +105,7 @@ def sweep_dir(path: Path) -> Path:
     _write(frame, path / "sweep.csv")
     best = int(frame[frame.groupby("point")["meets_target"].transform("all")]["point"].min())
     (path / "sweep.json").write_text(json.dumps({
-        "scenario": XSS, "seed": 3, "replications": 5, "peaksim_version": "0.1.0", "scenario_sha256": "ab" * 32,
+        "scenario": name, "seed": 3, "replications": 5, "peaksim_version": "0.1.0", "scenario_sha256": "ab" * 32,
         "best_point": best,
         "marginal_values": [{"param": "agents_voice_team", "from": a, "to": a + 1, "service_level_gain": 0.08}
                             for a in range(6, 12)],
@@ -113,7 +113,7 @@ def sweep_dir(path: Path) -> Path:
     return path
 
 
-def staff_dir(path: Path, with_shifts: bool = True) -> Path:
+def staff_dir(path: Path, with_shifts: bool = True, name: str = XSS) -> Path:
     groups = ["voice team", XSS]
     base = np.array([4, 5, 7, 9, 10, 10, 9, 8, 8, 9, 10, 9, 7, 6, 5, 4], dtype=float)
     rows = [{"interval_start": t, "group": g, "agents_sim": b + k, "agents_erlang_c": b + k + 1,
@@ -137,7 +137,7 @@ def staff_dir(path: Path, with_shifts: bool = True) -> Path:
                  "service_level_hi": 0.9 if i % 3 else 0.75, "meets_target": bool(i % 3)}
                 for k, g in enumerate(groups) for i, (t, b) in enumerate(zip(TIMES, base))]
         _write(pd.DataFrame(rows), path / "coverage.csv")
-    (path / "staff.json").write_text(json.dumps({"scenario": XSS, "seed": 3, "replications": 5,
+    (path / "staff.json").write_text(json.dumps({"scenario": name, "seed": 3, "replications": 5,
                                                  "peaksim_version": "0.1.0", "scenario_sha256": "cd" * 32}))
     return path
 
@@ -174,7 +174,7 @@ def calibrate_dir(path: Path) -> Path:
     return path
 
 
-def backtest_dir(path: Path) -> Path:
+def backtest_dir(path: Path, name: str = XSS) -> Path:
     k = np.arange(len(TIMES))
     frame = pd.DataFrame({
         "interval_start": TIMES, "offered": 100 + 20 * np.sin(k / 3), "agents": 10 + (k % 4),
@@ -185,7 +185,7 @@ def backtest_dir(path: Path) -> Path:
     _write(frame, path / "backtest_intervals.csv")
     _write(pd.DataFrame({"metric": ["abandon_rate", "asa_s"], "peaksim_mae": [0.004, 1.8],
                          "erlang_a_mae": [0.012, 6.1]}), path / "backtest_summary.csv")
-    (path / "backtest.json").write_text(json.dumps({"scenario": XSS, "seed": 3, "peaksim_version": "0.1.0",
+    (path / "backtest.json").write_text(json.dumps({"scenario": name, "seed": 3, "peaksim_version": "0.1.0",
                                                     "train": "2025-10-01..2025-11-15", "test": "2025-11-16..2025-11-30"}))
     return path
 
