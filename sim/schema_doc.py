@@ -34,7 +34,7 @@ def _ref_name(ref: str) -> str:
 
 
 def _anchor(name: str) -> str:
-    return re.sub(r"[^a-z0-9-]", "", name.lower().replace(" ", "-"))
+    return re.sub(r"[^a-z0-9_-]", "", name.lower().replace(" ", "-"))
 
 
 def _number(value) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import select
 import shutil
 import subprocess
 import tempfile
@@ -89,7 +90,7 @@ class Browser:
         message = {"id": self._next_id, "method": method, "params": params or {}}
         if session:
             message["sessionId"] = session
-        self._out.write(json.dumps(message).encode() + b"\0")
+        self._write(message)
         deadline = time.monotonic() + timeout
         while True:
             reply = self._read(deadline)
@@ -99,13 +100,23 @@ class Browser:
                 return reply.get("result", {})
             if "method" in reply:
                 self.events.append(reply)
+                if reply["method"] == "Page.javascriptDialogOpening":  # never let a dialog block the page
+                    self._write({"id": 10**9 + self._next_id, "method": "Page.handleJavaScriptDialog",
+                                 "params": {"accept": False}, "sessionId": reply.get("sessionId")})
+
+    def _write(self, message: dict) -> None:
+        self._out.write(json.dumps(message).encode() + b"\0")
 
     def _read(self, deadline: float) -> dict:
         while b"\0" not in self._buffer:
-            if time.monotonic() > deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise CDPError("timed out waiting for the browser")
             if self.proc.poll() is not None:
                 raise CDPError(f"the browser exited with status {self.proc.returncode}")
+            ready, _, _ = select.select([self._in], [], [], min(remaining, 0.5))
+            if not ready:
+                continue
             chunk = os.read(self._in.fileno(), 1 << 20)
             if not chunk:
                 raise CDPError("the browser closed the DevTools pipe")
