@@ -156,6 +156,20 @@ def _note(text: str) -> None:
     err.print(text, markup=False, highlight=False)
 
 
+# --- report commands (issue 6) ---
+@app.command()
+@cli_command
+def report(
+    directory: Path = typer.Argument(..., help="output folder of run, sweep, staff, calibrate, backtest or compare"),
+    kind: Optional[str] = typer.Option(None, "--kind", help="report kind (default: detected from the files present)"),
+):
+    """Rebuild report.html from the CSV/JSON tables saved in DIRECTORY."""
+    from .report import build_report
+
+    path = build_report(directory, kind)
+    err.print(f"wrote {path}", markup=False, highlight=False)
+
+
 @app.command()
 @cli_command
 def sweep(
@@ -261,6 +275,45 @@ def staff(
         if len(sm["uncovered_intervals"]) > 20:
             out.print(f"  … and {len(sm['uncovered_intervals']) - 20} more (see staffing.json)", markup=False)
     _note(f"wrote {', '.join(p.name for p in written)} to {target}/")
+
+
+@app.command()
+@cli_command
+def compare(
+    run_a: Path = typer.Argument(..., help="folder of the baseline run (A)"),
+    run_b: Path = typer.Argument(..., help="folder of the changed run (B)"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (default results/compare-A-vs-B/)"),
+    report: bool = typer.Option(True, "--report/--no-report", help="write report.html"),
+):
+    """Compare two runs: B − A per channel and KPI with 95% CIs (compare.csv, compare.json, report.html)."""
+    from .compare import write_comparison
+    from .outputs import output_dir
+
+    target = output_dir(out_dir, f"compare-{run_a.name}-vs-{run_b.name}")
+    meta = write_comparison(run_a, run_b, target)
+    if report:
+        _write_report(target, "compare")
+    _print_comparison(target, meta)
+    err.print(f"wrote {target}/", markup=False, highlight=False)
+
+
+def _print_comparison(target: Path, meta: dict) -> None:
+    import pandas as pd
+    from rich.text import Text
+
+    table = pd.read_csv(target / "compare.csv")
+    shown = table[table["kpi"].isin(["service_level", "abandon_rate", "asa_s", "wait_p90_s"])]
+    grid = Table(title=f"B − A: {meta['b']['label']} vs {meta['a']['label']} (95% Welch CI)")
+    for column in ("channel", "KPI", "A", "B", "B − A", "95% CI"):
+        grid.add_column(column, justify="left" if column in ("channel", "KPI") else "right")
+    for row in shown.itertuples(index=False):
+        kind = "pct" if row.kpi in ("service_level", "abandon_rate") else "s"
+        scale = 100 if kind == "pct" else 1
+        unit = " pp" if kind == "pct" else ""
+        ci = "–" if row.diff_lo != row.diff_lo else f"[{scale * row.diff_lo:+.1f}, {scale * row.diff_hi:+.1f}]{unit}"
+        grid.add_row(Text(str(row.channel)), row.kpi, _fmt(row.a, kind), _fmt(row.b, kind),
+                     "–" if row.diff != row.diff else f"{scale * row.diff:+.1f}{unit}", ci)
+    out.print(grid, markup=False)
 
 
 def main() -> None:

@@ -1,0 +1,149 @@
+"""Two runs side by side: the difference B − A per channel and KPI, with a 95% confidence interval.
+
+Each run's `replications.csv` holds one row per replication and channel, so the KPI of a run
+is a sample of independent replication means. The difference of two runs' means gets a
+Welch t interval (unequal variances, Welch–Satterthwaite degrees of freedom). It is
+conservative when the runs share seeds (common random numbers make them positively
+correlated); it never claims a difference the replications do not support.
+
+The means and CIs of A and B themselves are taken from each run's `summary.csv`, so they are
+the very numbers its own report shows.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import PeaksimError
+from .outputs import write_csv, write_json
+
+# KPI → direction in which it is better (+1 higher, −1 lower, 0 neither); order is report order.
+KPIS = {
+    "service_level": +1, "abandon_rate": -1, "asa_s": -1, "wait_p50_s": -1, "wait_p90_s": -1, "frt_s": -1,
+    "arrived": 0, "offered": 0, "handled": 0, "abandoned": -1, "waiting_end": -1,
+    "bot_contained": 0, "bot_escalated": 0, "false_containment": -1, "unique_customers": 0,
+}
+HINT = "pass two folders written by `peaksim run ... --out DIR`"
+
+
+def _read(directory: Path, name: str, required: list[str]) -> pd.DataFrame:
+    path = Path(directory) / name
+    if not path.is_file():
+        raise PeaksimError(f"{path}: file not found; {HINT}")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        raise PeaksimError(f"{path}: cannot be read as CSV ({first}); rerun the run to write it again") from None
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise PeaksimError(f"{path}: missing column(s) {', '.join(missing)}; rerun the run with this peaksim version")
+    frame["channel"] = frame["channel"].astype(str)
+    return frame
+
+
+def _meta(directory: Path) -> dict:
+    import json
+    path = Path(directory) / "run.json"
+    if not path.is_file():
+        raise PeaksimError(f"{path}: file not found; {HINT}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise PeaksimError(f"{path}: not valid JSON ({exc}); rerun the run to write it again") from None
+    return data if isinstance(data, dict) else {}
+
+
+def welch_interval(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of b − mean of a with a Welch t interval; NaN bounds when either side has < 2 values."""
+    a = a[~np.isnan(a)]
+    b = b[~np.isnan(b)]
+    if a.size == 0 or b.size == 0:
+        return math.nan, math.nan, math.nan
+    diff = float(b.mean() - a.mean())
+    if a.size < 2 or b.size < 2:
+        return diff, math.nan, math.nan
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return diff, diff, diff
+    dof = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
+    return diff, diff - half, diff + half
+
+
+def compare_tables(dir_a: Path, dir_b: Path) -> pd.DataFrame:
+    """One row per channel × KPI present in both runs: A, B (with their CIs) and B − A with a CI."""
+    reps = [_read(d, "replications.csv", ["replication", "channel"]) for d in (dir_a, dir_b)]
+    summaries = [_read(d, "summary.csv", ["channel"]).set_index("channel") for d in (dir_a, dir_b)]
+    channels = [c for c in dict.fromkeys(reps[0]["channel"]) if c in set(reps[1]["channel"])]
+    if not channels:
+        raise PeaksimError(f"{dir_a} and {dir_b}: the runs share no channel; compare runs of related scenarios")
+    kpis = [k for k in KPIS if k in reps[0].columns and k in reps[1].columns]
+    rows = []
+    for channel in channels:
+        samples = [r[r["channel"] == channel] for r in reps]
+        for kpi in kpis:
+            values = [pd.to_numeric(s[kpi], errors="coerce").to_numpy(float) for s in samples]
+            diff, lo, hi = welch_interval(values[0], values[1])
+            row = {"channel": channel, "kpi": kpi, "better": KPIS[kpi]}
+            for label, summary, vals in zip("ab", summaries, values):
+                if channel in summary.index and kpi in summary.columns:
+                    row[label] = summary.at[channel, kpi]
+                    row[f"{label}_lo"] = summary.at[channel, f"{kpi}_lo"] if f"{kpi}_lo" in summary.columns else math.nan
+                    row[f"{label}_hi"] = summary.at[channel, f"{kpi}_hi"] if f"{kpi}_hi" in summary.columns else math.nan
+                else:
+                    row[label] = float(np.nanmean(vals)) if np.isfinite(vals).any() else math.nan
+                    row[f"{label}_lo"] = row[f"{label}_hi"] = math.nan
+            row.update({"diff": diff, "diff_lo": lo, "diff_hi": hi,
+                        "n_a": int(np.isfinite(values[0]).sum()), "n_b": int(np.isfinite(values[1]).sum())})
+            row["significant"] = bool(lo == lo and hi == hi and (lo > 0 or hi < 0))
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def interval_tables(dir_a: Path, dir_b: Path, labels: tuple[str, str]) -> pd.DataFrame | None:
+    """Both runs' intervals.csv stacked with a `run` column (for side-by-side plots), if both exist."""
+    frames = []
+    for directory, label in zip((dir_a, dir_b), labels):
+        if not (Path(directory) / "intervals.csv").is_file():
+            return None
+        frame = _read(directory, "intervals.csv", ["interval_start", "channel"])
+        frames.append(frame.assign(run=label))
+    combined = pd.concat(frames, ignore_index=True)
+    return combined[["run", *[c for c in combined.columns if c != "run"]]]
+
+
+def run_label(meta: dict, directory: Path) -> str:
+    return str(meta.get("scenario") or Path(directory).name)
+
+
+def write_comparison(dir_a: Path, dir_b: Path, out: Path) -> dict:
+    """compare.csv, compare_intervals.csv (when both runs have intervals) and compare.json in `out`."""
+    dir_a, dir_b = Path(dir_a), Path(dir_b)
+    for d in (dir_a, dir_b):
+        if not d.is_dir():
+            raise PeaksimError(f"{d}: no such directory; {HINT}")
+    metas = [_meta(dir_a), _meta(dir_b)]
+    labels = [run_label(m, d) for m, d in zip(metas, (dir_a, dir_b))]
+    if labels[0] == labels[1]:
+        labels = [f"A: {labels[0]}", f"B: {labels[1]}"]
+    table = compare_tables(dir_a, dir_b)
+    write_csv(table, out / "compare.csv")
+    intervals = interval_tables(dir_a, dir_b, (labels[0], labels[1]))
+    if intervals is not None:
+        write_csv(intervals, out / "compare_intervals.csv")
+    keys = ("scenario", "scenario_sha256", "seed", "replications", "peaksim_version", "warnings")
+    meta = {
+        "a": {"label": labels[0], "directory": str(dir_a), **{k: metas[0].get(k) for k in keys}},
+        "b": {"label": labels[1], "directory": str(dir_b), **{k: metas[1].get(k) for k in keys}},
+        "method": "difference B - A of replication means; 95% Welch t interval",
+        "scenario_definitions": {"a": metas[0].get("scenario_definition"), "b": metas[1].get("scenario_definition")},
+    }
+    write_json(meta, out / "compare.json")
+    return meta

@@ -1,0 +1,171 @@
+"""The comparison report: two runs side by side and their differences B − A with 95% CIs.
+
+Reads `compare.json`, `compare.csv` and (when present) `compare_intervals.csv`, all written
+by `peaksim compare` (see sim/compare.py, which computes the differences).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .common import (
+    BAD, NEUTRAL, OK, Card, Page, ci_columns, esc, number, pct, read_json, read_table, secs, style,
+)
+
+HINT = "rerun `peaksim compare RUN_A RUN_B --out DIR` to write it again"
+LABELS = {"service_level": ("service level", "pct"), "abandon_rate": ("abandonment", "pct"),
+          "asa_s": ("ASA", "s"), "wait_p50_s": ("wait p50", "s"), "wait_p90_s": ("wait p90", "s"),
+          "frt_s": ("first response", "s"), "arrived": ("arrived", "n"), "offered": ("offered", "n"),
+          "handled": ("handled", "n"), "abandoned": ("abandoned", "n"), "waiting_end": ("waiting at end", "n"),
+          "bot_contained": ("bot contained", "n"), "bot_escalated": ("bot escalated", "n"),
+          "false_containment": ("falsely contained", "n"), "unique_customers": ("unique customers", "n")}
+HEADLINE = ["service_level", "abandon_rate", "asa_s", "wait_p90_s"]
+RUN_STYLE = ("#8C8C8C", "#0072B2")  # A grey (the baseline), B blue (the change)
+
+
+def read(directory: Path) -> dict:
+    return {
+        "meta": read_json(directory, "compare.json", HINT),
+        "table": read_table(directory, "compare.csv", HINT, required=["channel", "kpi", "a", "b", "diff"],
+                            numeric=[*ci_columns(["a", "b", "diff"]), "better", "n_a", "n_b"]),
+        "intervals": read_table(directory, "compare_intervals.csv", HINT, required=["run", "interval_start", "channel"],
+                                numeric=ci_columns(["service_level", "abandon_rate", "asa_s"]),
+                                times=["interval_start"], optional=True),
+    }
+
+
+def fmt(kpi: str, value: float, signed: bool = False) -> str:
+    unit = LABELS.get(kpi, (kpi, "n"))[1]
+    if unit == "pct":
+        text = "–" if value != value else f"{100 * value:+.1f} pp" if signed else pct(value)
+    elif unit == "s":
+        text = "–" if value != value else f"{value:+,.1f} s" if signed else secs(value)
+    else:
+        text = "–" if value != value else f"{value:+,.1f}" if signed else number(value)
+    return text
+
+
+def build(directory: Path) -> Page:
+    data = read(directory)
+    meta, table = data["meta"], data["table"]
+    a, b = meta.get("a") or {}, meta.get("b") or {}
+    label_a, label_b = str(a.get("label", "A")), str(b.get("label", "B"))
+    page = Page("compare", meta, title=f"{label_b} vs {label_a}")
+    for side, info in (("A", a), ("B", b)):
+        digest = str(info.get("scenario_sha256") or "")[:12]
+        page.header_item(side, f"{info.get('label', side)} · seed {info.get('seed')} · "
+                               f"{info.get('replications')} reps · sha256 {digest} · peaksim {info.get('peaksim_version')}")
+    page.warnings([f"A: {w}" for w in a.get("warnings") or []] + [f"B: {w}" for w in b.get("warnings") or []])
+    channels = list(dict.fromkeys(table["channel"].astype(str)))
+    for name in channels:
+        page.colours(name)
+
+    page.section("Differences B − A", f"A = {label_a}, B = {label_b}. Each card shows B − A with its 95% Welch "
+                 "confidence interval; green is a clear improvement, red a clear worsening, grey is within noise.")
+    for channel in channels:
+        rows = table[(table["channel"].astype(str) == channel) & table["kpi"].isin(HEADLINE)]
+        page.cards([diff_card(r) for r in rows.to_dict("records")], heading=channel)
+    page.figure(differences(table, channels, page))
+    page.figure(side_by_side(table, channels, label_a, label_b))
+    if data["intervals"] is not None and not data["intervals"].empty:
+        page.figure(per_interval(data["intervals"], channels, label_a, label_b))
+    page.section("All differences")
+    shown = table[[c for c in ["channel", "kpi", "a", "a_lo", "a_hi", "b", "b_lo", "b_hi", "diff", "diff_lo",
+                               "diff_hi", "n_a", "n_b"] if c in table.columns]]
+    page.table(shown)
+    definitions = meta.get("scenario_definitions") or {}
+    for side, label in (("a", label_a), ("b", label_b)):
+        if definitions.get(side):
+            page.details(f"Scenario {side.upper()} used: {label}", json.dumps(definitions[side], indent=2,
+                                                                              ensure_ascii=False))
+    return page
+
+
+def diff_card(row: dict) -> Card:
+    kpi = row["kpi"]
+    lo, hi, better = row.get("diff_lo"), row.get("diff_hi"), row.get("better", 0)
+    status = NEUTRAL
+    if lo == lo and hi == hi and better and (lo > 0 or hi < 0):
+        status = OK if (lo > 0) == (better > 0) else BAD
+    interval = f"95% CI {fmt(kpi, lo, True)} … {fmt(kpi, hi, True)}" if lo == lo else "CI needs ≥ 2 replications"
+    return Card(f"{LABELS.get(kpi, (kpi,))[0]} B − A", fmt(kpi, row["diff"], True), interval, status,
+                f"A {fmt(kpi, row['a'])} → B {fmt(kpi, row['b'])}")
+
+
+def differences(table: pd.DataFrame, channels: list[str], page: Page) -> go.Figure:
+    """Forest plot: B − A per channel for each headline KPI, with CI whiskers and a zero line."""
+    kpis = [k for k in HEADLINE if (table["kpi"] == k).any()]
+    fig = make_subplots(rows=1, cols=len(kpis), shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=[f"{LABELS[k][0]} B − A" for k in kpis])
+    for c, kpi in enumerate(kpis, start=1):
+        rows = table[table["kpi"] == kpi]
+        unit = LABELS[kpi][1]
+        for name in channels:
+            row = rows[rows["channel"].astype(str) == name]
+            if row.empty:
+                continue
+            fig.add_trace(go.Scatter(
+                x=row["diff"], y=[esc(name)], mode="markers", name=esc(name), legendgroup=name, showlegend=c == 1,
+                marker={"color": page.colours(name), "size": 11},
+                error_x={"type": "data", "symmetric": False, "array": row["diff_hi"] - row["diff"],
+                         "arrayminus": row["diff"] - row["diff_lo"], "color": page.colours(name), "thickness": 2},
+                customdata=row[["diff_lo", "diff_hi"]].to_numpy(),
+                hovertemplate=(f"<b>{esc(name)}</b><br>{LABELS[kpi][0]} B − A: "
+                               + ("%{x:+.1%} [%{customdata[0]:+.1%}, %{customdata[1]:+.1%}]" if unit == "pct"
+                                  else "%{x:+,.1f} s [%{customdata[0]:+,.1f}, %{customdata[1]:+,.1f}]")
+                               + "<extra></extra>"),
+            ), row=1, col=c)
+        fig.add_vline(x=0, line={"color": "#57606a", "width": 1}, row=1, col=c)
+        fig.update_xaxes(title_text="B − A" + (" (share)" if unit == "pct" else " (s)"),
+                         tickformat="+.0%" if unit == "pct" else None, zeroline=False, row=1, col=c)
+    fig.update_yaxes(title_text="channel", type="category", row=1, col=1)
+    return style(fig, max(300, 50 * len(channels) + 220), "Difference B − A with 95% CI")
+
+
+def side_by_side(table: pd.DataFrame, channels: list[str], label_a: str, label_b: str) -> go.Figure:
+    kpis = [k for k in HEADLINE if (table["kpi"] == k).any()]
+    fig = make_subplots(rows=1, cols=len(kpis), horizontal_spacing=0.06, subplot_titles=[LABELS[k][0] for k in kpis])
+    for c, kpi in enumerate(kpis, start=1):
+        rows = table[table["kpi"] == kpi].set_index(table[table["kpi"] == kpi]["channel"].astype(str))
+        rows = rows.reindex([ch for ch in channels if ch in rows.index])
+        unit = LABELS[kpi][1]
+        for side, label, colour in (("a", label_a, RUN_STYLE[0]), ("b", label_b, RUN_STYLE[1])):
+            error = {}
+            if f"{side}_lo" in rows.columns:
+                error = {"error_y": {"type": "data", "symmetric": False, "array": rows[f"{side}_hi"] - rows[side],
+                                     "arrayminus": rows[side] - rows[f"{side}_lo"], "color": "#1f2328"}}
+            fig.add_trace(go.Bar(
+                x=[esc(ch) for ch in rows.index], y=rows[side], name=esc(label), legendgroup=side, showlegend=c == 1,
+                marker={"color": colour}, **error,
+                hovertemplate=f"<b>{esc(label)}</b><br>%{{x}}<br>{LABELS[kpi][0]}: "
+                              + ("%{y:.1%}" if unit == "pct" else "%{y:,.1f} s") + "<extra></extra>",
+            ), row=1, col=c)
+        fig.update_yaxes(tickformat=".0%" if unit == "pct" else None, rangemode="tozero",
+                         title_text=LABELS[kpi][0] + ("" if unit == "pct" else " (s)"), row=1, col=c)
+        fig.update_xaxes(type="category", row=1, col=c)
+    fig.update_layout(barmode="group")
+    return style(fig, 380, "A and B side by side (mean with 95% CI)")
+
+
+def per_interval(intervals: pd.DataFrame, channels: list[str], label_a: str, label_b: str) -> go.Figure:
+    present = [c for c in channels if (intervals["channel"].astype(str) == c).any()]
+    fig = make_subplots(rows=len(present), cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=[f"{esc(c)}: service level" for c in present])
+    for r, name in enumerate(present, start=1):
+        for label, colour, dash in ((label_a, RUN_STYLE[0], "dot"), (label_b, RUN_STYLE[1], None)):
+            frame = intervals[(intervals["channel"].astype(str) == name) & (intervals["run"].astype(str) == label)]
+            if "service_level" not in frame.columns or frame.empty:
+                continue
+            fig.add_trace(go.Scatter(
+                x=frame["interval_start"], y=frame["service_level"], mode="lines", name=esc(label), legendgroup=label,
+                showlegend=r == 1, line={"color": colour, "dash": dash, "shape": "hv", "width": 2},
+                hovertemplate=f"<b>{esc(label)}</b> · {esc(name)}<br>%{{x}}<br>service level: %{{y:.1%}}<extra></extra>",
+            ), row=r, col=1)
+        fig.update_yaxes(title_text="service level", tickformat=".0%", rangemode="tozero", row=r, col=1)
+    fig.update_xaxes(title_text="interval start (local time)", row=len(present), col=1)
+    return style(fig, 230 * len(present) + 120, "Service level per interval, A and B", hovermode="x")
