@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from .errors import PeaksimError
 from .units import format_duration
@@ -24,7 +25,7 @@ app = typer.Typer(
     add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
     help="peaksim: Q4 peak-season capacity simulator for customer service.",
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line in logs
 out = Console(width=None if sys.stdout.isatty() else 130, soft_wrap=True)
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -72,7 +73,7 @@ def print_summary(result) -> None:
         sl = row.service_level
         ok = sl == sl and sl >= target.target
         table.add_row(
-            row.channel, _fmt(row.arrived, "n"), _fmt(row.handled, "n"),
+            Text(str(row.channel)), _fmt(row.arrived, "n"), _fmt(row.handled, "n"),
             f"[{'green' if ok else 'red'}]{_fmt(sl, 'pct')}[/] [{_fmt(row.service_level_lo, 'pct')}, {_fmt(row.service_level_hi, 'pct')}]",
             f"{_fmt(target.target, 'pct')} in {format_duration(target.threshold)}",
             f"{_fmt(row.asa_s, 's')} [{_fmt(row.asa_s_lo, 's')}, {_fmt(row.asa_s_hi, 's')}]",

@@ -12,13 +12,20 @@ import math
 from typing import Annotated, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from .units import parse_duration
 
-Seconds = Annotated[float, BeforeValidator(parse_duration)]
-PositiveSeconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0, allow_inf_nan=False)]
-NonNegativeSeconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0, allow_inf_nan=False)]
+DURATION_SCHEMA = WithJsonSchema({
+    "anyOf": [{"type": "number", "minimum": 0},
+              {"type": "string", "pattern": r"^\s*[0-9]*\.?[0-9]+\s*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|"
+                                            r"h|hr|hrs|hour|hours|d|day|days|w|week|weeks)?\s*$"}],
+    "description": "a duration: seconds, or text like 20s, 3min, 1.5h, 2d",
+})
+Seconds = Annotated[float, BeforeValidator(parse_duration), DURATION_SCHEMA]
+PositiveSeconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0, allow_inf_nan=False), DURATION_SCHEMA]
+NonNegativeSeconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0, allow_inf_nan=False),
+                               DURATION_SCHEMA]
 
 
 class _Dist(BaseModel):

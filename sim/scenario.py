@@ -17,7 +17,7 @@ from typing import Annotated, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator,
+    BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator,
     model_validator,
 )
 
@@ -46,22 +46,23 @@ def _weekday(value: object) -> object:
 
 
 Weekday = Annotated[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], BeforeValidator(_weekday)]
-ClockTime = Annotated[int, BeforeValidator(parse_clock)]
+ClockTime = Annotated[int, BeforeValidator(parse_clock), WithJsonSchema(
+    {"type": "string", "pattern": r"^\d{1,2}:\d{2}(:\d{2})?$", "description": "local clock time HH:MM"})]
 
 
 class ServiceLevel(_Model):
     """Share of contacts answered within `threshold` (sync) or first-responded within it (async)."""
 
-    threshold: NonNegativeSeconds
-    target: float = Field(gt=0, le=1, allow_inf_nan=False)
+    threshold: NonNegativeSeconds = Field(description="answer (or first response) within this time")
+    target: float = Field(gt=0, le=1, allow_inf_nan=False, description="share that must meet the threshold")
 
 
 class OpeningHours(_Model):
     """When agents work a channel (local time). Sync channels get no arrivals while closed."""
 
-    start: ClockTime = 0
-    end: ClockTime = 86400
-    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1)
+    start: ClockTime = Field(default=0, description="opens at (local HH:MM)")
+    end: ClockTime = Field(default=86400, description="closes at (local HH:MM, 24:00 = midnight)")
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1, description="open days")
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -73,12 +74,13 @@ class OpeningHours(_Model):
 class Channel(_Model):
     """A contact channel: how contacts arrive, wait, and how long agents spend on them."""
 
-    kind: Literal["sync", "async"] = "sync"
+    kind: Literal["sync", "async"] = Field(default="sync", description="sync: customers wait and may abandon; "
+                                           "async: a backlog (email, messaging) with first-response targets")
     service_level: ServiceLevel
-    handle_time: Distribution
-    patience: Distribution | None = None
+    handle_time: Distribution = Field(description="agent time per contact (before proficiency and concurrency)")
+    patience: Distribution | None = Field(default=None, description="time a waiting customer stays; omit: never abandons")
     arrivals: Arrivals
-    concurrency: int = Field(default=1, ge=1, le=20)
+    concurrency: int = Field(default=1, ge=1, le=20, description="contacts an agent can hold at once (chat)")
     concurrency_factor: list[float] | None = Field(
         default=None,
         description="handle-time multiplier when the agent holds 1, 2, … contacts of this channel",
@@ -109,10 +111,10 @@ class Channel(_Model):
 class Shift(_Model):
     """`agents` people working `start`–`end` local time on `days` (an end before start runs overnight)."""
 
-    start: ClockTime
-    end: ClockTime
-    agents: int = Field(ge=0, le=MAX_AGENTS)
-    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1)
+    start: ClockTime = Field(description="local start HH:MM")
+    end: ClockTime = Field(description="local end HH:MM (before start: ends next day)")
+    agents: int = Field(ge=0, le=MAX_AGENTS, description="agents on this shift")
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1, description="weekdays worked")
     dates: list[dt.date] | None = Field(default=None, description="only on these dates (overtime, event days)")
 
     @model_validator(mode="after")
@@ -132,10 +134,13 @@ def _skills(value: object) -> object:
 class AgentGroup(_Model):
     """Agents with the same skills, schedule and proficiency."""
 
-    name: str = Field(min_length=1)
-    skills: Annotated[dict[str, Annotated[int, Field(ge=1, le=100)]], BeforeValidator(_skills)]
-    headcount: Annotated[int, Field(ge=0, le=MAX_AGENTS)] | list[Annotated[int, Field(ge=0, le=MAX_AGENTS)]] | None = None
-    shifts: list[Shift] | None = None
+    name: str = Field(min_length=1, description="group name, used by sweeps (--agents NAME=…)")
+    skills: Annotated[dict[str, Annotated[int, Field(ge=1, le=100)]], BeforeValidator(_skills)] = Field(
+        description="channels served: a list (equal priority) or {channel: priority}, 1 = first")
+    headcount: Annotated[int, Field(ge=0, le=MAX_AGENTS)] | list[Annotated[int, Field(ge=0, le=MAX_AGENTS)]] | None = Field(
+        default=None, description="agents on shift: one number, one per interval of the day, or one per interval "
+                                  "of the horizon")
+    shifts: list[Shift] | None = Field(default=None, description="shifts instead of a headcount")
     headcount_by_interval: list[Annotated[int, Field(ge=0, le=MAX_AGENTS)]] | None = Field(
         default=None, description="agents on shift in every reporting interval of the horizon, from `start` "
                                   "(what `peaksim staff` writes when the requirement does not repeat daily)")
@@ -166,17 +171,17 @@ class AgentGroup(_Model):
 class Scenario(_Model):
     """A contact centre over a horizon, with everything the model needs."""
 
-    name: str = Field(min_length=1, max_length=200)
-    start: dt.datetime
-    timezone: str | None = None
-    duration: PositiveSeconds | None = None
-    end: dt.datetime | None = None
-    interval: PositiveSeconds = 1800.0
-    warmup: NonNegativeSeconds = 0.0
-    seed: int = Field(default=0, ge=0, le=2**63 - 1)
-    replications: int = Field(default=10, ge=1, le=10_000)
-    channels: dict[str, Channel] = Field(min_length=1)
-    agents: list[AgentGroup] = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200, description="shown in reports; names the default output folder")
+    start: dt.datetime = Field(description="horizon start, local time with offset (or give `timezone`)")
+    timezone: str | None = Field(default=None, description="IANA zone, e.g. Europe/Berlin: local times, DST, dates")
+    duration: PositiveSeconds | None = Field(default=None, description="horizon length (or give `end`)")
+    end: dt.datetime | None = Field(default=None, description="horizon end (or give `duration`)")
+    interval: PositiveSeconds = Field(default=1800.0, description="reporting interval: 15min, 30min or 60min")
+    warmup: NonNegativeSeconds = Field(default=0.0, description="start-up period left out of the KPIs")
+    seed: int = Field(default=0, ge=0, le=2**63 - 1, description="root seed: same seed, same results")
+    replications: int = Field(default=10, ge=1, le=10_000, description="independent runs behind each CI")
+    channels: dict[str, Channel] = Field(min_length=1, description="contact channels by name")
+    agents: list[AgentGroup] = Field(min_length=1, description="agent groups")
     reasons: dict[str, Reason] | None = Field(default=None, description="contact reasons, referenced by channels")
     events: list[Event] | None = Field(default=None, description="named peak events (dates in local time)")
 
