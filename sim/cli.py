@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -30,20 +31,37 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
+EXIT_FAILED = 1
+
+
 def cli_command(fn):
-    """Turn input errors into one-line messages and exit 2; Ctrl-C into a clear message and exit 130."""
+    """Input errors → one-line messages, exit 2; Ctrl-C → a clear message, exit 130; a bug → one line, exit 1.
+
+    Messages are printed unwrapped (`soft_wrap`), one problem per line, whatever the terminal width,
+    so they can be grepped and read by editors. Set PEAKSIM_DEBUG=1 to see the traceback of a bug.
+    """
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except PeaksimError as exc:
             for line in exc.lines:
-                err.print(line, markup=False, highlight=False)
+                err.print(line, markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         except KeyboardInterrupt:
             err.print("interrupted: finished work was written; rerun (with --resume for sweeps) to continue",
-                      markup=False)
+                      markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug, not bad input: say so in one line, keep the traceback for PEAKSIM_DEBUG
+            if os.environ.get("PEAKSIM_DEBUG"):
+                raise
+            detail = " ".join(str(exc).split())[:200]
+            err.print(f"internal error: {type(exc).__name__}: {detail} (this is a bug in peaksim); "
+                      "rerun with PEAKSIM_DEBUG=1 for the traceback and report it", markup=False, highlight=False,
+                      soft_wrap=True)
+            raise typer.Exit(EXIT_FAILED) from None
     return wrapper
 
 
