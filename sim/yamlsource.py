@@ -19,6 +19,41 @@ MAX_NODES = 2_000_000  # values in the file after aliases are expanded
 SYNTAX_FIX = "check indentation, colons and quotes on this line or the one before"
 
 
+def _children(node: yaml.Node) -> list:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_size(root: yaml.Node, source: str) -> None:
+    """Count values as if aliases were copied (memoised per node, so a bomb is counted cheaply)."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        children = _children(node)
+        if children_done:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[key] > MAX_NODES:
+                raise ScenarioError([f"{source}:{root.start_mark.line + 1}: (top level): the file expands to more "
+                                     f"than {MAX_NODES:,} values (got YAML aliases or a very large file); "
+                                     "write the values out or shorten the file"])
+            continue
+        if key in open_nodes:
+            raise ScenarioError([f"{source}:{node.start_mark.line + 1}: (top level): a YAML alias refers to "
+                                 "itself (got a recursive `&anchor` … `*anchor`); write the values out"])
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+
+
 def _walk(root: yaml.Node, lines: dict, source: str) -> None:
     """Record the line of every key path (iteratively: deep files must not overflow the stack)."""
     stack = [(root, ())]
@@ -46,6 +81,8 @@ def _walk(root: yaml.Node, lines: dict, source: str) -> None:
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
                 stack.append((item, path + (i,)))
+                if isinstance(item, yaml.ScalarNode):  # `skills: [voice, chat]`: find `skills.chat` too
+                    lines.setdefault(path + (item.value,), item.start_mark.line + 1)
 
 
 def _dotted(path: tuple) -> str:
@@ -101,5 +138,6 @@ def load_yaml_with_lines(path: Path) -> tuple[object, dict]:
                              "Python can read); a scenario needs only a few levels, check the brackets"]) from None
     lines: dict = {}
     if node is not None:
+        _check_size(node, source)
         _walk(node, lines, source)
     return data, lines
