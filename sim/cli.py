@@ -110,22 +110,31 @@ def run(
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="replications in parallel processes"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
     report: bool = typer.Option(True, "--report/--no-report", help="write report.html"),
+    ci_width: float = typer.Option(0.05, "--ci-width", min=0.001, max=0.5, help="service-level 95% CI half-width to aim for; wider CIs are warned about"),
 ):
     """Simulate a scenario and write summary.csv, intervals.csv, groups.csv, run.json (and report.html)."""
-    from .outputs import output_dir, write_run
+    from .outputs import output_dir, write_run, write_unfinished_run
     from .runner import run_scenario
     from .scenario import load_scenario
 
     sc = load_scenario(scenario, {"replications": replications, "seed": seed})
     target = output_dir(out_dir, sc.name)
-    with progress_bar("replications") as bar:
-        task = bar.add_task("run", total=sc.replications)
-        result = run_scenario(sc, jobs=jobs, scheduler=scheduler,
-                              progress=lambda done, total: bar.update(task, completed=done))
+    try:
+        with progress_bar("replications") as bar:
+            task = bar.add_task("run", total=sc.replications)
+            result = run_scenario(sc, jobs=jobs, scheduler=scheduler, ci_width=ci_width,
+                                  progress=lambda done, total: bar.update(task, completed=done))
+    except BaseException as exc:  # Ctrl-C or a failure: write what finished and why, then report as usual
+        written = write_unfinished_run(sc, exc, target, command=sys.argv)
+        if written is not None:
+            _note(written)
+        raise
     write_run(result, target, command=sys.argv)
     if report:
         _write_report(target, "run")
     print_summary(result)
+    for warning in result.meta.get("warnings", []):
+        _note(f"warning: {warning['message']}")
     err.print(f"wrote {target}/ ({result.meta['contacts_simulated']:,} contacts in {result.meta['wall_seconds']:.1f} s)",
               markup=False, highlight=False)
 
@@ -171,7 +180,7 @@ def _stage_bar():
 
 
 def _note(text: str) -> None:
-    err.print(text, markup=False, highlight=False)
+    err.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
