@@ -52,6 +52,8 @@ _MISSING = object()
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 # a clock time followed by an offset or zone name: "10:00Z", "10:00:00.5+01:00", "10:00 UTC"
+_NUMERIC_DATE = re.compile(r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}(?:[ T].*)?")  # 03/04/2024: March 4 or 3 April?
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)$")
 
 
@@ -154,6 +156,14 @@ def parse_times(raw: pd.Series, fmt, tz, file, column, rows):
         _raise_first(numbers.isna() & ~missing, text, file, column, rows,
                      "not a Unix timestamp", "use plain seconds since 1970 or change time_format")
         return pd.to_datetime(numbers, unit="s" if fmt == "unix" else "ms", utc=True).dt.tz_convert(tz), none, none
+    if not fmt:  # forms that would parse, but could silently give the wrong instant
+        _raise_first(text.str.fullmatch(_NUMERIC_DATE, na=False), text, file, column, rows,
+                     "day and month order is ambiguous without a time_format",
+                     "set time_format (e.g. '%d/%m/%Y %H:%M' or '%m/%d/%Y %H:%M') in the mapping file, "
+                     "or export ISO 8601 times")
+        _raise_first(text.str.fullmatch(_DATE_ONLY, na=False), text, file, column, rows,
+                     "a date without a time of day (contacts would all land at midnight)",
+                     "export date-times such as 2024-11-29 14:05:00, or leave the cell empty")
     offset = text.str.contains(_OFFSET, na=False)
     if offset.any() and not offset[~missing].all():
         _raise_first(~offset & ~missing, text, file, column, rows,
@@ -199,6 +209,8 @@ def parse_numbers(raw: pd.Series, file, column, rows) -> pd.Series:
     _raise_first(numbers.isna() & ~missing, text, file, column, rows,
                  "text in a numeric column",
                  "give seconds as plain numbers (184 or 184.5) or H:MM:SS, or leave the cell empty")
+    _raise_first(pd.Series(np.isinf(numbers.to_numpy()), index=raw.index), text, file, column, rows,
+                 "not a finite number", "give seconds as plain numbers, or leave the cell empty")
     return numbers
 
 

@@ -16,10 +16,12 @@ Formats: ``generic`` (CSV or Parquet, with an optional mapping file for helpdesk
 """
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections import Counter
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yaml
@@ -64,6 +66,11 @@ def load_tickets(paths, fmt="generic", mapping=None, tz=None, default_channel=No
         raise ValueError(f"The 'mapping' parameter of load_tickets only applies to fmt='generic'. Got fmt={fmt!r}.")
     spec = load_mapping(mapping) if fmt == "generic" else {}
     zone = tz or spec.get("tz") or ("Asia/Jerusalem" if fmt == "technion" else "UTC")
+    try:
+        ZoneInfo(str(zone))
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise TicketError("tz" if tz else "mapping", "tz", "unknown time zone", got=str(zone),
+                          fix="use an IANA name such as Europe/Berlin") from None
     frames, files, dropped, notes, examples, rows_read = [], [], Counter(), Counter(), {}, 0
     for path in paths:
         data = _read_bytes(path)
@@ -137,13 +144,21 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
 def _read_generic(path, data, spec, tz, default_channel, dropped, notes, examples):
     """CSV or Parquet by extension → generic columns, typed; returns (frame, rows read)."""
     if path.suffix.lower() in (".parquet", ".pq"):
-        raw = pd.read_parquet(io.BytesIO(data))
+        try:
+            raw = pd.read_parquet(io.BytesIO(data))
+        except ImportError:
+            raise TicketError(path, "file", "reading Parquet needs pyarrow", fix="pip install 'peaksim[parquet]'") from None
+        except Exception as exc:  # pyarrow's errors have no common public base class
+            raise TicketError(path, "file", "not a readable Parquet file", got=Described(str(exc).split(".")[0]),
+                              fix="export it again, or as CSV") from None
         rows = list(range(1, len(raw) + 1))
     else:
         raw = _read_csv(path, data, spec)
         rows = list(range(2, len(raw) + 2))
     if raw.empty or raw.isna().all(axis=1).all():
-        raise TicketError(path, "file", "has a header but no data rows", fix="export the tickets again")
+        raise TicketError(path, "file", "has a header but no data rows",
+                          got=Described(f"{len(raw)} rows, all blank" if len(raw) else "only the header"),
+                          fix="export the tickets again")
     columns = dict(spec.get("columns") or {})
     for name in COLUMNS:
         if name not in columns and name in raw.columns:
@@ -202,6 +217,11 @@ def _read_csv(path, data, spec) -> pd.DataFrame:
         raise TicketError(path, "file", "rows have different numbers of fields", got=Described(detail),
                           fix="check the separator and quoting of text fields",
                           row=int(line.group(1)) if line else None) from None
+    header = next(csv.reader([text.lstrip("\ufeff").splitlines()[0]], delimiter=sep)) if len(sep) == 1 else []
+    twice = sorted({c.strip() for c in header if [h.strip() for h in header].count(c.strip()) > 1})
+    if twice:
+        raise TicketError(path, "header", "a column name appears more than once", got=twice[0], row=1,
+                          fix="rename or remove one of them, so it is clear which one holds the data")
     raw.columns = [str(c).strip() for c in raw.columns]
     if raw.shape[1] == 1:
         header = text.splitlines()[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -31,20 +32,37 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
+EXIT_FAILED = 1
+
+
 def cli_command(fn):
-    """Turn input errors into one-line messages and exit 2; Ctrl-C into a clear message and exit 130."""
+    """Input errors → one-line messages, exit 2; Ctrl-C → a clear message, exit 130; a bug → one line, exit 1.
+
+    Messages are printed unwrapped (`soft_wrap`), one problem per line, whatever the terminal width,
+    so they can be grepped and read by editors. Set PEAKSIM_DEBUG=1 to see the traceback of a bug.
+    """
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except PeaksimError as exc:
             for line in exc.lines:
-                err.print(line, markup=False, highlight=False)
+                err.print(line, markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         except KeyboardInterrupt:
             err.print("interrupted: finished work was written; rerun (with --resume for sweeps) to continue",
-                      markup=False)
+                      markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug, not bad input: say so in one line, keep the traceback for PEAKSIM_DEBUG
+            if os.environ.get("PEAKSIM_DEBUG"):
+                raise
+            detail = " ".join(str(exc).split())[:200]
+            err.print(f"internal error: {type(exc).__name__}: {detail} (this is a bug in peaksim); "
+                      "rerun with PEAKSIM_DEBUG=1 for the traceback and report it", markup=False, highlight=False,
+                      soft_wrap=True)
+            raise typer.Exit(EXIT_FAILED) from None
     return wrapper
 
 
@@ -93,22 +111,31 @@ def run(
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="replications in parallel processes"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
     report: bool = typer.Option(True, "--report/--no-report", help="write report.html"),
+    ci_width: float = typer.Option(0.05, "--ci-width", min=0.001, max=0.5, help="service-level 95% CI half-width to aim for; wider CIs are warned about"),
 ):
     """Simulate a scenario and write summary.csv, intervals.csv, groups.csv, run.json (and report.html)."""
-    from .outputs import output_dir, write_run
+    from .outputs import output_dir, write_run, write_unfinished_run
     from .runner import run_scenario
     from .scenario import load_scenario
 
     sc = load_scenario(scenario, {"replications": replications, "seed": seed})
     target = output_dir(out_dir, sc.name)
-    with progress_bar("replications") as bar:
-        task = bar.add_task("run", total=sc.replications)
-        result = run_scenario(sc, jobs=jobs, scheduler=scheduler,
-                              progress=lambda done, total: bar.update(task, completed=done))
+    try:
+        with progress_bar("replications") as bar:
+            task = bar.add_task("run", total=sc.replications)
+            result = run_scenario(sc, jobs=jobs, scheduler=scheduler, ci_width=ci_width,
+                                  progress=lambda done, total: bar.update(task, completed=done))
+    except BaseException as exc:  # Ctrl-C or a failure: write what finished and why, then report as usual
+        written = write_unfinished_run(sc, exc, target, command=sys.argv)
+        if written is not None:
+            _note(written)
+        raise
     write_run(result, target, command=sys.argv)
     if report:
         _write_report(target, "run")
     print_summary(result)
+    for warning in result.meta.get("warnings", []):
+        _note(f"warning: {warning['message']}")
     err.print(f"wrote {target}/ ({result.meta['contacts_simulated']:,} contacts in {result.meta['wall_seconds']:.1f} s)",
               markup=False, highlight=False)
 
@@ -154,7 +181,7 @@ def _stage_bar():
 
 
 def _note(text: str) -> None:
-    err.print(text, markup=False, highlight=False)
+    err.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 # --- report commands (issue 6) ---

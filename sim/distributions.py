@@ -113,7 +113,9 @@ class Weibull(_Dist):
     @model_validator(mode="after")
     def _one_of_scale_mean(self):
         if (self.scale is None) == (self.mean is None):
-            raise ValueError("give exactly one of `scale` or `mean` for a weibull distribution")
+            got = "both" if self.scale is not None else "neither"
+            raise ValueError(f"give exactly one of `scale` or `mean` for a weibull distribution (got {got}); "
+                             "keep `mean` (seconds) or `scale`")
         return self
 
     @property

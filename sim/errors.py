@@ -27,8 +27,18 @@ class ScenarioError(PeaksimError):
 
 
 def at(path: str, message: str) -> ValueError:
-    """A ValueError from a cross-field check that points at `path` instead of the whole model."""
+    """A ValueError from a cross-field check that points at `path` instead of the whole model.
+
+    `path` is from the top of the file (`agents[0].headcount`) or, starting with a dot, relative
+    to the model being validated (`.shrinkage` inside an agent group's validator).
+    """
     return ValueError(f"@{path}@ {message}")
+
+
+def _at_path(text: str, raw_loc: tuple, data: object) -> tuple:
+    if text.startswith("."):
+        return _clean_loc(raw_loc, data) + parse_dotted(text[1:])
+    return parse_dotted(text)
 
 
 def dotted(path: tuple) -> str:
@@ -123,45 +133,127 @@ _FIXES = {
     "union_tag_invalid": "use one of the allowed values",
     "union_tag_not_found": "add `dist:` with one of exponential, lognormal, gamma, weibull, deterministic, empirical",
     "string_type": "use text",
+    "string_too_short": "write a non-empty text",
+    "string_too_long": "shorten the text",
+    "enum": "use one of the allowed values",
+    "value_error": "see the scenario reference (peaksim schema)",
 }
+
+
+def _member_kind(part: str) -> str:
+    if part == "list" or part.startswith("list["):
+        return "list"
+    if part == "dict" or part.startswith("dict["):
+        return "dict"
+    return "scalar"
+
+
+def _value_kind(value: object) -> str:
+    return "list" if isinstance(value, list) else "dict" if isinstance(value, dict) else "scalar"
+
+
+def _at(data: object, path: tuple) -> object:
+    node = data
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def _union_member(loc: tuple, data: object) -> tuple[tuple, str] | None:
+    """(path of the union, member kind) when pydantic tried several members of a union."""
+    for i, part in enumerate(loc):
+        if isinstance(part, str) and path_is_tag(part) and not isinstance(_at(data, loc[:i]), dict):
+            return _clean_loc(loc[:i], data), _member_kind(part)
+        if isinstance(part, str) and path_is_tag(part):
+            return None
+    return None
+
+
+def describe(value: object) -> str:
+    """A short, readable rendering of an input value for `(got ...)`."""
+    if isinstance(value, dict):
+        if not value:
+            return "an empty mapping"
+        keys = ", ".join(map(str, list(value)[:6])) + (", …" if len(value) > 6 else "")
+        return f"a mapping with keys {keys}"
+    if isinstance(value, list) and len(value) > 8:
+        return f"a list of {len(value)} values"
+    if value is None:
+        return "nothing (null)"
+    return _short(value)
+
+
+_BOUNDS = {"greater_than": ">", "greater_than_equal": "≥", "less_than": "<", "less_than_equal": "≤"}
+_BOUND_CTX = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
+
+
+def _message(err: dict, loc: tuple, vocabulary: set) -> str:
+    """`what is wrong (got VALUE); how to fix` for one pydantic error."""
+    kind = err.get("type", "")
+    value = err.get("input")
+    ctx = err.get("ctx") or {}
+    msg = str(err.get("msg", ""))
+    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    match = AT_PATH.match(msg)
+    if match:
+        msg = match.group(2)
+    if kind == "extra_forbidden":
+        key = loc[-1] if loc else "?"
+        guess = difflib.get_close_matches(str(key), vocabulary, n=1, cutoff=0.6)
+        fix = f"did you mean `{guess[0]}`?" if guess else "remove it (unknown keys are errors)"
+        return f"unknown key (got {key!r}); {fix}"
+    if kind == "union_tag_invalid":
+        return f"unknown value (got {ctx.get('tag')!r}); use one of {ctx.get('expected_tags')}"
+    if kind == "union_tag_not_found":
+        return f"a distribution needs a `dist` key (got {describe(value)}); {_FIXES[kind]}"
+    if kind == "missing":
+        return f"required key is missing (got no {str(loc[-1]) if loc else 'value'!r}); {_FIXES['missing']}"
+    if kind in _BOUNDS:
+        limit = ctx.get(_BOUND_CTX[kind])
+        limit = f"{limit:g}" if isinstance(limit, float) else f"{limit}"
+        return f"must be {_BOUNDS[kind]} {limit} (got {describe(value)}); use a value {_BOUNDS[kind]} {limit}"
+    what, sep, fix = msg.partition("; ")
+    what = what[:1].lower() + what[1:]
+    what = re.sub(r"^input should be ", "must be ", what)
+    if "(got" not in what:
+        what += f" (got {describe(value)})"
+    what = re.sub(r"^list should have at least (\d+) items? after validation, not \d+", r"needs at least \1 entry", what)
+    what = re.sub(r"^dictionary should have at least (\d+) items? after validation, not \d+", r"needs at least \1 entry", what)
+    what = re.sub(r"^string should have at least 1 character", "must not be empty", what)
+    if not sep or not fix.strip():
+        fix = _FIXES.get(kind, "see the scenario reference (peaksim schema)")
+    return f"{what}; {fix}"
 
 
 def format_validation_error(exc: ValidationError, source: str, lines: dict, model: type[BaseModel],
                             data: object = None) -> list[str]:
-    """Turn pydantic's errors into one located, fixable line per problem (deduplicated per field)."""
+    """Turn pydantic's errors into one located, fixable line per problem (deduplicated per field).
+
+    When a value may be one of several types (a number or a list of numbers), only the errors of
+    the member that matches what the file holds are kept: a list with one negative entry gets
+    "rate_per_hour[47]: must be ≥ 0", not also "must be a valid number".
+    """
     vocabulary = _field_vocabulary(model)
+    records = []
+    for err in exc.errors(include_url=False):
+        raw_loc = tuple(err.get("loc", ()))
+        msg = str(err.get("msg", "")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        match = AT_PATH.match(msg)
+        loc = _at_path(match.group(1), raw_loc, data) if match else _clean_loc(raw_loc, data)
+        if err.get("type") == "union_tag_invalid":
+            key = str((err.get("ctx") or {}).get("discriminator", "dist")).strip("'")
+            loc = loc + (key,)
+        member = None if match else _union_member(raw_loc, data)
+        records.append((loc, member, _message(err, loc, vocabulary)))
+    matching = {m[0] for _, m, _ in records if m is not None and m[1] == _value_kind(_at(data, m[0]))}
     by_path: dict[tuple, list[str]] = {}
     order: list[tuple] = []
-    for err in exc.errors(include_url=False):
-        msg = str(err.get("msg", ""))
-        msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        loc = tuple(err.get("loc", ()))
-        match = AT_PATH.match(msg)
-        if match:
-            loc, msg = parse_dotted(match.group(1)), match.group(2)
-        else:
-            loc = _clean_loc(loc, data)
-        kind = err.get("type", "")
-        value = err.get("input")
-        if kind == "extra_forbidden":
-            key = loc[-1] if loc else "?"
-            guess = difflib.get_close_matches(str(key), vocabulary, n=1, cutoff=0.6)
-            fix = f"did you mean `{guess[0]}`?" if guess else "remove it (unknown keys are errors)"
-            text = f"unknown key (got {key!r}); {fix}"
-        elif kind == "union_tag_invalid":
-            ctx = err.get("ctx", {})
-            key = str(ctx.get("discriminator", "dist")).strip("'")
-            loc = loc + (key,)
-            text = f"unknown value (got {ctx.get('tag')!r}); use one of {ctx.get('expected_tags')}"
-        elif kind == "missing":
-            text = f"required key is missing; {_FIXES['missing']}"
-        else:
-            fix = _FIXES.get(kind, "see the scenario reference in the README")
-            got = "" if isinstance(value, dict) else f" (got {_short(value)})"
-            if "; " in msg or "(got" in msg:
-                text = msg
-            else:
-                text = f"{msg[:1].lower() + msg[1:]}{got}; {fix}"
+    for loc, member, text in records:
+        if member is not None and member[0] in matching and member[1] != _value_kind(_at(data, member[0])):
+            continue  # an error from a union member that does not match the value's shape
         if loc not in by_path:
             by_path[loc] = []
             order.append(loc)

@@ -39,8 +39,8 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     atomic_write(path, frame.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
 
 
-def write_json(obj: dict, path: Path) -> None:
-    atomic_write(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+def write_json(obj: dict, path: Path, sort_keys: bool = True) -> None:
+    atomic_write(path, json.dumps(obj, indent=2, sort_keys=sort_keys, default=str) + "\n")
 
 
 def output_dir(out: str | Path | None, default_name: str) -> Path:
@@ -56,6 +56,23 @@ def output_dir(out: str | Path | None, default_name: str) -> Path:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise PeaksimError(f"{path}: cannot create the output directory ({exc.strerror}); choose another --out") from None
+    return path
+
+
+def confined(directory: Path, name: str) -> Path:
+    """`directory/name` for a file name derived from user text (scenario, channel or group names).
+
+    Separators, `..`, leading dots and control characters are replaced, so the path cannot leave
+    `directory` (checked again after resolving, in case of symlinks); an empty result is refused.
+    """
+    safe = "".join(ch if (ch.isalnum() or ch in "-_. ") and ch.isprintable() else "_" for ch in str(name))
+    safe = safe.strip().lstrip(".").replace("..", "_")[:120]
+    if not safe:
+        raise PeaksimError(f"cannot make a file name from {name!r} (got nothing usable); rename it with letters or digits")
+    path = Path(directory) / safe
+    base = Path(directory).resolve()
+    if base != path.resolve().parent and base not in path.resolve().parents:
+        raise PeaksimError(f"{path}: would be written outside {directory} (got {name!r}); rename it")
     return path
 
 
@@ -77,6 +94,35 @@ def write_run(result, out: Path, command: list[str] | None = None) -> list[Path]
     if command is not None:
         meta["command"] = command
     meta["scenario_definition"] = json.loads(result.scenario.model_dump_json())
-    write_json(meta, out / "run.json")
+    # keys in order: channel order is part of the scenario (it keys the random streams), so a
+    # sorted dump would not reproduce the run
+    write_json({k: meta[k] for k in sorted(meta)}, out / "run.json", sort_keys=False)
     written.append(out / "run.json")
     return written
+
+
+def write_unfinished_run(scenario, exc: BaseException, out: Path, command: list[str] | None = None) -> str | None:
+    """After Ctrl-C or a failure: write the finished replications (if any) and a run.json saying why.
+
+    With k finished replications the usual files hold replications 0..k-1 (what `--replications k`
+    would give) and run.json has `"status": "interrupted"` or `"failed"` with the reason; with none,
+    nothing is touched, so an earlier complete run in the directory is not mixed with this one.
+    Returns a one-line note for the console, or None.
+    """
+    from .errors import PeaksimError
+
+    partial = getattr(exc, "peaksim_partial", None)
+    if partial is None:
+        return None
+    status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+    partial.meta["status"] = status
+    if status == "failed":
+        reason = "; ".join(exc.lines) if isinstance(exc, PeaksimError) else f"{type(exc).__name__}: {exc}"
+        partial.meta["error"] = " ".join(reason.split())[:2000]
+    try:
+        write_run(partial, out, command=command)
+    except Exception:  # the disk may be the problem: never hide the original error
+        return None
+    done, requested = partial.meta["replications"], partial.meta.get("replications_requested")
+    return (f"{status}: wrote the {done} finished of {requested} replications to {out}/ "
+            f"(run.json status: {status}); rerun to complete")

@@ -12,6 +12,7 @@ from . import __version__
 from .calendar import interval_grid, iso
 from .executors import run_tasks
 from .contacts import ContactFactory
+from .provenance import environment
 from .metrics import (
     CHANNEL_KPIS, GROUP_KPIS, ORIGIN_KPIS, Outcomes, mean_ci, replication_groups, replication_intervals,
     replication_origins, replication_reasons, replication_summary,
@@ -68,18 +69,48 @@ class RunResult:
 
 
 def run_scenario(scenario: Scenario, replications: int | None = None, jobs: int = 1,
-                 scheduler: str | None = None, progress=None) -> RunResult:
-    """Run the replications and aggregate; `progress(done, total)` is called as each finishes."""
+                 scheduler: str | None = None, progress=None, ci_width: float = 0.05) -> RunResult:
+    """Run the replications and aggregate; `progress(done, total)` is called as each finishes.
+
+    The result's meta has `warnings` (see `sim.checks`) and the intervals table an `unstable`
+    column. If the run stops early (Ctrl-C, an error), the exception carries `peaksim_partial`:
+    the aggregated finished replications 0..k-1, or None.
+    """
     n = replications or scenario.replications
     started = time.perf_counter()
     results: list[ReplicationKPIs | None] = [None] * n
     done = 0
-    for k, result in run_tasks(run_replication, [(scenario, r) for r in range(n)], jobs, scheduler):
-        results[k] = result
-        done += 1
-        if progress:
-            progress(done, n)
-    return aggregate(scenario, results, time.perf_counter() - started)
+    try:
+        for k, result in run_tasks(run_replication, [(scenario, r) for r in range(n)], jobs, scheduler):
+            results[k] = result
+            done += 1
+            if progress:
+                progress(done, n)
+    except BaseException as exc:  # Ctrl-C or a failure: keep what finished for the caller to write
+        exc.peaksim_partial = _partial(scenario, results, n, time.perf_counter() - started)
+        raise
+    result = aggregate(scenario, results, time.perf_counter() - started)
+    from .checks import annotate  # warnings: unstable intervals, warm-up, replications vs CI width
+
+    annotate(scenario, result, ci_width)
+    return result
+
+
+def _partial(scenario: Scenario, results: list, requested: int, wall_s: float) -> RunResult | None:
+    """The finished replications of an interrupted run, aggregated (the first k in order, so a rerun agrees)."""
+    finished = []
+    for r in results:  # only a prefix: replication 0..k-1, what a run with --replications k would give
+        if r is None:
+            break
+        finished.append(r)
+    if not finished:
+        return None
+    try:
+        partial = aggregate(scenario, finished, wall_s)
+    except Exception:  # never hide the original error behind one from the partial results
+        return None
+    partial.meta["replications_requested"] = requested
+    return partial
 
 
 def aggregate(scenario: Scenario, results: list[ReplicationKPIs], wall_s: float = 0.0) -> RunResult:
@@ -133,5 +164,7 @@ def aggregate(scenario: Scenario, results: list[ReplicationKPIs], wall_s: float 
         "replications": len(results),
         "contacts_simulated": int(sum(r.contacts for r in results)),
         "wall_seconds": round(wall_s, 3),
+        "status": "complete",
+        "environment": environment(),
     }
     return RunResult(scenario, summary, intervals, groups, replications, origins, reasons, meta)

@@ -14,7 +14,7 @@ import hashlib
 import math
 from pathlib import Path
 from typing import Annotated, Literal, Union
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator,
@@ -26,7 +26,7 @@ from .errors import ScenarioError, at, format_validation_error
 from .scenario_peak import (
     Arrivals, Behaviour, Bot, ChannelMix, Event, Ramp, Reason, check_references,
 )
-from .units import format_duration, parse_clock
+from .units import format_clock, format_duration, parse_clock
 from .yamlsource import load_yaml_with_lines
 
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -35,6 +35,8 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALLOWED_INTERVALS_S = (900.0, 1800.0, 3600.0)
 MAX_CONTACTS_PER_REPLICATION = 20_000_000
 MAX_AGENTS = 100_000
+MAX_HORIZON_S = 400 * 86400  # a Q4 is 92 days; longer horizons are almost always a unit slip (e.g. 90 → 90d)
+MAX_RESULT_ROWS = 50_000_000  # per-interval result rows held in memory: replications × intervals × (channels + groups)
 
 
 class _Model(BaseModel):
@@ -56,6 +58,14 @@ class ServiceLevel(_Model):
     threshold: NonNegativeSeconds = Field(description="answer (or first response) within this time")
     target: float = Field(gt=0, le=1, allow_inf_nan=False, description="share that must meet the threshold")
 
+    @model_validator(mode="after")
+    def _possible(self):
+        if self.target >= 1 and self.threshold == 0:
+            raise at(".target", "a 100% target with a 0 s threshold means no contact may ever wait, which no finite "
+                     "staffing guarantees with random arrivals (got target 1 and threshold 0s); "
+                     "lower the target (e.g. 0.95) or give a threshold such as 20s")
+        return self
+
 
 class OpeningHours(_Model):
     """When agents work a channel (local time). Sync channels get no arrivals while closed."""
@@ -67,7 +77,8 @@ class OpeningHours(_Model):
     @model_validator(mode="after")
     def _ordered(self):
         if self.end <= self.start:
-            raise ValueError("`end` must be after `start` (opening hours within one day)")
+            raise at(".end", f"must be after `start`, opening hours lie within one day (got {format_clock(self.start)}"
+                     f"–{format_clock(self.end)}); write 24:00 for midnight")
         return self
 
 
@@ -93,15 +104,19 @@ class Channel(_Model):
     @model_validator(mode="after")
     def _consistent(self):
         if self.kind == "async" and self.patience is not None:
-            raise ValueError("async channels do not abandon: remove `patience` or set kind: sync")
+            raise at(".patience", "async channels do not abandon (got a patience distribution on an async channel); "
+                     "remove `patience` or set kind: sync")
+        if not self.handle_time.mean_s > 0:
+            raise at(".handle_time", f"the mean handle time must be above zero (got {self.handle_time.mean_s:g}s); "
+                     "give durations such as 3min")
         if self.concurrency_factor is not None:
             if len(self.concurrency_factor) != self.concurrency:
-                raise ValueError(
-                    f"`concurrency_factor` needs one multiplier per concurrency level "
-                    f"({self.concurrency} values, got {len(self.concurrency_factor)})"
-                )
-            if any(not (f > 0 and math.isfinite(f)) for f in self.concurrency_factor):
-                raise ValueError("`concurrency_factor` values must be positive numbers")
+                raise at(".concurrency_factor",
+                         f"needs one multiplier per concurrency level (got {len(self.concurrency_factor)} values "
+                         f"for concurrency {self.concurrency}); give {self.concurrency} values")
+            bad = [f for f in self.concurrency_factor if not (f > 0 and math.isfinite(f))]
+            if bad:
+                raise at(".concurrency_factor", f"multipliers must be positive numbers (got {bad[0]!r}); use values > 0")
         return self
 
     def handle_factors(self) -> list[float]:
@@ -120,7 +135,8 @@ class Shift(_Model):
     @model_validator(mode="after")
     def _not_empty(self):
         if self.start == self.end:
-            raise ValueError("a shift needs `end` different from `start`")
+            raise at(".end", f"a shift needs `end` different from `start` (got {format_clock(self.start)} for both); "
+                     "for a 24-hour shift use two 12-hour shifts")
         return self
 
 
@@ -154,11 +170,15 @@ class AgentGroup(_Model):
     @model_validator(mode="after")
     def _one_schedule(self):
         if not self.skills:
-            raise ValueError("give at least one skill (a channel name)")
-        if [self.headcount, self.shifts, self.headcount_by_interval].count(None) != 2:
-            raise ValueError("give exactly one of `headcount`, `shifts` or `headcount_by_interval`")
-        if max(self.shrinkage if isinstance(self.shrinkage, list) else [self.shrinkage], default=0) >= 1:
-            raise ValueError("`shrinkage` must be below 1 (it is the share of paid time not available)")
+            raise at(".skills", "give at least one skill (got none); list the channels this group serves, e.g. [voice]")
+        given = [k for k in ("headcount", "shifts", "headcount_by_interval") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise at(f".{given[-1]}" if given else ".", "give exactly one of `headcount`, `shifts` or `headcount_by_interval` "
+                     f"(got {' and '.join(given) if given else 'none of them'}); keep one schedule per group")
+        worst = max(self.shrinkage) if isinstance(self.shrinkage, list) else self.shrinkage
+        if worst >= 1:
+            raise at(".shrinkage", f"must be below 1, it is the share of paid time not available (got {worst:g}); "
+                     "use a share such as 0.3")
         return self
 
     @property
@@ -191,15 +211,18 @@ class Scenario(_Model):
         if value is not None:
             try:
                 ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError("unknown time zone; use an IANA name such as Europe/Berlin") from None
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                guess = difflib.get_close_matches(value, sorted(available_timezones()), n=1)
+                hint = f"did you mean {guess[0]}?" if guess else "use an IANA name such as Europe/Berlin"
+                raise ValueError(f"unknown time zone; {hint}") from None
         return value
 
     @field_validator("interval")
     @classmethod
     def _allowed_interval(cls, value):
         if value not in ALLOWED_INTERVALS_S:
-            raise ValueError("reporting interval must be 15min, 30min or 60min")
+            raise ValueError("the reporting interval must divide the day and be one WFM tools use; "
+                             "use 15min, 30min or 60min")
         return value
 
     @model_validator(mode="after")
@@ -207,9 +230,14 @@ class Scenario(_Model):
         if self.start.tzinfo is None and self.timezone is None:
             raise at("start", "needs a time zone (got a time without offset); add an offset like +01:00 or a `timezone:` key")
         if (self.duration is None) == (self.end is None):
-            raise ValueError("give exactly one of `duration` or `end`")
+            raise at("end" if self.end is not None else "duration", "give exactly one of `duration` or `end` "
+                     f"(got {'both' if self.end is not None else 'neither'}); keep one, e.g. duration: 7d")
         if self.horizon_s <= 0:
-            raise at("end", "must be after `start`; fix the dates")
+            raise at("end", f"must be after `start` (got {self.end.isoformat()}, start {self.start.isoformat()}); fix the dates")
+        if self.horizon_s > MAX_HORIZON_S:
+            raise at("end" if self.end is not None else "duration",
+                     f"the horizon is at most {MAX_HORIZON_S // 86400:g} days (got {self.horizon_s / 86400:,.1f} days); "
+                     "simulate the peak in parts")
         if self.warmup >= self.horizon_s:
             raise at("warmup", f"must be shorter than the horizon (got {format_duration(self.warmup)}); shorten it")
         per_day = self.intervals_per_day
@@ -252,6 +280,8 @@ class Scenario(_Model):
                          f"a profile needs one value per interval of the day (got {len(group.shrinkage)} values); "
                          f"give {per_day} values at interval {format_duration(self.interval)}")
         check_references(self)
+        for i, group in enumerate(self.agents):
+            self._check_shifts_in_horizon(i, group)
         unserved = sorted(set(self.channels) - served)
         if unserved:
             raise at(f"channels.{unserved[0]}", f"no agent group has this channel as a skill (got {unserved[0]!r}); add it to a group's skills")
@@ -259,7 +289,25 @@ class Scenario(_Model):
         if expected > MAX_CONTACTS_PER_REPLICATION:
             raise at("channels", f"about {expected:,.0f} contacts per replication exceeds the limit of "
                      f"{MAX_CONTACTS_PER_REPLICATION:,} (got that from rates × horizon); shorten the horizon or lower the rates")
+        rows = self.replications * self.n_intervals * (len(self.channels) + len(self.agents))
+        if rows > MAX_RESULT_ROWS:
+            raise at("replications", f"{self.replications:,} replications × {self.n_intervals:,} intervals × "
+                     f"{len(self.channels) + len(self.agents)} channels and groups would hold {rows:,} result rows in memory "
+                     f"(got over the limit of {MAX_RESULT_ROWS:,}); use fewer replications or a coarser interval")
         return self
+
+    def _check_shifts_in_horizon(self, i: int, group: "AgentGroup") -> None:
+        """Shifts that never overlap the horizon leave a group empty: almost always a wrong date or day list."""
+        if not group.shifts or all(s.agents == 0 for s in group.shifts):
+            return
+        from .schedule import shift_spells  # schedule imports this module
+
+        if not shift_spells(group, self):
+            first = group.shifts[0]
+            raise at(f"agents[{i}].shifts", f"no shift of this group falls inside the horizon (got "
+                     f"{format_clock(first.start)}–{format_clock(first.end)} on {','.join(first.days)}, horizon "
+                     f"{self.start_local:%a %Y-%m-%d %H:%M} + {format_duration(self.horizon_s)}); "
+                     "check the shift times and days, or the scenario's start and duration")
 
     # --- derived quantities the model and reports use -------------------------------
     @property

@@ -27,6 +27,9 @@ def parse_duration(value: object) -> float:
         return float(value)
     if isinstance(value, str):
         match = _DURATION.match(value)
+        negative = _DURATION.match(value.strip().removeprefix("-")) if value.strip().startswith("-") else None
+        if negative and negative.group(2).lower() in _UNIT_SECONDS:
+            raise ValueError("a duration cannot be negative; write a positive duration like 3min")
         if match and match.group(2).lower() in _UNIT_SECONDS:
             return float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
     raise ValueError(f"not a duration; {DURATION_HINT}")
@@ -49,3 +52,10 @@ def format_duration(seconds: float) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
     return f"{seconds:g}s"
+
+
+def format_clock(seconds: int) -> str:
+    """Seconds after midnight as `HH:MM` (or `HH:MM:SS`), for messages."""
+    h, rest = divmod(int(seconds), 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h:02d}:{m:02d}" + (f":{sec:02d}" if sec else "")
