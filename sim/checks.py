@@ -149,7 +149,7 @@ def warmup_warnings(scenario: Scenario, intervals: pd.DataFrame | None) -> list[
         return out
     for channel, rows in intervals.groupby("channel", sort=False):
         sl = rows["service_level"].to_numpy(dtype=float)
-        if len(sl) < 6 or np.isnan(sl[0]):
+        if len(sl) < 6 or np.isnan(sl[0]) or np.isnan(sl[len(sl) // 2:]).all():
             continue
         late = np.nanmean(sl[len(sl) // 2:])
         half = (rows["service_level_hi"].iloc[0] - rows["service_level_lo"].iloc[0]) / 2

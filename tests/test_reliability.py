@@ -156,7 +156,7 @@ def test_serial_pool_dask_and_repeated_runs_write_byte_identical_csvs(tmp_path):
         return csv_bytes(tmp_path / name)
 
     serial = run_to("serial")
-    assert set(serial) == {"summary.csv", "intervals.csv", "groups.csv", "replications.csv"}
+    assert set(serial) == {"summary.csv", "intervals.csv", "groups.csv", "replications.csv", "origins.csv", "reasons.csv"}
     assert run_to("again") == serial
     assert run_to("pool", jobs=2) == serial
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:

@@ -78,9 +78,10 @@ def build(directory: Path) -> Page:
                  "dashed lines are service-level targets.")
     page.figure(interval_kpis(intervals, channels, settings, page))
     page.figure(volumes(intervals, channels))
-    if data["origins"] is not None and not data["origins"].empty:
+    if data["origins"] is not None and data["origins"]["origin"].nunique() > 1:  # only fresh: nothing to split
         page.figure(origins(data["origins"], channels))
-    if "bot_contained" in intervals.columns:
+    bot_columns = [k for k in ("bot_contained", "bot_escalated") if k in intervals.columns]
+    if bot_columns and intervals[bot_columns].to_numpy().sum() > 0:  # no bot in this scenario: no empty chart
         page.figure(bot(intervals, channels, page))
     async_channels = [c for c in channels if settings.get(c, {}).get("kind") == "async"]
     if async_channels:
