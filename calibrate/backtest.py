@@ -42,13 +42,18 @@ from calibrate.calibration import Calibration, calibrate
 from calibrate.profiles import _presence, infer_staffing
 from calibrate.schema import TicketData
 
-__all__ = ["BacktestResult", "backtest", "observed_intervals", "exponential_patience_mle", "ROUNDING",
+__all__ = ["BacktestError", "BacktestResult", "backtest", "agent_availability", "scale_distribution",
+           "patience_for_replay", "whole_agents", "observed_intervals", "exponential_patience_mle", "ROUNDING",
            "INTERVAL_COLUMNS"]
 
 INTERVAL_COLUMNS = ["interval_start", "offered", "agents", "observed_abandon_rate", "predicted_abandon_rate",
                     "erlang_a_abandon_rate", "observed_asa_s", "predicted_asa_s", "erlang_a_asa_s"]
 ROUNDING = ("dither", "nearest", "ceil", "floor")
 METRICS = {"abandon_rate": "hourly abandonment rate", "asa_s": "ASA (s)"}
+
+
+class BacktestError(ValueError):
+    """A backtest that cannot be run as asked (bad settings, or data without what it needs)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,7 +146,7 @@ def patience_for_replay(fit, choice="km") -> dict:
     from calibrate.fit import _scenario as scenario_form
 
     if choice not in ("km", "aic"):
-        raise ValueError(f"The 'patience' parameter of backtest must be 'km' or 'aic'. Got {choice!r} instead.")
+        raise BacktestError(f"The 'patience' parameter of backtest must be 'km' or 'aic'. Got {choice!r} instead.")
     if choice == "aic":
         return fit.to_scenario()
     table = fit.table[np.isfinite(fit.table["km_max_abs_diff"])]
@@ -175,7 +180,7 @@ def whole_agents(agents: np.ndarray, rounding: str = "dither") -> np.ndarray:
     """
     agents = np.asarray(agents, dtype=float)
     if rounding not in ROUNDING:
-        raise ValueError(f"The 'rounding' parameter must be one of {ROUNDING}. Got {rounding!r} instead.")
+        raise BacktestError(f"The 'rounding' parameter must be one of {ROUNDING}. Got {rounding!r} instead.")
     if rounding == "dither":
         total = np.floor(np.cumsum(agents) + 0.5)
         return np.diff(np.r_[0.0, total]).astype(int)
@@ -273,14 +278,14 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     step, sub = pd.Timedelta(interval), pd.Timedelta(staffing_step)
     interval_s, sub_s = step.total_seconds(), sub.total_seconds()
     if interval_s not in (900.0, 1800.0, 3600.0):
-        raise ValueError(f"The 'interval' parameter of backtest must be 15min, 30min or 60min. Got {interval!r} instead.")
+        raise BacktestError(f"The 'interval' parameter of backtest must be 15min, 30min or 60min. Got {interval!r} instead.")
     if sub_s not in (900.0, 1800.0, 3600.0) or interval_s % sub_s:
-        raise ValueError("The 'staffing_step' parameter of backtest must be 15min, 30min or 60min and divide "
+        raise BacktestError("The 'staffing_step' parameter of backtest must be 15min, 30min or 60min and divide "
                          f"'interval'. Got {staffing_step!r} instead.")
     if min_offered < 1:
-        raise ValueError(f"The 'min_offered' parameter of backtest must be ≥ 1. Got {min_offered!r} instead.")
+        raise BacktestError(f"The 'min_offered' parameter of backtest must be ≥ 1. Got {min_offered!r} instead.")
     if replications < 1:
-        raise ValueError(f"The 'replications' parameter of backtest must be ≥ 1. Got {replications!r} instead.")
+        raise BacktestError(f"The 'replications' parameter of backtest must be ≥ 1. Got {replications!r} instead.")
     tick = progress or (lambda label: None)
     tick("calibrating on the training files")
     cal = calibration or calibrate(train, interval=interval, max_gap=max_gap)
@@ -288,7 +293,7 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     params = cal.channels.get(name, {})
     if "handle_time" not in params or "patience" not in params:
         missing = [q for q in ("handle_time", "patience") if q not in params]
-        raise ValueError(f"The training data give no {' or '.join(missing)} fit for channel {name!r}; "
+        raise BacktestError(f"The training data give no {' or '.join(missing)} fit for channel {name!r}; "
                          f"a backtest needs both (skipped: {'; '.join(cal.skipped) or 'none'}).")
     contacts = test.contacts[test.contacts["channel"] == name]
     train_contacts = train.contacts[train.contacts["channel"] == name]
@@ -298,13 +303,13 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
         avail = {"availability": float(availability), "source": "given"}
     u = avail["availability"]
     if not (0 < u <= 1):
-        raise ValueError(f"The agent availability must be in (0, 1]. Got {u!r} instead"
+        raise BacktestError(f"The agent availability must be in (0, 1]. Got {u!r} instead"
                          + (" (the training data have no minutes with customers waiting)." if availability == "train" else "."))
     handle_time = scale_distribution(params["handle_time"], 1.0 / u)
     patience_dist = patience_for_replay(cal.results[name]["patience"], patience)
     off = _offered(contacts)
     if off.empty:
-        raise ValueError(f"The test data have no offered calls on channel {name!r}.")
+        raise BacktestError(f"The test data have no offered calls on channel {name!r}.")
     start = off["queued_at"].min().floor("D", ambiguous=False, nonexistent="shift_forward")
     n = int((off["queued_at"].max() - start).total_seconds() // interval_s) + 1
     per = int(interval_s // sub_s)
