@@ -27,7 +27,13 @@ data, Σ waits of all offered calls ÷ number of abandonments (the standard Erla
 the exponential member of the same censored likelihood the patience fit maximises).
 
 Errors are **offered-weighted mean absolute errors** over the intervals with at least
-``min_offered`` offered calls (quiet intervals give rates that are mostly noise).
+``min_offered`` offered calls (quiet intervals give rates that are mostly noise). Two yardsticks
+come with them, because an hour's observed abandonment rate is itself a noisy measurement:
+``noise_floor_mae`` is the error a *perfect* predictor of each interval's abandonment probability
+would still make from binomial sampling alone (E|X/n − p|, X ~ Binomial(n, p), n = offered,
+p = peaksim's prediction), and ``replication_noise_mae`` is peaksim's error against one further
+replication of itself (what the error would be if the world were exactly the model, with
+Poisson volumes and correlated waits; an upper reference, since the real volumes are fixed).
 """
 from __future__ import annotations
 
@@ -356,7 +362,9 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
             "erlang_a_mae": _wmae(inc, f"erlang_a_{metric}", observed, weights),
             "peaksim_bias": _bias(inc, f"predicted_{metric}", observed, weights),
             "erlang_a_bias": _bias(inc, f"erlang_a_{metric}", observed, weights),
-            "noise_floor_mae": _wmae(inc.assign(own=own[metric]), f"predicted_{metric}", "own", weights),
+            "noise_floor_mae": (_binomial_floor(inc["offered"].to_numpy(), inc["predicted_abandon_rate"].to_numpy(),
+                                                weights.to_numpy()) if metric == "abandon_rate" else math.nan),
+            "replication_noise_mae": _wmae(inc.assign(own=own[metric]), f"predicted_{metric}", "own", weights),
             "intervals": int(len(inc)), "offered": int(weights.sum()),
             "description": f"offered-weighted mean absolute error of the {label} over intervals with "
                            f"≥ {min_offered} offered calls",
@@ -377,10 +385,26 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
                      "agents": "fractional: mix of floor and ceil by the fractional part"},
         "train_files": [{"path": p, "sha256": h} for p, h in train.files],
         "test_files": [{"path": p, "sha256": h} for p, h in test.files],
-        "summary": {r["metric"]: {k: r[k] for k in ("peaksim_mae", "erlang_a_mae", "noise_floor_mae")} for r in rows},
+        "summary": {r["metric"]: {k: r[k] for k in ("peaksim_mae", "erlang_a_mae", "noise_floor_mae",
+                                                     "replication_noise_mae")} for r in rows},
         "wall_seconds": round(time.perf_counter() - started, 3),
     }
     return BacktestResult(intervals=frame, summary=summary, meta=meta, calibration=cal, scenario=sc)
+
+
+def _binomial_floor(offered, rate, weights) -> float:
+    """Offered-weighted E|X/n − p| for X ~ Binomial(n, p): the error a perfect predictor of each
+    interval's abandonment probability p would still make, from sampling noise alone."""
+    from scipy.stats import binom
+
+    total = wsum = 0.0
+    for n, p, w in zip(offered.astype(int), rate, weights):
+        if n <= 0 or not np.isfinite(p):
+            continue
+        k = np.arange(n + 1)
+        total += w * float(np.sum(binom.pmf(k, n, p) * np.abs(k / n - p)))
+        wsum += w
+    return total / wsum if wsum else math.nan
 
 
 def _bias(frame, predicted, observed, weights):

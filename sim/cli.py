@@ -465,11 +465,11 @@ def backtest(
     title = (f"backtest on {m['intervals_included']} intervals with ≥ {m['min_offered']} offered calls "
              f"({m['offered_included']:,} calls), {m['replications']} replications: offered-weighted MAE")
     table = Table(title=title)
-    for column in ("metric", "peaksim", "Erlang A", "peaksim ÷ Erlang A", "noise floor"):
+    for column in ("metric", "peaksim", "Erlang A", "peaksim ÷ Erlang A", "sampling-noise floor"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     for row in result.summary.itertuples(index=False):
         pct = row.metric == "abandon_rate"
-        show = (lambda v: f"{100 * v:.2f} pp") if pct else (lambda v: f"{v:.1f} s")
+        show = (lambda v: "–" if v != v else f"{100 * v:.2f} pp") if pct else (lambda v: "–" if v != v else f"{v:.1f} s")
         table.add_row("hourly abandonment" if pct and m["interval_s"] == 3600 else row.metric.replace("_", " "),
                       show(row.peaksim_mae), show(row.erlang_a_mae), f"{row.peaksim_mae / row.erlang_a_mae:.2f}",
                       show(row.noise_floor_mae))
