@@ -7,12 +7,16 @@ own inputs are fed to the model, and only the *behaviour* comes from the trainin
 * **demand**: the test period's offered calls per interval (calls that reached the agent queue,
   i.e. served, or abandoned after queueing; IVR-only calls are not offered), given to the model
   as a whole-horizon ``rate_per_hour`` list (Poisson arrivals at that rate within each interval);
-* **staffing**: agents present per interval inferred from the test period's service spells
-  (:func:`calibrate.profiles.infer_staffing`), time-weighted and therefore fractional. The model
-  needs whole agents, so each interval's value is rounded to the nearest integer (half up, as
-  WFM tools round; see ``rounding`` for the alternatives);
-* **behaviour**: handle time and patience distributions fitted on the training period
-  (:func:`calibrate.calibration.calibrate`: AIC-chosen families, patience right-censored).
+* **staffing**: agents present inferred from the test period's service spells
+  (:func:`calibrate.profiles.infer_staffing`) every ``staffing_step`` (15 min), time-weighted and
+  therefore fractional. The model needs whole agents: :func:`whole_agents` rounds the running
+  total (error diffusion), so each hour keeps its fractional agent-hours;
+* **behaviour**: handle time and patience fitted on the training period
+  (:func:`calibrate.calibration.calibrate`; patience right-censored). Two corrections, both
+  estimated on the training period only: talk time is divided by the agents' availability
+  (:func:`agent_availability`: the busy share of present agents while callers wait — a log
+  records talk, not wrap-up or short breaks), and the patience family replayed is the candidate
+  closest to Kaplan–Meier (:func:`patience_for_replay`).
 
 Every interval is attributed by **queue-entry time**; observed and predicted abandonment rates
 are abandoned ÷ offered, ASA is the mean wait of served calls (zero waits included). Predictions
@@ -21,8 +25,9 @@ weighted by each replication's volume and is steadier than averaging per-replica
 quiet intervals.
 
 The **Erlang-A baseline** is evaluated per interval with the same inputs, as a planner would: the
-interval's arrival rate, the same whole number of agents, AHT = mean of the fitted handle-time
-distribution, and exponential patience whose mean is the censored exponential MLE on the training
+interval's arrival rate, the same fractional agents (results for ⌊c⌋ and ⌈c⌉ agents mixed by the
+fractional part), AHT = mean of the same handle-time distribution (availability included), and
+exponential patience whose mean is the censored exponential MLE on the training
 data, Σ waits of all offered calls ÷ number of abandonments (the standard Erlang-A practice, and
 the exponential member of the same censored likelihood the patience fit maximises).
 
@@ -55,7 +60,7 @@ __all__ = ["BacktestError", "BacktestResult", "backtest", "agent_availability", 
 INTERVAL_COLUMNS = ["interval_start", "offered", "agents", "observed_abandon_rate", "predicted_abandon_rate",
                     "erlang_a_abandon_rate", "observed_asa_s", "predicted_asa_s", "erlang_a_asa_s"]
 ROUNDING = ("dither", "nearest", "ceil", "floor")
-METRICS = {"abandon_rate": "hourly abandonment rate", "asa_s": "ASA (s)"}
+METRICS = {"abandon_rate": "abandonment rate per interval", "asa_s": "ASA (s) per interval"}
 
 
 class BacktestError(ValueError):
@@ -66,7 +71,8 @@ class BacktestError(ValueError):
 class BacktestResult:
     """``intervals``: one row per interval of the test period (``INTERVAL_COLUMNS`` plus
     ``agents_inferred`` and ``included``); ``summary``: ``metric, peaksim_mae, erlang_a_mae,
-    intervals, offered``; ``meta``: inputs and settings (JSON-ready); ``calibration``: the
+    peaksim_bias, erlang_a_bias, noise_floor_mae, replication_noise_mae, intervals, offered,
+    description``; ``meta``: inputs and settings (JSON-ready); ``calibration``: the
     training calibration; ``scenario``: the replayed scenario (a :class:`sim.scenario.Scenario`)."""
 
     intervals: pd.DataFrame

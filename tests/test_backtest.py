@@ -9,10 +9,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from calibrate import load_tickets
 from calibrate.backtest import (INTERVAL_COLUMNS, BacktestError, backtest, exponential_patience_mle,
                                 observed_intervals, scale_distribution, whole_agents)
-from calibrate.synth import synth_contacts, write_tickets
+from calibrate.synth import synth_contacts
 from sim.cli import app
 from sim.erlang import erlang_a
 
@@ -62,6 +61,18 @@ def test_dithered_agents_keep_the_fractional_total():
     assert whole_agents(np.array([2.0, 2.1]), "ceil").tolist() == [2, 3]
     with pytest.raises(BacktestError, match="'rounding' parameter must be one of"):
         whole_agents(x, "banker")
+
+
+def test_erlang_a_baseline_mixes_floor_and_ceil_for_fractional_agents():
+    from calibrate.backtest import _erlang_a
+
+    rate, asa = _erlang_a(np.array([100.0, 100.0, 0.0]), np.array([6.0, 6.5, 3.0]), 3600.0, 180.0, 300.0,
+                          fractional=True)
+    six, seven = erlang_a(6, 100 / 3600, 180.0, 300.0), erlang_a(7, 100 / 3600, 180.0, 300.0)
+    assert rate[0] == pytest.approx(six.abandon_prob) and asa[0] == pytest.approx(six.asa_s)
+    assert rate[1] == pytest.approx((six.abandon_prob + seven.abandon_prob) / 2)
+    assert min(seven.asa_s, six.asa_s) < asa[1] < max(seven.asa_s, six.asa_s)
+    assert math.isnan(rate[2])  # nothing offered, nothing to predict
 
 
 def test_scale_distribution_scales_every_duration():

@@ -166,7 +166,8 @@ def test_backtest_accepts_several_files_after_one_train_flag(calibrated, tmp_pat
 
 def one_line_error(res):
     assert res.exit_code == 2, res.output
-    assert "Traceback" not in res.output and res.exception is None or isinstance(res.exception, SystemExit)
+    assert "Traceback" not in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
     lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, res.stderr
     return lines[0]
