@@ -11,7 +11,10 @@ Typical use (the CLI does the same)::
 Modules: :mod:`~calibrate.tickets` (reading, :class:`TicketError`), :mod:`~calibrate.schema`
 (the generic contact columns), :mod:`~calibrate.sources` (Technion and UCI readers),
 :mod:`~calibrate.fit` (distribution fits), :mod:`~calibrate.profiles` (arrivals, staffing,
-behaviour), :mod:`~calibrate.calibration` (everything together, YAML and CSV output).
+behaviour), :mod:`~calibrate.calibration` (everything together, YAML and CSV output),
+:mod:`~calibrate.synth` (a scenario's simulated contacts as tickets) and
+:mod:`~calibrate.backtest` (calibrate on training tickets, replay a held-out period, compare with
+what happened and with Erlang A).
 """
 from calibrate.calibration import Calibration, calibrate
 from calibrate.fit import DurationFit, FitError, PatienceFit, fit_duration, fit_patience

@@ -218,12 +218,55 @@ def calibrate(ticket_data: TicketData, interval="60min", min_n=50, tz=None,
     staffing = infer_staffing(contacts, interval=interval, max_gap=max_gap)
     if not staffing.empty:
         diagnostics["staffing"] = staffing
+    diagnostics.update(report_tables(diagnostics, profile))
     diagnostics["drops"] = pd.DataFrame(
         [{"reason": r, "count": n, "example": ticket_data.drop_examples.get(r)}
          for r, n in ticket_data.dropped.items()], columns=["reason", "count", "example"])
     return Calibration(provenance=_provenance(ticket_data, interval, min_n), channels=channels,
                        fits=fits, skipped=fitter.skipped, diagnostics=diagnostics, results=results,
                        profile=profile)
+
+
+def report_tables(diagnostics: dict, profile: ArrivalProfile) -> dict:
+    """The tables the report plots, with fixed names and columns (written as ``<name>.csv``):
+
+    * ``fits``: ``channel, quantity, dist, aic, ks_stat, ks_pvalue, chosen`` (channel-level
+      candidates; KS is not defined for censored patience and is left empty);
+    * ``handle_time_qq``: ``channel, empirical_s, fitted_s``;
+    * ``handle_time_hist``: ``channel, bin_left_s, bin_right_s, density, fitted_pdf``;
+    * ``patience_km``: ``channel, t_s, km_survival, fitted_survival``;
+    * ``arrival_profile``: ``channel, weekday, interval_of_day, observed_rate_per_hour,
+      fitted_rate_per_hour``: observed = mean rate of that weekday and interval; fitted = the
+      calibration's weekday-averaged daily profile × the weekday's multiplier (the separable
+      shape the YAML states).
+    """
+    out = {}
+    candidates = diagnostics.get("fit_candidates")
+    fits = pd.DataFrame(columns=["channel", "quantity", "dist", "aic", "ks_stat", "ks_pvalue", "chosen"])
+    if candidates is not None:
+        own = candidates[candidates["reason"].isna()].copy()
+        for col in ("ks_stat", "ks_pvalue"):
+            if col not in own:
+                own[col] = np.nan
+        own["chosen"] = own["delta_aic"] == 0
+        fits = own[list(fits.columns)].reset_index(drop=True)
+    out["fits"] = fits
+    pick = {"handle_time_qq": ("handle_time_qq", {}, ["channel", "empirical_s", "fitted_s"]),
+            "handle_time_hist": ("handle_time_density", {"empirical_density": "density"},
+                                 ["channel", "bin_left_s", "bin_right_s", "density", "fitted_pdf"]),
+            "patience_km": ("patience_survival", {"time_s": "t_s"}, ["channel", "t_s", "km_survival", "fitted_survival"])}
+    for name, (source, rename, columns) in pick.items():
+        frame = diagnostics.get(source)
+        out[name] = (frame.rename(columns=rename)[columns] if frame is not None
+                     else pd.DataFrame(columns=columns))
+    rates = profile.rates.rename(columns={"rate_per_hour": "observed_rate_per_hour"})
+    mean_day = rates.groupby(["channel", "interval_of_day"])["observed_rate_per_hour"].transform("mean")
+    dow = profile.day_of_week.set_index(["channel", "weekday"])["multiplier"]
+    mult = pd.Series([dow.get((c, d), np.nan) for c, d in zip(rates["channel"], rates["weekday"])], index=rates.index)
+    rates["fitted_rate_per_hour"] = mean_day * mult
+    out["arrival_profile"] = rates[["channel", "weekday", "interval_of_day", "observed_rate_per_hour",
+                                    "fitted_rate_per_hour"]].reset_index(drop=True)
+    return out
 
 
 def _version() -> str:

@@ -6,6 +6,7 @@ one-line message(s) on stderr with exit status 2; no traceback reaches the plann
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from typer.core import TyperCommand
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -342,6 +344,220 @@ def _print_comparison(target: Path, meta: dict) -> None:
         grid.add_row(Text(str(row.channel)), row.kpi, _fmt(row.a, kind), _fmt(row.b, kind),
                      "–" if row.diff != row.diff else f"{scale * row.diff:+.1f}{unit}", ci)
     out.print(grid, markup=False)
+
+
+# --- calibration commands (issue 4) ---
+class _ManyValuesCommand(TyperCommand):
+    """Lets an option take several values after one flag, as argparse's ``nargs='+'``:
+    ``--train A B C`` is read as ``--train A --train B --train C`` (Click takes one value per
+    flag). Values run until the next token that starts with ``-``."""
+
+    many = ("--train",)
+
+    def parse_args(self, ctx, args):
+        out, active, fresh = [], None, False
+        for i, token in enumerate(args):
+            if token == "--":
+                out += args[i:]
+                break
+            if token in self.many:
+                active, fresh = token, True
+                out.append(token)
+            elif token.startswith("-"):
+                active, fresh = (token.split("=", 1)[0], False) if token.split("=", 1)[0] in self.many else (None, False)
+                out.append(token)
+            elif active is not None and not fresh:
+                out += [active, token]
+            else:
+                fresh = False
+                out.append(token)
+        return super().parse_args(ctx, out)
+
+
+def _say(text: str) -> None:
+    err.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _data_errors(prefix: str = ""):
+    """Ticket-file and fitting problems reach the planner as one line and exit 2, like scenario errors."""
+    from calibrate import FitError, TicketError
+    from calibrate.backtest import BacktestError
+
+    try:
+        yield
+    except (TicketError, FitError, BacktestError) as exc:
+        text = " ".join(str(exc).split())
+        raise PeaksimError(f"{prefix}{text}") from None
+
+
+def _check_interval(interval: str) -> str:
+    from .units import parse_duration
+
+    try:
+        seconds = float(parse_duration(interval))
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if seconds not in (900.0, 1800.0, 3600.0):
+        raise PeaksimError(f"--interval: must be 15min, 30min or 60min (got {interval!r})")
+    return f"{int(seconds // 60)}min"
+
+
+def _load(files, fmt, mapping=None, tz=None, default_channel=None):
+    from calibrate import load_tickets
+    from calibrate.tickets import FORMATS
+
+    if fmt not in FORMATS:
+        raise PeaksimError(f"--format: must be one of {', '.join(FORMATS)} (got {fmt!r})")
+    if mapping is not None and fmt != "generic":
+        raise PeaksimError(f"--mapping: only applies to --format generic (got --format {fmt})")
+    if tz is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PeaksimError(f"--tz: unknown time zone (got {tz!r}); use an IANA name such as Europe/Berlin") from None
+    with _data_errors():
+        return load_tickets([str(f) for f in files], fmt=fmt, mapping=mapping, tz=tz, default_channel=default_channel)
+
+
+def _drops_line(data) -> str:
+    drops = ", ".join(f"{k} {v:,}" for k, v in sorted(data.dropped.items(), key=lambda kv: -kv[1])) or "none"
+    return f"{data.rows_read:,} rows read, {data.rows_used:,} used; dropped: {drops}"
+
+
+@app.command()
+@cli_command
+def calibrate(
+    files: list[Path] = typer.Argument(..., help="ticket files (CSV or Parquet; several are concatenated)"),
+    fmt: str = typer.Option("generic", "--format", "-f", help="generic, technion or uci"),
+    mapping: Optional[str] = typer.Option(None, "--mapping", "-m", help="column mapping YAML (or a shipped one: zendesk, freshdesk)"),
+    tz: Optional[str] = typer.Option(None, "--tz", help="IANA zone of times written without offset (default: the mapping's, else the format's, else UTC)"),
+    default_channel: Optional[str] = typer.Option(None, "--default-channel", help="channel for rows without one"),
+    interval: str = typer.Option("60min", "--interval", help="arrival-profile interval: 15min, 30min or 60min"),
+    min_n: int = typer.Option(50, "--min-n", min=10, help="fewest values (abandonments, for patience) a fit needs"),
+    out_dir: Path = typer.Option(Path("results/calibration"), "--out", "-o", help="output directory"),
+    report: bool = typer.Option(True, "--report/--no-report", help="write report.html"),
+):
+    """Fit arrivals, handle times, patience (censored) and behaviour from ticket files; write calibration.yaml and diagnostics."""
+    from calibrate import calibrate as fit_all
+
+    from .outputs import output_dir, write_json
+
+    interval = _check_interval(interval)
+    data = _load(files, fmt, mapping, tz, default_channel)
+    with _data_errors():
+        if data.contacts.empty:
+            raise PeaksimError(f"{files[0]}: no usable contacts ({_drops_line(data)}); check the file and --format")
+        cal = fit_all(data, interval=interval, min_n=min_n)
+    target = output_dir(out_dir, "calibration")
+    cal.to_yaml(target / "calibration.yaml")
+    written = cal.write_diagnostics(target)
+    write_json({"command": sys.argv, "format": fmt, "interval": interval, "provenance": cal.to_dict()["provenance"],
+                "skipped": cal.skipped, "files_written": ["calibration.yaml"] + [p.name for p in written]},
+               target / "calibrate.json")
+    if report:
+        _write_report(target, "calibrate")
+    table = Table(title=f"calibration of {len(data.files)} file(s): {_drops_line(data)}")
+    for column in ("channel", "contacts", "handle time", "patience (censored)", "naive abandoned mean s", "other"):
+        table.add_column(column, justify="left" if column in ("channel", "handle time", "patience (censored)", "other") else "right")
+    counts = data.contacts["channel"].value_counts()
+    for name, params in cal.channels.items():
+        objects = cal.results[name]
+        pat = objects.get("patience")
+        other = "resolution " + _dist_text(params["resolution_time"]) if "resolution_time" in params else ""
+        table.add_row(name, f"{counts.get(name, 0):,}", _dist_text(params.get("handle_time")),
+                      _dist_text(params.get("patience")), f"{pat.naive_mean_abandoned_s:.1f}" if pat else "–", other)
+    out.print(table)
+    for line in cal.skipped:
+        _say(f"skipped: {line}")
+    _say(f"wrote {target}/calibration.yaml and {len(written)} diagnostics tables")
+
+
+def _dist_text(params) -> str:
+    if not params:
+        return "–"
+    if "mean" in params and params.get("sd") is not None:
+        return f"{params['dist']} mean {params['mean']:.1f} s, sd {params['sd']:.1f} s"
+    if "shape" in params:
+        return f"{params['dist']} shape {params['shape']:.3g}, scale {params['scale']:.1f} s"
+    return f"{params['dist']} mean {params['mean']:.1f} s"
+
+
+@app.command()
+@cli_command
+def synth(
+    scenario: Path = typer.Argument(..., help="scenario YAML file"),
+    out_file: Path = typer.Option(..., "--out", "-o", help="ticket file to write (.csv, or .parquet)"),
+    replication: int = typer.Option(0, "--replication", min=0, help="which replication's contacts to write"),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="root seed (default: the scenario's)"),
+):
+    """Simulate a scenario and write its contacts as a ticket file in the generic schema ("last year's tickets")."""
+    from calibrate.synth import synth_contacts, write_tickets
+
+    from .scenario import load_scenario
+
+    sc = load_scenario(scenario, {"seed": seed})
+    if out_file.exists() and out_file.is_dir():
+        raise PeaksimError(f"{out_file}: is a directory; give a file name such as tickets.csv")
+    frame = synth_contacts(sc, replication)
+    write_tickets(frame, out_file)
+    counts = ", ".join(f"{k} {v:,}" for k, v in frame["channel"].value_counts().items())
+    _say(f"wrote {out_file} ({len(frame):,} contacts: {counts}; seed {sc.seed}, replication {replication})")
+
+
+@app.command(cls=_ManyValuesCommand)
+@cli_command
+def backtest(
+    train: list[Path] = typer.Option(..., "--train", help="training ticket files: --train FILE [FILE ...]"),
+    test: list[Path] = typer.Option(..., "--test", help="ticket file(s) of the period to replay"),
+    fmt: str = typer.Option("generic", "--format", "-f", help="generic, technion or uci"),
+    mapping: Optional[str] = typer.Option(None, "--mapping", "-m", help="column mapping YAML (generic format)"),
+    tz: Optional[str] = typer.Option(None, "--tz", help="IANA zone of times written without offset"),
+    interval: str = typer.Option("60min", "--interval", help="comparison interval: 15min, 30min or 60min"),
+    replications: int = typer.Option(10, "--replications", "-r", min=1, help="replications of the replay"),
+    seed: int = typer.Option(0, "--seed", min=0, help="root seed"),
+    min_offered: int = typer.Option(10, "--min-offered", min=1, help="intervals with fewer offered calls are left out of the errors"),
+    channel: Optional[str] = typer.Option(None, "--channel", help="channel to replay (default: the one with abandonment data)"),
+    out_dir: Path = typer.Option(Path("results/backtest"), "--out", "-o", help="output directory"),
+    report: bool = typer.Option(True, "--report/--no-report", help="write report.html"),
+):
+    """Calibrate on --train, replay --test's offered volumes and inferred staffing, compare with what happened and with Erlang A."""
+    from calibrate.backtest import backtest as run_backtest
+
+    from .outputs import output_dir, write_csv, write_json
+
+    interval = _check_interval(interval)
+    train_data = _load(train, fmt, mapping, tz)
+    test_data = _load(test, fmt, mapping, tz)
+    target = output_dir(out_dir, "backtest")
+    bar, update = _stage_bar()
+    with bar, _data_errors():
+        result = run_backtest(train_data, test_data, interval=interval, replications=replications, seed=seed,
+                              min_offered=min_offered, channel=channel, progress=lambda label: update(label, 0, 0))
+    intervals = result.intervals.assign(interval_start=[t.isoformat() for t in result.intervals["interval_start"]])
+    write_csv(intervals, target / "backtest_intervals.csv")
+    write_csv(result.summary, target / "backtest_summary.csv")
+    result.calibration.to_yaml(target / "calibration.yaml")
+    write_json({**result.meta, "command": sys.argv}, target / "backtest.json")
+    if report:
+        _write_report(target, "backtest")
+    m = result.meta
+    title = (f"backtest on {m['intervals_included']} intervals with ≥ {m['min_offered']} offered calls "
+             f"({m['offered_included']:,} calls), {m['replications']} replications: offered-weighted MAE")
+    table = Table(title=title)
+    for column in ("metric", "peaksim", "Erlang A", "peaksim ÷ Erlang A", "sampling-noise floor"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for row in result.summary.itertuples(index=False):
+        pct = row.metric == "abandon_rate"
+        show = (lambda v: "–" if v != v else f"{100 * v:.2f} pp") if pct else (lambda v: "–" if v != v else f"{v:.1f} s")
+        table.add_row("hourly abandonment" if pct and m["interval_s"] == 3600 else row.metric.replace("_", " "),
+                      show(row.peaksim_mae), show(row.erlang_a_mae), f"{row.peaksim_mae / row.erlang_a_mae:.2f}",
+                      show(row.noise_floor_mae))
+    out.print(table)
+    _say(f"agent availability (busy share of present agents while callers wait, training): "
+          f"{m['availability']['availability']:.3f}; patience replayed: {_dist_text(m['patience'])}")
+    _say(f"wrote {target}/backtest_intervals.csv, backtest_summary.csv, backtest.json, calibration.yaml")
 
 
 def main() -> None:

@@ -200,6 +200,8 @@ class Scenario(_Model):
     warmup: NonNegativeSeconds = Field(default=0.0, description="start-up period left out of the KPIs")
     seed: int = Field(default=0, ge=0, le=2**63 - 1, description="root seed: same seed, same results")
     replications: int = Field(default=10, ge=1, le=10_000, description="independent runs behind each CI")
+    calibration: str | None = Field(default=None, description="calibration YAML (from `peaksim calibrate`) whose fitted "
+                                    "handle_time, patience and arrivals are defaults under this file's values")
     channels: dict[str, Channel] = Field(min_length=1, description="contact channels by name")
     agents: list[AgentGroup] = Field(min_length=1, description="agent groups")
     reasons: dict[str, Reason] | None = Field(default=None, description="contact reasons, referenced by channels")
@@ -376,4 +378,7 @@ def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
     data, lines = load_yaml_with_lines(path)
     if overrides and isinstance(data, dict):
         data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+    if isinstance(data, dict) and data.get("calibration") is not None:
+        from .calibration_ref import apply_calibration
+        data = apply_calibration(data, path.parent, str(path))
     return parse_scenario(data, str(path), lines)

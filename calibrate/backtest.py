@@ -1,0 +1,428 @@
+"""Backtest: calibrate on training tickets, replay a held-out period, compare with what happened.
+
+The question a backtest answers is "given the demand and the staffing that actually occurred,
+does the model predict the waits and abandonment that actually occurred?" So the test period's
+own inputs are fed to the model, and only the *behaviour* comes from the training period:
+
+* **demand**: the test period's offered calls per interval (calls that reached the agent queue,
+  i.e. served, or abandoned after queueing; IVR-only calls are not offered), given to the model
+  as a whole-horizon ``rate_per_hour`` list (Poisson arrivals at that rate within each interval);
+* **staffing**: agents present inferred from the test period's service spells
+  (:func:`calibrate.profiles.infer_staffing`) every ``staffing_step`` (15 min), time-weighted and
+  therefore fractional. The model needs whole agents: :func:`whole_agents` rounds the running
+  total (error diffusion), so each hour keeps its fractional agent-hours;
+* **behaviour**: handle time and patience fitted on the training period
+  (:func:`calibrate.calibration.calibrate`; patience right-censored). Two corrections, both
+  estimated on the training period only: talk time is divided by the agents' availability
+  (:func:`agent_availability`: the busy share of present agents while callers wait — a log
+  records talk, not wrap-up or short breaks), and the patience family replayed is the candidate
+  closest to Kaplan–Meier (:func:`patience_for_replay`).
+
+Every interval is attributed by **queue-entry time**; observed and predicted abandonment rates
+are abandoned ÷ offered, ASA is the mean wait of served calls (zero waits included). Predictions
+pool the replications (total abandoned ÷ total offered over replications), which is the mean rate
+weighted by each replication's volume and is steadier than averaging per-replication ratios in
+quiet intervals.
+
+The **Erlang-A baseline** is evaluated per interval with the same inputs, as a planner would: the
+interval's arrival rate, the same fractional agents (results for ⌊c⌋ and ⌈c⌉ agents mixed by the
+fractional part), AHT = mean of the same handle-time distribution (availability included), and
+exponential patience whose mean is the censored exponential MLE on the training
+data, Σ waits of all offered calls ÷ number of abandonments (the standard Erlang-A practice, and
+the exponential member of the same censored likelihood the patience fit maximises).
+
+Errors are **offered-weighted mean absolute errors** over the intervals with at least
+``min_offered`` offered calls (quiet intervals give rates that are mostly noise). Two yardsticks
+come with them, because an hour's observed abandonment rate is itself a noisy measurement:
+``noise_floor_mae`` is the error a *perfect* predictor of each interval's abandonment probability
+would still make from binomial sampling alone (E|X/n − p|, X ~ Binomial(n, p), n = offered,
+p = peaksim's prediction), and ``replication_noise_mae`` is peaksim's error against one further
+replication of itself (what the error would be if the world were exactly the model, with
+Poisson volumes and correlated waits; an upper reference, since the real volumes are fixed).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from calibrate.calibration import Calibration, calibrate
+from calibrate.profiles import _presence, infer_staffing
+from calibrate.schema import TicketData
+
+__all__ = ["BacktestError", "BacktestResult", "backtest", "agent_availability", "scale_distribution",
+           "patience_for_replay", "whole_agents", "observed_intervals", "exponential_patience_mle", "ROUNDING",
+           "INTERVAL_COLUMNS"]
+
+INTERVAL_COLUMNS = ["interval_start", "offered", "agents", "observed_abandon_rate", "predicted_abandon_rate",
+                    "erlang_a_abandon_rate", "observed_asa_s", "predicted_asa_s", "erlang_a_asa_s"]
+ROUNDING = ("dither", "nearest", "ceil", "floor")
+METRICS = {"abandon_rate": "abandonment rate per interval", "asa_s": "ASA (s) per interval"}
+
+
+class BacktestError(ValueError):
+    """A backtest that cannot be run as asked (bad settings, or data without what it needs)."""
+
+
+@dataclass(frozen=True, eq=False)
+class BacktestResult:
+    """``intervals``: one row per interval of the test period (``INTERVAL_COLUMNS`` plus
+    ``agents_inferred`` and ``included``); ``summary``: ``metric, peaksim_mae, erlang_a_mae,
+    peaksim_bias, erlang_a_bias, noise_floor_mae, replication_noise_mae, intervals, offered,
+    description``; ``meta``: inputs and settings (JSON-ready); ``calibration``: the
+    training calibration; ``scenario``: the replayed scenario (a :class:`sim.scenario.Scenario`)."""
+
+    intervals: pd.DataFrame
+    summary: pd.DataFrame
+    meta: dict
+    calibration: Calibration = field(repr=False)
+    scenario: object = field(repr=False)
+
+    def mae(self, metric: str, model: str = "peaksim") -> float:
+        row = self.summary.set_index("metric").loc[metric]
+        return float(row[f"{model}_mae"])
+
+
+def _offered(contacts: pd.DataFrame) -> pd.DataFrame:
+    """Offered calls with a known outcome: queue entry, served flag, wait (seconds)."""
+    end = contacts["answered_at"].fillna(contacts["abandoned_at"])
+    ok = contacts["queued_at"].notna() & end.notna()
+    sub = contacts.loc[ok]
+    return pd.DataFrame({"queued_at": sub["queued_at"], "served": sub["answered_at"].notna().to_numpy(),
+                         "wait_s": (end[ok] - sub["queued_at"]).dt.total_seconds().to_numpy()})
+
+
+def exponential_patience_mle(contacts: pd.DataFrame) -> float:
+    """Censored exponential MLE of mean patience: Σ waits of all offered calls ÷ abandonments."""
+    off = _offered(contacts)
+    n_abandoned = int((~off["served"]).sum())
+    if n_abandoned == 0:
+        return math.inf
+    return float(off["wait_s"].sum() / n_abandoned)
+
+
+def agent_availability(contacts: pd.DataFrame, max_gap="30min", min_queue=1.0, resolution="1min") -> dict:
+    """Share of present agents' time spent in service while customers were waiting.
+
+    A ticket log records talk time only. Between calls agents also wrap up, take short breaks and
+    do other work, and the staffing inferred from service spells counts them as present through
+    gaps shorter than ``max_gap``. While customers wait, a present agent who could take a call
+    would: so in the minutes where on average at least ``min_queue`` calls were waiting, the
+    share ``busy ÷ present`` is the fraction of an agent's present time actually available for
+    calls. Its inverse scales talk time into agent time per call (the model's handle time).
+
+    Returns ``{"availability", "minutes", "busy_agent_hours", "present_agent_hours"}``.
+    """
+    step = pd.Timedelta(resolution)
+    staffing = infer_staffing(contacts, interval=resolution, max_gap=max_gap)
+    if staffing.empty:
+        return {"availability": math.nan, "minutes": 0, "busy_agent_hours": 0.0, "present_agent_hours": 0.0}
+    first = staffing["interval_start"].iloc[0]
+    off = _offered(contacts)
+    t0 = (off["queued_at"] - first).dt.total_seconds().to_numpy()
+    edges = np.arange(len(staffing) + 1) * step.total_seconds()
+    queue = _presence(t0, t0 + off["wait_s"].to_numpy(), edges)
+    present = staffing["agents"].to_numpy()
+    waiting = (queue >= min_queue) & (present > 0)
+    busy, on = staffing["busy_agents"].to_numpy()[waiting].sum(), present[waiting].sum()
+    hours = step.total_seconds() / 3600.0
+    return {"availability": float(busy / on) if on > 0 else math.nan, "minutes": int(waiting.sum()),
+            "busy_agent_hours": float(busy * hours), "present_agent_hours": float(on * hours)}
+
+
+def scale_distribution(dist: dict, factor: float) -> dict:
+    """A scenario distribution (dict) with every duration multiplied by ``factor``."""
+    out = dict(dist)
+    for key in ("mean", "sd", "scale", "value"):
+        if key in out and out[key] is not None:
+            out[key] = float(out[key]) * factor
+    if "values" in out:
+        out["values"] = [float(v) * factor for v in out["values"]]
+    return out
+
+
+def patience_for_replay(fit, choice="km") -> dict:
+    """The patience distribution to simulate with, in scenario form.
+
+    AIC ranks families by likelihood over *all* waits, and most waits are short, so with
+    thousands of calls it can prefer a family (often lognormal) that matches the first minute
+    closely but whose tail beyond the longest observed waits is pure extrapolation: its mean can
+    be several times that of the other candidates. A replay only needs the survival curve over
+    the waits that occur, so ``"km"`` takes the candidate with the smallest largest gap to the
+    Kaplan–Meier estimate over the observed range (``km_max_abs_diff``); ``"aic"`` keeps the
+    calibration's choice.
+    """
+    from calibrate.fit import _scenario as scenario_form
+
+    if choice not in ("km", "aic"):
+        raise BacktestError(f"The 'patience' parameter of backtest must be 'km' or 'aic'. Got {choice!r} instead.")
+    if choice == "aic":
+        return fit.to_scenario()
+    table = fit.table[np.isfinite(fit.table["km_max_abs_diff"])]
+    best = table.sort_values("km_max_abs_diff", kind="stable").iloc[0]
+    return scenario_form(best["candidate"], best["params"])
+
+
+def observed_intervals(contacts: pd.DataFrame, start: pd.Timestamp, n_intervals: int, interval_s: float
+                       ) -> pd.DataFrame:
+    """Per interval from ``start`` (by queue entry): offered, abandoned, served, observed rates."""
+    off = _offered(contacts)
+    k = ((off["queued_at"] - start).dt.total_seconds() // interval_s).astype(int).to_numpy()
+    inside = (k >= 0) & (k < n_intervals)
+    k, served, wait = k[inside], off["served"].to_numpy()[inside], off["wait_s"].to_numpy()[inside]
+    offered = np.bincount(k, minlength=n_intervals).astype(float)
+    n_served = np.bincount(k[served], minlength=n_intervals).astype(float)
+    wait_served = np.bincount(k[served], weights=wait[served], minlength=n_intervals)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.DataFrame({"offered": offered, "served": n_served, "abandoned": offered - n_served,
+                             "observed_abandon_rate": np.where(offered > 0, (offered - n_served) / offered, np.nan),
+                             "observed_asa_s": np.where(n_served > 0, wait_served / n_served, np.nan)})
+
+
+def whole_agents(agents: np.ndarray, rounding: str = "dither") -> np.ndarray:
+    """Fractional agents per interval → whole agents the model can schedule.
+
+    ``dither`` (error diffusion): round the running total, so every stretch of consecutive
+    intervals keeps the fractional total to within one agent-interval (8.25 agents over four
+    quarter-hours become 8, 8, 8, 9). ``nearest`` rounds each value half up, ``ceil``/``floor``
+    bracket it.
+    """
+    agents = np.asarray(agents, dtype=float)
+    if rounding not in ROUNDING:
+        raise BacktestError(f"The 'rounding' parameter must be one of {ROUNDING}. Got {rounding!r} instead.")
+    if rounding == "dither":
+        total = np.floor(np.cumsum(agents) + 0.5)
+        return np.diff(np.r_[0.0, total]).astype(int)
+    if rounding == "ceil":
+        return np.ceil(agents - 1e-9).astype(int)
+    if rounding == "floor":
+        return np.floor(agents + 1e-9).astype(int)
+    return np.floor(agents + 0.5).astype(int)
+
+
+def _scenario(start, n, interval_s, rates, agents, handle_time, patience, replications, seed):
+    from sim.scenario import parse_scenario
+
+    data = {
+        "name": "backtest", "start": start.isoformat(), "timezone": str(start.tz),
+        "duration": float(n * interval_s), "interval": float(interval_s),
+        "seed": int(seed), "replications": int(replications),
+        "channels": {"voice": {"service_level": {"threshold": 20.0, "target": 0.8},
+                               "handle_time": handle_time, "patience": patience,
+                               "arrivals": {"rate_per_hour": [float(r) for r in rates]}}},
+        "agents": [{"name": "agents", "skills": ["voice"], "headcount_by_interval": [int(a) for a in agents]}],
+    }
+    return parse_scenario(data, "<backtest scenario>")
+
+
+def _simulate(scenario, replications, n, width):
+    """Per reporting interval (by queue entry): pooled predictions over ``replications`` and, from
+    one further replication, a stand-in "observation" that the model itself generated."""
+    from sim.metrics import Outcomes
+    from sim.replication import simulate
+
+    def tally(o):
+        k = np.minimum((o.queued[o.offered] // width).astype(np.int64), n - 1)
+        ab, ha, w = o.abandoned[o.offered], o.handled[o.offered], o.wait[o.offered]
+        return np.stack([np.bincount(k, minlength=n)[:n], np.bincount(k[ab], minlength=n)[:n],
+                         np.bincount(k[ha], minlength=n)[:n], np.bincount(k[ha], weights=w[ha], minlength=n)[:n]])
+
+    pooled = sum(tally(Outcomes(simulate(scenario, r))) for r in range(replications))
+    own = tally(Outcomes(simulate(scenario, replications)))
+    return _rates(pooled), _rates(own)
+
+
+def _rates(t):
+    offered, abandoned, served, wait = t
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.where(offered > 0, abandoned / offered, np.nan), np.where(served > 0, wait / served, np.nan))
+
+
+def _erlang_a(offered, agents, interval_s, aht_s, patience_s, fractional):
+    """Per interval; fractional agents (``fractional=True``) mix the results for ⌊c⌋ and ⌈c⌉
+    agents by the fractional part, as if the extra agent were there for that share of the time."""
+    from sim.erlang import erlang_a
+
+    rate, asa = np.full(len(offered), np.nan), np.full(len(offered), np.nan)
+    for k, (n, c) in enumerate(zip(offered, agents)):
+        if n <= 0:
+            continue
+        lo, frac = (int(np.floor(c + 1e-9)), c - np.floor(c + 1e-9)) if fractional else (int(c), 0.0)
+        parts = [(1.0 - frac, lo)] + ([(frac, lo + 1)] if frac > 1e-9 else [])
+        ab = served = wait = 0.0
+        for weight, agents_k in parts:
+            res = erlang_a(agents_k, n / interval_s, aht_s, patience_s)
+            ab += weight * res.abandon_prob
+            if res.abandon_prob < 1.0:
+                served += weight * (1.0 - res.abandon_prob)
+                wait += weight * (1.0 - res.abandon_prob) * res.asa_s
+        rate[k], asa[k] = ab, (wait / served if served > 0 else np.nan)
+    return rate, asa
+
+
+def _wmae(frame, predicted, observed, weights):
+    err = (frame[predicted] - frame[observed]).abs()
+    ok = np.isfinite(err.to_numpy(dtype=float))
+    w = weights[ok]
+    return float((err[ok] * w).sum() / w.sum()) if w.sum() > 0 else math.nan
+
+
+def backtest(train: TicketData, test: TicketData, interval="60min", replications=10, seed=0,
+             min_offered=10, rounding="dither", staffing_step="15min", channel=None, max_gap="30min",
+             availability="train", patience="km", calibration: Calibration | None = None,
+             progress=None) -> BacktestResult:
+    """Calibrate on ``train``, replay ``test``'s offered volumes and inferred staffing, compare.
+
+    ``staffing_step``: the resolution at which staffing is inferred and the model's headcount
+    changes (a divisor of ``interval``; the default 15 min follows shift changes inside an hour);
+    ``rounding``: see :func:`whole_agents`. ``availability``: ``"train"`` estimates
+    :func:`agent_availability` on the training data and divides talk time by it (for peaksim and
+    Erlang A alike); a number sets it; ``1`` replays raw talk time. ``channel`` picks the channel
+    to replay (default: the only one with patience data, else the largest); ``calibration``
+    reuses a calibration of ``train``; ``progress(label)`` is called between stages.
+    ``patience``: ``"km"`` replays the candidate family closest to the Kaplan–Meier estimate over
+    the observed waits (see :func:`patience_for_replay`), ``"aic"`` the calibration's choice.
+    """
+    started = time.perf_counter()
+    step, sub = pd.Timedelta(interval), pd.Timedelta(staffing_step)
+    interval_s, sub_s = step.total_seconds(), sub.total_seconds()
+    if interval_s not in (900.0, 1800.0, 3600.0):
+        raise BacktestError(f"The 'interval' parameter of backtest must be 15min, 30min or 60min. Got {interval!r} instead.")
+    if sub_s not in (900.0, 1800.0, 3600.0) or interval_s % sub_s:
+        raise BacktestError("The 'staffing_step' parameter of backtest must be 15min, 30min or 60min and divide "
+                         f"'interval'. Got {staffing_step!r} instead.")
+    if min_offered < 1:
+        raise BacktestError(f"The 'min_offered' parameter of backtest must be ≥ 1. Got {min_offered!r} instead.")
+    if replications < 1:
+        raise BacktestError(f"The 'replications' parameter of backtest must be ≥ 1. Got {replications!r} instead.")
+    tick = progress or (lambda label: None)
+    tick("calibrating on the training files")
+    cal = calibration or calibrate(train, interval=interval, max_gap=max_gap)
+    name = channel or _pick_channel(cal, test)
+    params = cal.channels.get(name, {})
+    if "handle_time" not in params or "patience" not in params:
+        missing = [q for q in ("handle_time", "patience") if q not in params]
+        raise BacktestError(f"The training data give no {' or '.join(missing)} fit for channel {name!r}; "
+                         f"a backtest needs both (skipped: {'; '.join(cal.skipped) or 'none'}).")
+    contacts = test.contacts[test.contacts["channel"] == name]
+    train_contacts = train.contacts[train.contacts["channel"] == name]
+    if availability == "train":
+        avail = agent_availability(train_contacts, max_gap=max_gap)
+    else:
+        avail = {"availability": float(availability), "source": "given"}
+    u = avail["availability"]
+    if not (0 < u <= 1):
+        raise BacktestError(f"The agent availability must be in (0, 1]. Got {u!r} instead"
+                         + (" (the training data have no minutes with customers waiting)." if availability == "train" else "."))
+    handle_time = scale_distribution(params["handle_time"], 1.0 / u)
+    patience_dist = patience_for_replay(cal.results[name]["patience"], patience)
+    off = _offered(contacts)
+    if off.empty:
+        raise BacktestError(f"The test data have no offered calls on channel {name!r}.")
+    start = off["queued_at"].min().floor("D", ambiguous=False, nonexistent="shift_forward")
+    n = int((off["queued_at"].max() - start).total_seconds() // interval_s) + 1
+    per = int(interval_s // sub_s)
+
+    tick("inferring staffing of the test period")
+    staffing = infer_staffing(contacts, interval=staffing_step, max_gap=max_gap)
+    fine = np.zeros(n * per)
+    if not staffing.empty:
+        k = ((staffing["interval_start"] - start).dt.total_seconds() // sub_s).astype(int).to_numpy()
+        inside = (k >= 0) & (k < n * per)
+        fine[k[inside]] = staffing["agents"].to_numpy()[inside]
+    inferred = fine.reshape(n, per).mean(axis=1)
+    sim_agents = whole_agents(fine, rounding)
+    coarse_agents = sim_agents.reshape(n, per).mean(axis=1)
+
+    obs = observed_intervals(contacts, start, n, interval_s)
+    rates = np.repeat(obs["offered"].to_numpy() * 3600.0 / interval_s, per)
+    sc = _scenario(start, n * per, sub_s, rates, sim_agents, handle_time, patience_dist, replications, seed)
+    tick(f"simulating {replications} replications")
+    (pred_rate, pred_asa), (own_rate, own_asa) = _simulate(sc, replications, n, interval_s)
+
+    aht = float(cal.results[name]["handle_time"].mean) / u
+    patience_mean = exponential_patience_mle(train_contacts)
+    ea_rate, ea_asa = _erlang_a(obs["offered"].to_numpy(), coarse_agents, interval_s, aht, patience_mean,
+                                fractional=True)
+
+    frame = pd.DataFrame({
+        "interval_start": start + step * np.arange(n), "offered": obs["offered"].astype(int),
+        "agents": np.round(coarse_agents, 4),
+        "observed_abandon_rate": obs["observed_abandon_rate"], "predicted_abandon_rate": pred_rate,
+        "erlang_a_abandon_rate": ea_rate, "observed_asa_s": obs["observed_asa_s"],
+        "predicted_asa_s": pred_asa, "erlang_a_asa_s": ea_asa,
+        "agents_inferred": np.round(inferred, 4), "included": obs["offered"].to_numpy() >= min_offered,
+    })
+    inc = frame[frame["included"]]
+    weights = inc["offered"].astype(float)
+    own = pd.DataFrame({"abandon_rate": own_rate, "asa_s": own_asa}, index=frame.index).loc[inc.index]
+    rows = []
+    for metric, label in METRICS.items():
+        observed = f"observed_{metric}"
+        rows.append({
+            "metric": metric,
+            "peaksim_mae": _wmae(inc, f"predicted_{metric}", observed, weights),
+            "erlang_a_mae": _wmae(inc, f"erlang_a_{metric}", observed, weights),
+            "peaksim_bias": _bias(inc, f"predicted_{metric}", observed, weights),
+            "erlang_a_bias": _bias(inc, f"erlang_a_{metric}", observed, weights),
+            "noise_floor_mae": (_binomial_floor(inc["offered"].to_numpy(), inc["predicted_abandon_rate"].to_numpy(),
+                                                weights.to_numpy()) if metric == "abandon_rate" else math.nan),
+            "replication_noise_mae": _wmae(inc.assign(own=own[metric]), f"predicted_{metric}", "own", weights),
+            "intervals": int(len(inc)), "offered": int(weights.sum()),
+            "description": f"offered-weighted mean absolute error of the {label} over intervals with "
+                           f"≥ {min_offered} offered calls",
+        })
+    summary = pd.DataFrame(rows)
+    meta = {
+        "channel": name, "interval": str(interval), "interval_s": interval_s, "staffing_step": str(staffing_step),
+        "replications": replications, "seed": seed, "min_offered": min_offered, "rounding": rounding,
+        "max_gap": str(max_gap), "test_start": start.isoformat(), "intervals": n,
+        "intervals_included": int(len(inc)), "offered_total": int(obs["offered"].sum()),
+        "offered_included": int(weights.sum()),
+        "observed_abandon_rate": float(obs["abandoned"].sum() / max(obs["offered"].sum(), 1)),
+        "handle_time_talk": params["handle_time"], "handle_time": handle_time,
+        "patience": patience_dist, "patience_choice": patience, "patience_aic": params["patience"],
+        "availability": avail,
+        "erlang_a": {"aht_s": aht, "patience_mean_s": patience_mean,
+                     "patience": "exponential, censored MLE: sum of waits / abandonments (training)",
+                     "agents": "fractional: mix of floor and ceil by the fractional part"},
+        "train_files": [{"path": p, "sha256": h} for p, h in train.files],
+        "test_files": [{"path": p, "sha256": h} for p, h in test.files],
+        "summary": {r["metric"]: {k: r[k] for k in ("peaksim_mae", "erlang_a_mae", "noise_floor_mae",
+                                                     "replication_noise_mae")} for r in rows},
+        "wall_seconds": round(time.perf_counter() - started, 3),
+    }
+    return BacktestResult(intervals=frame, summary=summary, meta=meta, calibration=cal, scenario=sc)
+
+
+def _binomial_floor(offered, rate, weights) -> float:
+    """Offered-weighted E|X/n − p| for X ~ Binomial(n, p): the error a perfect predictor of each
+    interval's abandonment probability p would still make, from sampling noise alone."""
+    from scipy.stats import binom
+
+    total = wsum = 0.0
+    for n, p, w in zip(offered.astype(int), rate, weights):
+        if n <= 0 or not np.isfinite(p):
+            continue
+        k = np.arange(n + 1)
+        total += w * float(np.sum(binom.pmf(k, n, p) * np.abs(k / n - p)))
+        wsum += w
+    return total / wsum if wsum else math.nan
+
+
+def _bias(frame, predicted, observed, weights):
+    err = frame[predicted] - frame[observed]
+    ok = np.isfinite(err.to_numpy(dtype=float))
+    return float((err[ok] * weights[ok]).sum() / weights[ok].sum()) if weights[ok].sum() > 0 else math.nan
+
+
+def _pick_channel(cal: Calibration, test: TicketData) -> str:
+    with_patience = [c for c, p in cal.channels.items() if "patience" in p]
+    if len(with_patience) == 1:
+        return with_patience[0]
+    counts = test.contacts["channel"].value_counts()
+    candidates = [c for c in counts.index if c in with_patience] or list(counts.index)
+    return str(candidates[0])

@@ -1,0 +1,102 @@
+"""Synthetic "last year" tickets: a scenario's simulated contacts written in the generic schema.
+
+Why: demos and tests need ticket data whose true parameters are known. Simulating a scenario
+and exporting each contact as a helpdesk would (created, queued, answered or abandoned, handle
+time, agent) gives exactly that, with the censoring real exports have: a served customer's
+patience is never written down, only their wait. Calibrating the file must then recover the
+scenario's handle-time, patience and arrival parameters (``tests/test_synth.py``).
+
+Mapping from the model's records (:mod:`sim.records`) to the generic columns
+(:mod:`calibrate.schema`):
+
+=============== ==========================================================================
+contact_id      ``C<replication>-<row>``
+customer_id     ``K<customer>``
+channel         the scenario's channel name
+created_at      arrival; ``queued_at`` = queue entry (the model has no IVR, so equal)
+answered_at     when an agent took it; ``handle_time_s`` = service end − answer
+abandoned_at    the deadline, for contacts that abandoned (queue entry + patience)
+agent_id        ``<group>-<agent id>``
+resolved_at     async channels only: service end
+=============== ==========================================================================
+
+Contacts still waiting at the horizon have neither answer nor abandonment (as in a real export
+taken mid-queue); a contact still in service has no handle time. Times are local to the
+scenario's zone, written with their UTC offset, to the millisecond.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from calibrate.schema import COLUMNS
+
+__all__ = ["synth_contacts", "write_tickets"]
+
+
+def synth_contacts(scenario, replication: int = 0) -> pd.DataFrame:
+    """Simulate one replication of ``scenario`` (a :class:`sim.scenario.Scenario`) and return its
+    contacts in the generic schema, ordered by creation time."""
+    from sim.metrics import Outcomes
+    from sim.replication import simulate
+
+    if replication < 0:
+        raise ValueError(f"The 'replication' parameter of synth_contacts must be ≥ 0. Got {replication!r} instead.")
+    rec = simulate(scenario, replication)
+    o, c = Outcomes(rec), rec.contacts
+    start = pd.Timestamp(scenario.start_local)
+    start = start.tz_convert(scenario.zone) if start.tz is not None else start.tz_localize(scenario.zone)
+
+    def at(seconds, mask=None):
+        values = np.asarray(seconds, dtype=float)
+        if mask is not None:
+            values = np.where(mask, values, np.nan)
+        times = start + pd.to_timedelta(values, unit="s")
+        return pd.Series(times).dt.round("ms")
+
+    names = np.array(list(scenario.channels))
+    kinds = np.array([ch.kind for ch in scenario.channels.values()])
+    groups = np.array([g.name for g in scenario.agents] + [""])
+    finished = o.handled & ~np.isnan(c["end"])
+    is_async = kinds[c["channel"]] == "async"
+    agent = np.where(o.handled, np.char.add(np.char.add(groups[c["group"]].astype(str), "-"),
+                                            c["agent"].astype(str)), "")
+    frame = pd.DataFrame({
+        "contact_id": [f"C{replication}-{i}" for i in range(len(o.arrival))],
+        "customer_id": np.char.add("K", c["customer"].astype(str)),
+        "channel": names[c["channel"]],
+        "reason": pd.Series(pd.NA, index=range(len(o.arrival)), dtype="string"),
+        "created_at": at(o.arrival),
+        "queued_at": at(o.queued),
+        "answered_at": at(c["answered"], o.handled),
+        "abandoned_at": at(c["deadline"], o.abandoned),
+        "handle_time_s": np.round(np.where(finished, c["end"] - c["answered"], np.nan), 3),
+        "agent_id": pd.Series(agent).replace("", pd.NA),
+        "bot_handled": pd.Series(pd.NA, index=range(len(o.arrival)), dtype="boolean"),
+        "bot_resolved": pd.Series(pd.NA, index=range(len(o.arrival)), dtype="boolean"),
+        "resolved_at": at(c["end"], finished & is_async),
+        "reopened": pd.Series(pd.NA, index=range(len(o.arrival)), dtype="boolean"),
+    })
+    frame = frame.sort_values("created_at", kind="stable", ignore_index=True)
+    return frame[list(COLUMNS)]
+
+
+def write_tickets(frame: pd.DataFrame, path) -> Path:
+    """Write tickets as CSV (ISO times with offsets) or Parquet (by extension), atomically."""
+    from sim.outputs import atomic_write
+
+    path = Path(path)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        import io
+
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        atomic_write(path, buffer.getvalue())
+        return path
+    text = frame.copy()
+    for name in ("created_at", "queued_at", "answered_at", "abandoned_at", "resolved_at"):
+        text[name] = text[name].map(lambda t: "" if pd.isna(t) else t.isoformat(timespec="milliseconds"))
+    atomic_write(path, text.to_csv(index=False, lineterminator="\n"))
+    return path

@@ -1,0 +1,124 @@
+"""A scenario's `calibration: path`: fitted parameters as defaults under the planner's own values.
+
+A scenario file may name a calibration YAML (written by `peaksim calibrate`), relative to the
+scenario file's folder. For every channel the scenario defines and the calibration also has,
+`handle_time`, `patience` and `arrivals` are taken from the calibration **unless the scenario
+gives them**: the scenario always wins, key by key (a scenario `arrivals: {rate_per_hour: 80}`
+replaces the calibrated profile; a scenario `patience` replaces the fitted one). Channels only
+the calibration knows are ignored, so one calibration can serve scenarios of any subset of
+channels. Async channels take no patience (they do not abandon).
+
+The calibration's daily arrival profile (one rate per interval of its own interval, usually
+24 hourly values, averaged over weekdays) is laid onto the scenario's interval: repeated when
+the scenario's intervals are finer, averaged when coarser. Its day-of-week multipliers and
+fit tables are provenance, not model inputs.
+
+Every problem with the calibration file is one line that names that file, e.g.
+`cal.yaml: channels.voice.patience: unknown value (got 'lognorm'); ...`.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
+
+from .distributions import Distribution
+from .errors import ScenarioError
+from .units import parse_duration
+from .yamlsource import load_yaml_with_lines
+
+MERGED = ("handle_time", "patience", "arrivals")
+_DIST = TypeAdapter(Distribution)
+
+
+def calibration_path(reference: object, base_dir: Path, source: str) -> Path:
+    """The calibration file a scenario names (relative paths from the scenario's folder)."""
+    if not isinstance(reference, str) or not reference.strip():
+        raise ScenarioError([f"{source}: calibration: must be the path of a calibration YAML "
+                             f"(got {reference!r}); write e.g. `calibration: calibration.yaml`"])
+    path = Path(reference).expanduser()
+    return path if path.is_absolute() else Path(base_dir) / path
+
+
+def apply_calibration(data: dict, base_dir: Path | str, source: str = "<scenario>") -> dict:
+    """Return a copy of the raw scenario mapping with the referenced calibration merged under it.
+
+    ``data`` is the scenario as read from YAML (before validation); without a ``calibration``
+    key it is returned unchanged.
+    """
+    reference = data.get("calibration")
+    if reference is None:
+        return data
+    path = calibration_path(reference, Path(base_dir), source)
+    if not path.is_file():
+        raise ScenarioError([f"{source}: calibration: file not found ({path}); check the path "
+                             "(relative paths start at the scenario file's folder)"])
+    cal, _ = load_yaml_with_lines(path)
+    where = str(path)
+    if not isinstance(cal, dict) or not isinstance(cal.get("channels"), dict):
+        raise ScenarioError([f"{where}: channels: missing; is this a calibration written by `peaksim calibrate`?"])
+    merged = copy.deepcopy(data)
+    channels = merged.get("channels")
+    if not isinstance(channels, dict):
+        return merged  # the scenario's own error will be reported by validation
+    interval_s = _interval(merged.get("interval", 1800.0))
+    for name, channel in channels.items():
+        fitted = cal["channels"].get(name)
+        if not isinstance(fitted, dict) or not isinstance(channel, dict):
+            continue
+        for key in MERGED:
+            if key not in fitted or fitted[key] is None:
+                continue
+            if key == "patience" and channel.get("kind") == "async":
+                continue
+            value = _checked(key, fitted[key], where, f"channels.{name}.{key}", interval_s)
+            if key not in channel or channel[key] is None:
+                channel[key] = value
+            elif isinstance(channel[key], dict) and isinstance(value, dict) and key == "arrivals":
+                channel[key] = {**value, **channel[key]}  # the scenario's keys win
+    return merged
+
+
+def _interval(value) -> float | None:
+    try:
+        return float(parse_duration(value))
+    except (TypeError, ValueError):
+        return None  # validation reports the scenario's bad interval
+
+
+def _checked(key: str, value, where: str, path: str, interval_s: float | None):
+    if key == "arrivals":
+        if not isinstance(value, dict) or "rate_per_hour" not in value:
+            raise ScenarioError([f"{where}: {path}: needs `rate_per_hour`; recalibrate with `peaksim calibrate`"])
+        return {"rate_per_hour": _resample(value["rate_per_hour"], where, f"{path}.rate_per_hour", interval_s)}
+    try:
+        _DIST.validate_python(value)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise ScenarioError([f"{where}: {path}: not a valid distribution ({first['msg']}, got {value!r}); "
+                             "recalibrate with `peaksim calibrate` or set it in the scenario"]) from None
+    return copy.deepcopy(value)
+
+
+def _resample(rates, where: str, path: str, interval_s: float | None):
+    """A daily profile (n values per day) laid onto the scenario's intervals per day."""
+    if isinstance(rates, (int, float)) and not isinstance(rates, bool):
+        return rates
+    if not isinstance(rates, list) or not rates or not all(
+            isinstance(r, (int, float)) and not isinstance(r, bool) and r >= 0 for r in rates):
+        raise ScenarioError([f"{where}: {path}: must be a list of non-negative rates (got {str(rates)[:60]}); "
+                             "recalibrate with `peaksim calibrate`"])
+    if interval_s is None or interval_s <= 0 or 86400 % interval_s:
+        return rates
+    have, want = len(rates), int(86400 // interval_s)
+    if have == want:
+        return list(rates)
+    if want % have == 0:
+        return [float(r) for r in rates for _ in range(want // have)]
+    if have % want == 0:
+        k = have // want
+        return [sum(rates[i:i + k]) / k for i in range(0, have, k)]
+    raise ScenarioError([f"{where}: {path}: {have} values per day cannot be laid onto the scenario's "
+                         f"{want} intervals per day; recalibrate with --interval matching the scenario"])
