@@ -49,6 +49,16 @@ class Call(Event):
         self._ok = True
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
 
+    def again(self, delay: float, callback, value=None) -> None:
+        """Schedule this already-processed event once more, saving an allocation on the hot path.
+
+        Safe only from inside its own callback: SimPy is done with it except for checking `_ok`.
+        """
+        env = self.env
+        self.callbacks = [callback]
+        self._value = value
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
+
 
 @dataclass(frozen=True)
 class ChannelSpec:
@@ -154,12 +164,19 @@ class ContactCentre:
         i, stop = event._value
         if self._flags[i]:
             self._arrive_special(i)
-        else:
-            self.enter_queue(i)
+        else:  # enter_queue, inlined: this runs once per contact
+            ch = self._channel[i]
+            agent = self._pop_available(ch) if self.is_open[ch] else None
+            if agent is not None:
+                self._serve(agent, i)
+                self._make_available(agent)
+            else:
+                self.queues[ch].append(i)
+                if self.on_queue_entry is not None:
+                    self.on_queue_entry(i)
         i += 1
         if i < stop:
-            env = self.env
-            Call(env, self._arrival[i] - env._now, self._on_arrival, (i, stop))
+            event.again(self._arrival[i] - self.env._now, self._on_arrival, (i, stop))
 
     def add_contact(self, i: int) -> None:
         """Schedule a contact created during the run (log row i) to arrive at its arrival time."""
@@ -216,7 +233,8 @@ class ContactCentre:
         return queue[0] if queue else None
 
     # --- agents ---------------------------------------------------------------------
-    def _serve(self, agent: Agent, i: int) -> None:
+    def _serve(self, agent: Agent, i: int, event: Call | None = None) -> None:
+        """Agent answers contact i now; `event`, if given, is a processed Call to reuse for the service end."""
         env = self.env
         now = env._now
         ch = self._channel[i]
@@ -230,7 +248,10 @@ class ContactCentre:
         self._group[i] = agent.group
         self._agent[i] = agent.id
         duration = self._work[i] * agent.proficiency * self.factors[ch][held]
-        Call(env, duration, self._on_service_end, (agent, i))
+        if event is None:
+            Call(env, duration, self._on_service_end, (agent, i))
+        else:
+            event.again(duration, self._on_service_end, (agent, i))
 
     def _on_service_end(self, event) -> None:
         agent, i = event._value
@@ -249,10 +270,10 @@ class ContactCentre:
                 self._leave(agent)
             return
         if held:
-            self._take_work(agent)
+            self._take_work(agent, event)
             return
         spell_start = agent.busy_since
-        self._take_work(agent)
+        self._take_work(agent, event)
         if agent.held:  # went straight on to the next contact: one continuous busy spell
             agent.busy_since = spell_start
         else:
@@ -270,13 +291,13 @@ class ContactCentre:
             k += 1
         row[min(k, last)] += end - start
 
-    def _take_work(self, agent: Agent) -> None:
+    def _take_work(self, agent: Agent, event: Call | None = None) -> None:
         """Fill the agent's free capacity from the queues by skill priority, then mark it available."""
         now = self.env._now
         if agent.single is not None and agent.held == 0:  # fast path: one skill, nothing held
             ch = agent.single
             if self.is_open[ch] and self._head(ch, now) is not None:
-                self._serve(agent, self.queues[ch].popleft())
+                self._serve(agent, self.queues[ch].popleft(), event)
                 if self.concurrency[ch] == 1:
                     agent.token += 1
                     return
@@ -297,7 +318,8 @@ class ContactCentre:
                     break
             if chosen is None:
                 break
-            self._serve(agent, self.queues[chosen].popleft())
+            self._serve(agent, self.queues[chosen].popleft(), event)
+            event = None  # reused once at most
         self._make_available(agent)
 
     def _make_available(self, agent: Agent) -> None:
