@@ -9,9 +9,11 @@ the calibration knows are ignored, so one calibration can serve scenarios of any
 channels. Async channels take no patience (they do not abandon).
 
 The calibration's daily arrival profile (one rate per interval of its own interval, usually
-24 hourly values, averaged over weekdays) is laid onto the scenario's interval: repeated when
-the scenario's intervals are finer, averaged when coarser. Its day-of-week multipliers and
-fit tables are provenance, not model inputs.
+24 hourly values, averaged over weekdays) is laid onto the scenario's interval (repeated when
+the scenario's intervals are finer, averaged when coarser) and becomes the demand form
+`per_day` × `day_of_week` × `intraday`, so the scenario's `growth` and `events` apply on top.
+A scenario that states its own volume (`rate_per_hour`, `per_day` or `per_week`) replaces
+the calibrated volume and shape. Fit tables are provenance, not model inputs.
 
 Every problem with the calibration file is one line that names that file, e.g.
 `cal.yaml: channels.voice.patience: unknown value (got 'lognorm'); ...`.
@@ -77,7 +79,10 @@ def apply_calibration(data: dict, base_dir: Path | str, source: str = "<scenario
             if key not in channel or channel[key] is None:
                 channel[key] = value
             elif isinstance(channel[key], dict) and isinstance(value, dict) and key == "arrivals":
-                channel[key] = {**value, **channel[key]}  # the scenario's keys win
+                own = channel[key]
+                if any(own.get(k) is not None for k in LEVEL_KEYS):  # the scenario states its own volume
+                    value = {k: v for k, v in value.items() if k not in LEVEL_KEYS + SHAPE_KEYS}
+                channel[key] = {**value, **own}  # the scenario's keys win
     return merged
 
 
@@ -88,11 +93,15 @@ def _interval(value) -> float | None:
         return None  # validation reports the scenario's bad interval
 
 
+LEVEL_KEYS = ["rate_per_hour", "per_day", "per_week"]
+SHAPE_KEYS = ["intraday", "day_of_week"]
+
+
 def _checked(key: str, value, where: str, path: str, interval_s: float | None):
     if key == "arrivals":
         if not isinstance(value, dict) or "rate_per_hour" not in value:
             raise ScenarioError([f"{where}: {path}: needs `rate_per_hour`; recalibrate with `peaksim calibrate`"])
-        return {"rate_per_hour": _resample(value["rate_per_hour"], where, f"{path}.rate_per_hour", interval_s)}
+        return _demand(value, where, path, interval_s)
     try:
         _DIST.validate_python(value)
     except ValidationError as exc:
@@ -100,6 +109,26 @@ def _checked(key: str, value, where: str, path: str, interval_s: float | None):
         raise ScenarioError([f"{where}: {path}: not a valid distribution ({first['msg']}, got {value!r}); "
                              "recalibrate with `peaksim calibrate` or set it in the scenario"]) from None
     return copy.deepcopy(value)
+
+
+def _demand(value: dict, where: str, path: str, interval_s: float | None) -> dict:
+    """The fitted weekday-averaged daily profile and day-of-week multipliers as the scenario's
+    demand form (`per_day` × `day_of_week` × `intraday`), so `growth` and `events` apply on top."""
+    rates = _resample(value["rate_per_hour"], where, f"{path}.rate_per_hour", interval_s)
+    if not isinstance(rates, list) or interval_s is None:
+        return {"rate_per_hour": rates}
+    per_day = sum(rates) * interval_s / 3600
+    if per_day <= 0:
+        return {"rate_per_hour": rates}
+    demand = {"per_day": per_day, "intraday": [float(r) for r in rates]}
+    weekdays = value.get("day_of_week")
+    if isinstance(weekdays, list) and len(weekdays) == 7:
+        known = [w for w in weekdays if isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0]
+        if known:
+            fill = sum(known) / len(known)  # a weekday absent from the data gets the average
+            demand["day_of_week"] = [float(w) if isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0
+                                     else fill for w in weekdays]
+    return demand
 
 
 def _resample(rates, where: str, path: str, interval_s: float | None):

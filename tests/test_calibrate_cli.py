@@ -115,7 +115,10 @@ def test_a_scenario_takes_calibrated_defaults_and_its_own_values_win(calibrated)
     assert voice.handle_time.model_dump() == cal["handle_time"]  # from the calibration
     assert voice.patience.model_dump() == {"dist": "exponential", "mean": 100.0}  # the scenario's own
     hourly = cal["arrivals"]["rate_per_hour"]
-    assert voice.arrivals.rate_per_hour == [r for r in hourly for _ in range(2)]  # 24 hourly → 48 half-hours
+    # the fitted daily profile becomes the demand form: volume per day × intraday shape (× day of week)
+    assert voice.arrivals.intraday == [r for r in hourly for _ in range(2)]  # 24 hourly → 48 half-hours
+    assert voice.arrivals.per_day == pytest.approx(sum(hourly))
+    assert len(voice.arrivals.day_of_week) == 7
     assert sc.calibration == "cal/calibration.yaml"
     result = run_scenario(sc)
     assert result.summary["arrived"].iloc[0] == pytest.approx(sum(hourly), rel=0.15)
@@ -241,8 +244,9 @@ agents:
     sc = load_scenario(write_scenario(tmp_path, scenario))
     phone_sc = sc.channels["phone"]
     assert phone_sc.kind == "async" and phone_sc.patience is None
-    assert np.allclose(phone_sc.arrivals.rate_per_hour, rates)
+    assert np.allclose(phone_sc.arrivals.intraday, rates) and phone_sc.arrivals.per_day == pytest.approx(rates.sum())
     result = run_scenario(sc)
     arrived = result.summary.set_index("channel").loc["phone", "arrived"]
-    assert arrived == pytest.approx(2 * rates.sum(), rel=0.2)
+    weekday = np.array(phone_sc.arrivals.day_of_week) / np.mean(phone_sc.arrivals.day_of_week)
+    assert arrived == pytest.approx(rates.sum() * (weekday[0] + weekday[1]), rel=0.2)  # a Monday and a Tuesday
     assert result.summary.set_index("channel").loc["phone", "abandoned"] == 0
