@@ -51,11 +51,31 @@ def load_and_capacity(scenario: Scenario, grid: pd.DataFrame | None = None) -> t
     load = {}
     for name, ch in scenario.channels.items():
         per_contact = ch.handle_time.mean_s * ch.handle_factors()[-1] / ch.concurrency  # agent-seconds
-        load[name] = rates[name] / 3600.0 * per_contact
+        load[name] = rates[name] / 3600.0 * per_contact * (1.0 - expected_containment(scenario, name))
     agents = {g.name: scheduled_per_interval(g, scenario, grid) / g.proficiency for g in scenario.agents}
     capacity = {name: sum(agents[g.name] for g in scenario.agents if name in g.skills) * 1.0
                 for name in scenario.channels}
     return load, capacity, agents
+
+
+def expected_containment(scenario: Scenario, channel: str) -> float:
+    """Share of a channel's contacts the bot resolves, over its reason mix (0 without a bot)."""
+    ch = scenario.channels[channel]
+    if ch.bot is None:
+        return 0.0
+    mix = ch.reasons or {}
+    total = sum(mix.values())
+    if not total:
+        return ch.bot.containment
+    reasons = scenario.reasons or {}
+    return sum(share / total * (reasons[r].bot_containment if r in reasons and reasons[r].bot_containment is not None
+                                else ch.bot.containment) for r, share in mix.items())
+
+
+def _per_day(values: np.ndarray, dates: np.ndarray) -> np.ndarray:
+    """Each interval gets its local date's total: async work may wait for the next opening hours."""
+    totals = pd.Series(values).groupby(dates).transform("sum")
+    return totals.to_numpy()
 
 
 def _components(scenario: Scenario) -> list[set[str]]:
@@ -80,10 +100,16 @@ def unstable_table(scenario: Scenario) -> pd.DataFrame:
     """One row per interval × channel: offered load, capacity, and whether load ≥ capacity."""
     grid = interval_grid(scenario)
     load, cap, groups = load_and_capacity(scenario, grid)
+    dates = grid["date"].to_numpy()
+    for c, ch in scenario.channels.items():
+        if ch.kind == "async":  # a backlog is fine while the day's work fits into the day's capacity
+            load[c], cap[c] = _per_day(load[c], dates), _per_day(cap[c], dates)
     unstable = {c: (load[c] > 0) & (load[c] >= cap[c] - 1e-9) for c in scenario.channels}
     for comp in _components(scenario):
         if len(comp) < 2:
             continue
+        if any(scenario.channels[c].kind == "async" for c in comp):
+            continue  # pooling sync and async work over different time scales: checked per channel above
         pooled_load = sum(load[c] for c in comp)
         pooled_cap = sum(groups[g.name] for g in scenario.agents if set(g.skills) & comp)
         over = (pooled_load > 0) & (pooled_load >= pooled_cap - 1e-9)
@@ -105,10 +131,12 @@ def unstable_warnings(scenario: Scenario, table: pd.DataFrame) -> list[dict]:
             continue
         worst = bad.loc[(bad["offered_load"] - bad["capacity"]).idxmax()]
         never = bool((rows["capacity"] <= 0).all())
+        daily = scenario.channels[channel].kind == "async"
+        unit = " (async: work and capacity per day, in agent-intervals)" if daily else " agents"
         what = ("no agent is available to serve it at any time" if never else
                 f"offered load ≥ staffing capacity in {len(bad)} of {len(rows)} intervals "
                 f"(worst {worst['interval_start']}: load {worst['offered_load']:.1f} vs capacity "
-                f"{worst['capacity']:.1f} agents)")
+                f"{worst['capacity']:.1f}{unit})")
         out.append({"kind": "unstable_intervals", "channel": channel, "intervals": int(len(bad)),
                     "first": bad["interval_start"].iloc[0],
                     "message": f"{channel}: {what}; queues grow there, so waits depend on the horizon: "

@@ -4,8 +4,9 @@ the XSS probe shown as text and never run, and a screenshot saved.
 Chromium is driven over the DevTools pipe (tests/cdp.py, stdlib only). When it is missing the
 test runs `.ci/install-browser` once and skips, with the reason, only if that fails.
 
-With PEAKSIM_WRITE_DOCS=1, `test_docs_screenshots` also writes docs/report-<kind>.png from the
-shipped scenarios (the README's screenshots); otherwise it is skipped so CI leaves the tree clean.
+With PEAKSIM_WRITE_DOCS=1, `test_docs_screenshots` also writes docs/report-<kind>.png (the README's
+screenshots) from the real commands run on the shipped scenarios and the Technion call log
+(PEAKSIM_DATA); otherwise it is skipped so CI leaves the tree clean.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -96,37 +99,92 @@ def test_report_renders_without_errors_and_probe_is_text(browser, reports, kind,
         page.close()
 
 
+BANK = Path(os.environ.get("PEAKSIM_DATA", ROOT.parent / "shared" / "data")) / "technion-anonymous-bank"
+# Shift templates for the staff screenshot (the shape of docs/staffing.md's example), fitted to
+# time_varying_check's 06:00–14:00 horizon.
+DOCS_SHIFT_TEMPLATES = """\
+cost_per_hour: 25
+templates:
+  - name: full_time
+    length: 8h
+    starts: {from: "06:00", to: "08:00", every: 30min}
+  - name: part_time
+    length: 4h
+    starts: {from: "06:00", to: "10:00", every: 30min}
+    cost_per_hour: 27
+"""
+
+
+def _edited(source: Path, target: Path, *replacements: tuple[str, str]) -> Path:
+    """A copy of a shipped scenario with each `old` text (which must occur exactly once) replaced."""
+    text = source.read_text()
+    for old, new in replacements:
+        assert text.count(old) == 1, f"{source}: expected {old!r} exactly once"
+        text = text.replace(old, new)
+    target.write_text(text)
+    return target
+
+
 @pytest.mark.skipif(os.environ.get("PEAKSIM_WRITE_DOCS") != "1",
                     reason="writes docs/report-*.png; run with PEAKSIM_WRITE_DOCS=1 to refresh the README screenshots")
 def test_docs_screenshots(browser, tmp_path, monkeypatch):
-    """README screenshots: run and compare from the shipped scenarios; other kinds from example tables
-    until their commands write them (then switch each to the real command here)."""
+    """README screenshots, each from the real command's output on the shipped scenarios and the
+    Technion call log (no fixture tables):
+
+    run        peaksim run scenarios/black_friday_week.yaml -r 2
+    compare    that run vs the same scenario with the chat bot's containment 0.3 → 0.1
+    sweep      peaksim sweep black_friday_week (cut to 2 days) --agents chat_team=16:32:4 -r 2
+    staff      peaksim staff scenarios/time_varying_check.yaml -r 10 --shift-templates (DOCS_SHIFT_TEMPLATES)
+    calibrate  peaksim calibrate anonymous_bank_1999-01.txt --format technion
+    backtest   peaksim backtest --format technion --train 1999-01 1999-02 --test 1999-08 --interval 60min -r 3
+
+    sweep and staff write no report.html themselves, so `peaksim report DIR --kind KIND` builds it.
+    """
     from typer.testing import CliRunner
 
     from sim.cli import app
 
+    months = {m: BANK / f"anonymous_bank_1999-{m}.txt" for m in ("01", "02", "08")}
+    missing = [str(p) for p in months.values() if not p.is_file()]
+    if missing:
+        pytest.fail(f"the calibrate and backtest screenshots need the Technion call log: missing {missing} "
+                    "(set PEAKSIM_DATA to the folder holding technion-anonymous-bank/)")
     runner = CliRunner()
-    shipped = ROOT / "scenarios" / ("black_friday_week.yaml" if (ROOT / "scenarios" / "black_friday_week.yaml").exists()
-                                    else "stationary_check.yaml")
-    result = runner.invoke(app, ["run", str(shipped), "--out", str(tmp_path / "run")])
-    assert result.exit_code == 0, result.output
-    baseline = ROOT / "scenarios" / "stationary_check.yaml"
-    changed = tmp_path / "stationary_plus_one.yaml"
-    changed.write_text(baseline.read_text().replace("headcount: 11", "headcount: 12")
-                       .replace("name: stationary check", "name: stationary check + 1 agent"))
-    for name, scenario in (("a", baseline), ("b", changed)):
-        result = runner.invoke(app, ["run", str(scenario), "--out", str(tmp_path / name), "--no-report"])
-        assert result.exit_code == 0, result.output
-    result = runner.invoke(app, ["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "compare")])
-    assert result.exit_code == 0, result.output
-    monkeypatch.setattr(fx, "XSS", "chat")
-    monkeypatch.setattr(fx, "CHANNELS", ["voice", "chat"])
-    example = "example tables (illustrative)"
-    dirs = {"run": tmp_path / "run", "compare": tmp_path / "compare",
-            "sweep": fx.sweep_dir(tmp_path / "sweep", name=example),
-            "staff": fx.staff_dir(tmp_path / "staff", name=example),
-            "calibrate": fx.calibrate_dir(tmp_path / "calibrate"),
-            "backtest": fx.backtest_dir(tmp_path / "backtest", name=example)}
-    for kind, directory in dirs.items():
-        page = open_and_check(browser, build_report(directory, kind), ROOT / "docs" / f"report-{kind}.png")
+
+    def peaksim(*args) -> None:
+        args = [str(a) for a in args]
+        monkeypatch.setattr(sys, "argv", ["peaksim", *args])  # the command line the outputs record
+        began = time.perf_counter()
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, f"peaksim {' '.join(args)} failed:\n{result.output}"
+        print(f"peaksim {args[0]}: {time.perf_counter() - began:.1f} s")
+
+    scenarios = ROOT / "scenarios"
+    black_friday = scenarios / "black_friday_week.yaml"
+    peaksim("run", black_friday, "-r", "2", "--out", tmp_path / "run")
+
+    less_bot = _edited(black_friday, tmp_path / "black_friday_chat_bot_0.1.yaml",
+                       ("name: black friday week\n", "name: black friday week, chat bot containment 0.1\n"),
+                       ("    bot:\n      containment: 0.3\n", "    bot:\n      containment: 0.1\n"))
+    peaksim("run", less_bot, "-r", "2", "--out", tmp_path / "run_less_bot", "--no-report")
+    peaksim("compare", tmp_path / "run", tmp_path / "run_less_bot", "--out", tmp_path / "compare")
+
+    two_days = _edited(black_friday, tmp_path / "black_friday_2d.yaml", ("\nduration: 9d\n", "\nduration: 2d\n"))
+    peaksim("sweep", two_days, "--agents", "chat_team=16:32:4", "-r", "2", "--out", tmp_path / "sweep")
+    peaksim("report", tmp_path / "sweep", "--kind", "sweep")
+
+    templates = tmp_path / "shifts.yaml"
+    templates.write_text(DOCS_SHIFT_TEMPLATES)
+    peaksim("staff", scenarios / "time_varying_check.yaml", "-r", "10", "--shift-templates", templates,
+            "--out", tmp_path / "staff")
+    peaksim("report", tmp_path / "staff", "--kind", "staff")
+
+    peaksim("calibrate", months["01"], "--format", "technion", "--out", tmp_path / "calibrate")
+    peaksim("backtest", "--format", "technion", "--train", months["01"], months["02"], "--test", months["08"],
+            "--interval", "60min", "-r", "3", "--out", tmp_path / "backtest")
+
+    for kind in KINDS:
+        report = tmp_path / kind / "report.html"
+        assert report.is_file(), f"{kind}: the command wrote no {report}"
+        page = open_and_check(browser, report, ROOT / "docs" / f"report-{kind}.png")
         page.close()
