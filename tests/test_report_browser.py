@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -132,7 +133,7 @@ def test_docs_screenshots(browser, tmp_path, monkeypatch):
     Technion call log (no fixture tables):
 
     run        peaksim run scenarios/black_friday_week.yaml -r 2
-    compare    that run vs the same scenario with the chat bot's containment 0.3 → 0.1
+    compare    that run vs the same scenario with the bots' containment ÷ 3 (chat bot 0.3 → 0.1)
     sweep      peaksim sweep black_friday_week (cut to 2 days) --agents chat_team=16:32:4 -r 2
     staff      peaksim staff scenarios/time_varying_check.yaml -r 10 --shift-templates (DOCS_SHIFT_TEMPLATES)
     calibrate  peaksim calibrate anonymous_bank_1999-01.txt --format technion
@@ -163,9 +164,15 @@ def test_docs_screenshots(browser, tmp_path, monkeypatch):
     black_friday = scenarios / "black_friday_week.yaml"
     peaksim("run", black_friday, "-r", "2", "--out", tmp_path / "run")
 
-    less_bot = _edited(black_friday, tmp_path / "black_friday_chat_bot_0.1.yaml",
-                       ("name: black friday week\n", "name: black friday week, chat bot containment 0.1\n"),
-                       ("    bot:\n      containment: 0.3\n", "    bot:\n      containment: 0.1\n"))
+    # B: the bots contain a third as much. The chat bot's `containment` goes 0.3 → 0.1, and so does every
+    # reason's `bot_containment`, since those replace the bot's own containment (black_friday_week sets
+    # one for every reason, so the bot's value alone changes nothing); the reasons are shared, so the
+    # WhatsApp bot contains a third as much too.
+    scaled = [(f"    bot_containment: {v}\n", f"    bot_containment: {round(float(v) / 3, 4)}\n")
+              for v in re.findall(r"^    bot_containment: ([0-9.]+)$", black_friday.read_text(), re.M)]
+    less_bot = _edited(black_friday, tmp_path / "black_friday_less_bot.yaml",
+                       ("name: black friday week\n", "name: black friday week, bot containment ÷ 3\n"),
+                       ("    bot:\n      containment: 0.3\n", "    bot:\n      containment: 0.1\n"), *scaled)
     peaksim("run", less_bot, "-r", "2", "--out", tmp_path / "run_less_bot", "--no-report")
     peaksim("compare", tmp_path / "run", tmp_path / "run_less_bot", "--out", tmp_path / "compare")
 
