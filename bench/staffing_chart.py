@@ -1,6 +1,6 @@
 """Docs figure: staffing and achieved service level per method on scenarios/time_varying_check.yaml.
 
-Writes docs/staffing_time_varying.png and prints the numbers quoted in docs/staffing.md.
+Writes docs/staffing_time_varying.png and prints the numbers quoted in the README (Staffing).
 Needs matplotlib (a docs-only tool, not a peaksim dependency): pip install matplotlib
 
     python bench/staffing_chart.py [--replications 60]

@@ -152,7 +152,7 @@ def test_technion_backtest_writes_the_interval_table_and_summary(technion):
 
 @needs_bank
 def test_technion_backtest_figures(technion):
-    """The measured ordering (docs/calibration.md): with the same inputs, peaksim and the
+    """The measured ordering (README, backtest): with the same inputs, peaksim and the
     per-interval Erlang A are equally accurate on hourly abandonment (ratio ≈ 1.0, far from the
     issue's 1/3 target); a third of Erlang A's error lies below the sampling-noise floor, which
     even a perfect predictor of each hour's abandonment probability cannot beat."""
