@@ -4,7 +4,6 @@ Distributions are deterministic where the mechanism's timing is under test, so e
 relation must hold to the last bit (no statistics here; see test_peak_statistics.py).
 """
 
-import copy
 
 import numpy as np
 import pytest

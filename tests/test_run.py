@@ -6,12 +6,11 @@ import sys
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from sim.metrics import contact_outcomes
 from sim.replication import simulate
 from sim.runner import run_scenario
-from sim.scenario import load_scenario, parse_scenario
+from sim.scenario import parse_scenario
 
 from conftest import SCENARIOS
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from sim.schema_doc import END, START, extract_readme_section, readme_section, scenario_reference_markdown
