@@ -14,9 +14,7 @@ the diagnostics (tidy tables with a ``channel`` column) are for the report, whic
 from __future__ import annotations
 
 import math
-import os
 from importlib import metadata
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from sim.outputs import atomic_write
 from calibrate.fit import FitError, fit_duration, fit_patience
 from calibrate.profiles import ArrivalProfile, arrival_profile, behaviour_rates, daily_counts, infer_staffing
 from calibrate.schema import TicketData
@@ -85,17 +84,7 @@ _Dumper.add_representer(list, _Dumper.represent_list)
 
 
 def _atomic_write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, text)
     return path
 
 

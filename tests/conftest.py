@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from pathlib import Path
@@ -54,23 +55,26 @@ def group(name, levels, agents, proficiency=1.0, times=None, counts=None):
     return GroupSpec(name, tuple(tuple(level) for level in levels), proficiency, times, counts)
 
 
+TINY_SCENARIO = {
+    "name": "tiny",
+    "start": "2026-11-23T00:00:00+01:00",
+    "duration": "4h",
+    "interval": "30min",
+    "seed": 1,
+    "replications": 3,
+    "channels": {
+        "voice": {
+            "service_level": {"threshold": "20s", "target": 0.8},
+            "handle_time": {"dist": "exponential", "mean": "3min"},
+            "patience": {"dist": "exponential", "mean": "5min"},
+            "arrivals": {"rate_per_hour": 100},
+        }
+    },
+    "agents": [{"name": "team", "skills": ["voice"], "headcount": 6}],
+}
+
+
 @pytest.fixture
 def scenario_dict():
     """A small valid scenario as a dict, for tests that tweak one key."""
-    return {
-        "name": "tiny",
-        "start": "2026-11-23T00:00:00+01:00",
-        "duration": "4h",
-        "interval": "30min",
-        "seed": 1,
-        "replications": 3,
-        "channels": {
-            "voice": {
-                "service_level": {"threshold": "20s", "target": 0.8},
-                "handle_time": {"dist": "exponential", "mean": "3min"},
-                "patience": {"dist": "exponential", "mean": "5min"},
-                "arrivals": {"rate_per_hour": 100},
-            }
-        },
-        "agents": [{"name": "team", "skills": ["voice"], "headcount": 6}],
-    }
+    return copy.deepcopy(TINY_SCENARIO)

@@ -20,29 +20,13 @@ from typer.testing import CliRunner
 from sim import yamlsource
 from sim.cli import app
 
-from conftest import ROOT
+from conftest import TINY_SCENARIO, ROOT
 
 LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<path>\(top level\)|YAML syntax error|[^ ]+): "
                   r".+ \(got .+\); .+$")
 FILE_ONLY = re.compile(r"^(?P<file>.+?): .+ \(got .+\); .+$")
 
-BASE = {
-    "name": "tiny",
-    "start": "2026-11-23T00:00:00+01:00",
-    "duration": "4h",
-    "interval": "30min",
-    "seed": 1,
-    "replications": 2,
-    "channels": {
-        "voice": {
-            "service_level": {"threshold": "20s", "target": 0.8},
-            "handle_time": {"dist": "exponential", "mean": "3min"},
-            "patience": {"dist": "exponential", "mean": "5min"},
-            "arrivals": {"rate_per_hour": 100},
-        }
-    },
-    "agents": [{"name": "team", "skills": ["voice"], "headcount": 6}],
-}
+BASE = {**TINY_SCENARIO, "replications": 2}
 
 
 def voice(d):
