@@ -241,7 +241,9 @@ def sweep(
         gains = "; ".join(f"{ch}: {v['service_level_pp']:+.2f} pp SL, {v['asa_s']:+.1f} s ASA, "
                           f"{v['abandon_rate_pp']:+.2f} pp abandoned" for ch, v in m["per_agent"].items())
         out.print(f"One more agent ({m['axis']}, from point {m['from_point']}): {gains}", markup=False, highlight=False)
-    _note(f"wrote {target}/sweep.csv and sweep.json ({meta['points']} points x {meta['replications']} replications)")
+    _write_report(target, "sweep")
+    _note(f"wrote {target}/sweep.csv, sweep.json and report.html ({meta['points']} points x "
+          f"{meta['replications']} replications)")
 
 
 @app.command()
@@ -304,7 +306,8 @@ def staff(
                       markup=False, highlight=False)
         if len(sm["uncovered_intervals"]) > 20:
             out.print(f"  … and {len(sm['uncovered_intervals']) - 20} more (see staffing.json)", markup=False)
-    _note(f"wrote {', '.join(p.name for p in written)} to {target}/")
+    _write_report(target, "staff")
+    _note(f"wrote {', '.join(p.name for p in written)} and report.html to {target}/")
 
 
 @app.command()

@@ -306,7 +306,9 @@ class Page:
         self.header_items.append((label, text))
 
     def warnings(self, messages: Iterable[object]) -> None:
-        items = [m for m in messages or [] if str(m).strip()]
+        # run.json stores warnings as {kind, message, …}; show the planner the message
+        items = [m.get("message", m) if isinstance(m, dict) else m for m in messages or []]
+        items = [m for m in items if str(m).strip()]
         if items:
             lis = "".join(f"<li>{esc(m)}</li>" for m in items)
             self.parts.append(f'<div class="warnings" role="alert"><h2>⚠ Warnings ({len(items)})</h2><ul>{lis}</ul></div>')

@@ -2,7 +2,7 @@
 service level each achieves, and (when a shift plan was made) the plan's coverage.
 
 Reads `staffing.csv`, and when present `staffing_sl.csv`, `shifts.csv`, `coverage.csv` and a
-`staff.json` (or `run.json`) with scenario, seed and version.
+`staffing.json` (or `run.json`) with scenario, seed and version.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ METHODS = {"sim": ("simulation", "#0072B2", None), "erlang_c": ("Erlang C", "#E6
 
 def read(directory: Path) -> dict:
     return {
-        "meta": read_meta(directory, ["staff.json", "run.json"], HINT),
+        "meta": read_meta(directory, ["staffing.json", "staff.json", "run.json"], HINT),
         "staffing": read_table(directory, "staffing.csv", HINT, required=["interval_start", "group", "agents_sim"],
                                numeric=["agents_sim", "agents_erlang_c", "agents_erlang_a"], times=["interval_start"]),
         "sl": read_table(directory, "staffing_sl.csv", HINT, required=["interval_start", "channel", "method",
