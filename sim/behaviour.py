@@ -51,6 +51,7 @@ class CustomerBehaviour:
         self.horizon = scenario.horizon_s
         self.streams = streams
         names = list(scenario.channels)
+        self.is_async = [ch.kind == "async" for ch in scenario.channels.values()]
         self.uniform = [BlockSampler(_Uniform(), rng) for rng in decisions]
         self.templates = Templates(factory, streams, self.uniform)
         self.redial, self.chaser, self.bounce = [], [], []
@@ -133,8 +134,9 @@ class CustomerBehaviour:
         return True
 
     def spawn(self, t: float, channel: int, reason: int, origin: int, customer: int) -> None:
-        """Create a contact arriving at t (dropped if after the horizon) and schedule it."""
-        if t >= self.horizon:
+        """Create a contact arriving at t and schedule it. Dropped after the horizon, and on a sync
+        channel that is closed at t (the customer meets the closed message, not a queue)."""
+        if t >= self.horizon or (not self.is_async[channel] and not self.centre.open_at(channel, t)):
             return
         queued, deadline, work, flags, bot_end = self.templates.contact(channel, reason, t)
         i = self.log.append(t, channel, work, deadline, origin, customer, reason, queued, flags, bot_end)

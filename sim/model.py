@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from bisect import bisect_right
 from heapq import heappush
 
 import numpy as np
@@ -119,6 +120,7 @@ class ContactCentre:
         self.queues: list[deque] = [deque() for _ in channels]
         self.pools: list[deque] = [deque() for _ in channels]
         self.is_open = [True] * len(channels)  # opening-hour events at t=0 set the real state
+        self._open_change_times = [[t for t, _ in c.open_times] for c in channels]
         self.concurrency = [c.concurrency for c in channels]
         self.factors = [c.factors for c in channels]
         self.on_shift: list[list[Agent]] = [[] for _ in groups]
@@ -153,6 +155,14 @@ class ContactCentre:
         for first, count in blocks:
             if count:
                 self.at(self.log.arrival[first], self._on_arrival, (first, first + count))
+
+    def open_at(self, ch: int, t: float) -> bool:
+        """Whether channel ch is open at time t (now or later), from its opening-hour changes."""
+        changes = self.channels[ch].open_times
+        if not changes:
+            return True
+        k = bisect_right(self._open_change_times[ch], t) - 1
+        return changes[max(k, 0)][1]
 
     def at(self, t: float, callback, value=None) -> None:
         """Run `callback(event)` at absolute time t (or now, if t has passed)."""

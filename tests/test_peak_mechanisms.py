@@ -200,3 +200,14 @@ def test_overtime_shift_on_given_dates_only():
     sc = parse_scenario(data)
     per = scheduled_per_interval(sc.agents[0], sc, interval_grid(sc)).reshape(3, 48)
     assert per[0, 34] == 0 and per[1, 34] == 2 and per[2, 34] == 0 and per[1, 20] == 4
+
+
+def test_redials_into_a_closed_sync_channel_are_dropped():
+    # open 08:00–10:00 only; every abandoner redials 3 h later, when the line is closed
+    voice = chat(patience=FIXED(30), arrivals={"rate_per_hour": 200}, open={"start": "08:00", "end": "10:00"},
+                 behaviour={"redial": {"probability": 1.0, "delay": FIXED(3 * 3600)}})
+    data = base(voice=voice)
+    data["agents"] = [{"name": "team", "skills": ["voice"], "headcount": 1}]
+    _, c, o = records(data)
+    assert o.abandoned.sum() > 50
+    assert not (c["origin"] == ORIGINS.index("redial")).any()
