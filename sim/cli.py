@@ -260,6 +260,7 @@ def staff(
     max_occupancy: Optional[float] = typer.Option(None, "--max-occupancy", help="cap on occupancy per interval, e.g. 0.85"),
     max_agents: int = typer.Option(5000, "--max-agents", min=1, help="most agents a group may get in one interval"),
     max_iterations: int = typer.Option(12, "--max-iterations", min=1, help="iterations of the staffing algorithm"),
+    repair_rounds: int = typer.Option(6, "--repair-rounds", min=0, help="verification-and-repair rounds after the iterations (0: none)"),
     shift_templates: Optional[Path] = typer.Option(None, "--shift-templates", help="YAML shift templates: also plan shifts (MILP) and re-simulate them"),
 ):
     """Fewest agents per interval and group meeting every target (simulation), beside Erlang C and Erlang A."""
@@ -275,7 +276,7 @@ def staff(
     bar, update = _stage_bar()
     with bar:
         result = run_staff(sc, replications, check_replications, targets, jobs, scheduler, max_iterations,
-                           max_agents, progress=update)
+                           max_agents, progress=update, repair_rounds=repair_rounds)
         shift_result = None
         if templates is not None:
             shift_result = run_shift_plan(sc, result.plans["sim"], templates, result.meta["check_replications"],
@@ -295,7 +296,8 @@ def staff(
         table.add_row(label, f"{meta['agent_hours'][method]:,.1f}", _fmt(share, "pct"), _fmt(ok, "pct"))
     out.print(table)
     if not meta["converged"]:
-        _note(f"note: the staffing still changed after {max_iterations} iterations; raise --max-iterations or --replications")
+        _note(f"note: the iterations stopped after {len(meta['iterations'])} of at most {max_iterations} without a fixed "
+              "point (see staffing.json); the verification-and-repair rounds then checked the result")
     if shift_result is not None:
         sm = shift_result.meta
         out.print(f"Shift plan ({sm['status']}): {sm['paid_hours']:,.1f} paid hours, cost {sm['cost']:,.2f}; "

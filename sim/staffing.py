@@ -16,18 +16,24 @@ Three answers, side by side:
   Erlang A per-state formulas (service rate sμ, abandonment rate (j)θ, θ = 1/mean patience), and
   the interval's service level is the average of P(answered within T | n) over the arrivals.
   Replications reuse the same seeds at every iteration (common random numbers), so the
-  iteration is a deterministic map and converges rather than flickering with noise.
+  iteration is a deterministic map and converges rather than flickering with noise. Closed
+  intervals get no requirement; async channels also get the backlog rule of sim/backlog.py
+  (contacts answered by their deadline through a fluid FIFO queue over the opening hours),
+  because the per-state rule ignores that a 24-hour threshold spans a closed night.
+* **Verification and repair** (peaksim's pragmatic extension, not part of the paper): the ISA
+  staffing is simulated again with the same seeds, and every (channel, interval) in reach that
+  misses its target gets capacity added to the groups that serve it first, for a few rounds.
 * **Erlang C** and **Erlang A** per interval (SIPP: each interval treated as a steady state at its
   own arrival rate): the classical WFM baselines, blind to carry-over between intervals.
 
-Adaptations (documented in docs/staffing.md):
+Adaptations (documented in the README, "Staffing"):
 * Concurrency: the queue is counted in contact *slots*; a slot's mean holding time is the
   channel's mean handle time × the group proficiency × the channel's factor at full
   concurrency, and a channel needing s slots needs ⌈s / concurrency⌉ agents.
-* Multi-skill: each channel's requirement is split over the groups that serve it in proportion
-  to the share of that channel's contacts each group answered in the latest iteration, and a
-  group needs the sum of its shares (rounded up). Exact for single-skill groups; conservative
-  (no pooling credit) for groups that serve several channels.
+* Multi-skill: each channel's requirement is split over its primary groups (those serving it
+  at the best priority any group gives it) in proportion to the contacts each answered in the
+  latest iteration, and a group needs the sum of its shares (rounded up). Exact for
+  single-skill groups; conservative (no pooling credit) for groups that serve several channels.
 * Caps: `max_abandon` (per-arrival abandonment probability from the same per-state formula)
   and `max_occupancy` (E[min(L, s)] / s, busy slots ÷ slots) must also hold.
 * Shrinkage: requirements are agents *available*; headcounts written out are agents on shift,
@@ -37,7 +43,7 @@ Adaptations (documented in docs/staffing.md):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -45,6 +51,7 @@ from scipy.special import betainc, gammainc
 
 from . import __version__
 from .arrivals import channel_rates
+from .backlog import days_beyond, deadline_slots, in_reach, open_seconds
 from .calendar import interval_grid, iso
 from .erlang import erlang_a_agents, erlang_c_agents
 from .errors import PeaksimError
@@ -56,6 +63,8 @@ from .sweep import scenario_data
 
 METHODS = ("sim", "erlang_c", "erlang_a")
 DEFAULT_MAX_AGENTS = 5000
+DEFAULT_REPAIR_ROUNDS = 6
+SETTLED = 0.01  # the ISA has settled when two iterations in a row move less than this share of agent-hours
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,9 @@ class SeenByArrivals:
     replication: int
     triples: list[np.ndarray]  # per channel: array (m, 3) of interval, n in system, count
     answered: np.ndarray  # groups × channels answered contacts
+    queued: np.ndarray  # channels × intervals: contacts entering the queue (by queue-entry interval)
+    within: np.ndarray  # channels × intervals: answered within the threshold (by arrival interval)
+    left: np.ndarray  # channels × intervals: answered or abandoned (by arrival interval), the SL denominator
 
 
 def seen_by_arrivals(scenario: Scenario, replication: int) -> SeenByArrivals:
@@ -126,10 +138,19 @@ def seen_by_arrivals(scenario: Scenario, replication: int) -> SeenByArrivals:
         width = int(in_system.max(initial=0)) + 1
         keys, counts = np.unique(interval[mine] * width + in_system, return_counts=True)
         triples.append(np.column_stack([keys // width, keys % width, counts]).astype(np.int64))
-    groups = len(scenario.agents)
-    by = np.zeros((groups, len(scenario.channels)), dtype=np.int64)
+    groups, n_ch = len(scenario.agents), len(scenario.channels)
+    by = np.zeros((groups, n_ch), dtype=np.int64)
     np.add.at(by, (c["group"][answered].astype(np.int64), c["channel"][answered].astype(np.int64)), 1)
-    return SeenByArrivals(replication, triples, by)
+    channel = c["channel"].astype(np.int64)
+    entered = offered & (c["queued"] <= rec.horizon_s)
+    q_int = np.minimum((c["queued"][entered] // scenario.interval).astype(np.int64), n_int - 1)
+    queued = np.bincount(channel[entered] * n_int + q_int, minlength=n_ch * n_int).reshape(n_ch, n_int)
+    thresholds = np.array([ch.service_level.threshold for ch in scenario.channels.values()])
+    in_time = answered & (c["answered"] - c["queued"] <= thresholds[channel])
+    key = channel * n_int + interval
+    within = np.bincount(key[in_time], minlength=n_ch * n_int).reshape(n_ch, n_int)
+    left_n = np.bincount(key[answered | abandoned], minlength=n_ch * n_int).reshape(n_ch, n_int)
+    return SeenByArrivals(replication, triples, by, queued, within, left_n)
 
 
 def histograms(results: list[SeenByArrivals], n_channels: int, n_intervals: int) -> list[np.ndarray]:
@@ -201,15 +222,35 @@ def slots_needed(hist_row: np.ndarray, q: ChannelQueue, targets: Targets) -> int
 
 
 # --- from channel slots to group headcounts ----------------------------------------------------
-def skill_shares(scenario: Scenario, answered: np.ndarray | None = None) -> np.ndarray:
-    """groups × channels: share of each channel's contacts answered by each group (equal split if none)."""
+def primary_groups(scenario: Scenario) -> np.ndarray:
+    """groups × channels: True where the group serves the channel at the best priority any group gives it.
+
+    A channel's requirement is staffed by its primary groups only. Splitting it by the share each
+    group happened to answer starves channels that a group serves at a lower priority (email,
+    third for chat_team): the group is then staffed for email but spends the time on chat.
+    """
     names = list(scenario.channels)
-    skill = np.array([[name in g.skills for name in names] for g in scenario.agents], dtype=float)
-    equal = skill / np.maximum(skill.sum(axis=0), 1)
+    level = np.full((len(scenario.agents), len(names)), np.inf)
+    for g, group in enumerate(scenario.agents):
+        for rank, channels in enumerate(group.skill_levels):
+            for name in channels:
+                level[g, names.index(name)] = rank
+    return np.isfinite(level) & (level == level.min(axis=0))
+
+
+def skill_shares(scenario: Scenario, answered: np.ndarray | None = None) -> np.ndarray:
+    """groups × channels: how each channel's requirement is split over its primary groups.
+
+    In proportion to the contacts each primary group answered (equal split if none). Groups that
+    serve the channel at a lower priority get none of it: their spare time is a bonus (pooling).
+    """
+    primary = primary_groups(scenario).astype(float)
+    equal = primary / np.maximum(primary.sum(axis=0), 1)
     if answered is None:
         return equal
-    totals = answered.sum(axis=0)
-    return np.where(totals > 0, answered / np.maximum(totals, 1), equal)
+    mine = answered * primary
+    totals = mine.sum(axis=0)
+    return np.where(totals > 0, mine / np.maximum(totals, 1), equal)
 
 
 def on_shift_for(available: int, shrinkage: float) -> int:
@@ -285,17 +326,55 @@ class IsaResult:
     shares: np.ndarray
     history: list[dict]
     converged: bool
+    repair: list[dict] = field(default_factory=list)
 
 
 def initial_channel_agents(scenario: Scenario, queues: list[ChannelQueue]) -> np.ndarray:
     """So many agents that (almost) nobody waits: load + 6√load + 6 slots, over the interval and the one before."""
     rates = channel_rates(scenario, interval_grid(scenario))
+    opened = open_seconds(scenario)
     out = []
     for q in queues:
         load = rates[q.name] / 3600.0 * q.slot_hold_s
         load = np.maximum(load, np.r_[0.0, load[:-1]])
-        out.append(np.ceil((load + 6 * np.sqrt(load) + 6) / q.concurrency))
+        out.append(np.where(opened[q.name] > 0, np.ceil((load + 6 * np.sqrt(load) + 6) / q.concurrency), 0))
     return np.array(out, dtype=int)
+
+
+def measure(scenario: Scenario, headcount: np.ndarray, replications: int, jobs: int, scheduler, progress,
+            label: str) -> list[SeenByArrivals]:
+    """Simulate the staffing with the fitting seeds (common random numbers at every step)."""
+    staffed = with_headcount(scenario, headcount)
+    results: list[SeenByArrivals | None] = [None] * replications
+    for done, (k, res) in enumerate(run_tasks(seen_by_arrivals, [(staffed, r) for r in range(replications)],
+                                              jobs, scheduler), start=1):
+        results[k] = res
+        if progress:
+            progress(label, done, replications)
+    return results
+
+
+def channel_slots(scenario: Scenario, results: list[SeenByArrivals], queues: list[ChannelQueue],
+                  targets: Targets) -> np.ndarray:
+    """channels × intervals slots the rules ask for, given what one iteration's arrivals saw.
+
+    Sync channels: the per-state rule, and nothing while the channel is closed. Async channels:
+    the larger of the per-state rule and the backlog rule (sim/backlog.py), fed with the
+    contacts that entered the queue in the simulation (chasers, reopens and redials included).
+    """
+    n = scenario.n_intervals
+    opened = open_seconds(scenario, days_beyond(scenario))
+    hists = histograms(results, len(queues), n)
+    queued = sum(r.queued for r in results) / len(results)
+    out = np.zeros((len(queues), n))
+    for c, (h, q, ch) in enumerate(zip(hists, queues, scenario.channels.values())):
+        is_open = opened[q.name][:n] > 0
+        per_state = np.array([slots_needed(h[k], q, targets) if is_open[k] else 0 for k in range(n)], dtype=float)
+        if ch.kind == "async":
+            per_state = deadline_slots(queued[c], q.slot_hold_s, opened[q.name], scenario.interval, q.threshold_s,
+                                       q.target, floor=per_state)
+        out[c] = per_state
+    return out
 
 
 def iterative_staffing(scenario: Scenario, replications: int, targets: Targets = Targets(), jobs: int = 1,
@@ -308,46 +387,138 @@ def iterative_staffing(scenario: Scenario, replications: int, targets: Targets =
     from then on it moves half as far each time it flips again (under-relaxation). Without
     abandonment an understaffed interval builds a queue that inflates the next proposal, and the
     plain iteration can cycle between two staffings; the damping settles it on the larger one.
-    The iteration stops when the staffing no longer changes.
+    The iteration stops when the staffing no longer changes, or when for two iterations in a
+    row the agent-hours moved by less than 1% (customer behaviour and blended groups keep such
+    a staffing creeping by an agent here and there: a chat agent who picked up an email cannot
+    take a chat until it is done, so more chat agents also answer more email); otherwise after
+    `max_iterations`. The verification-and-repair rounds take it from there.
     """
     shares = skill_shares(scenario)
-    skill = (shares > 0).astype(int)
     queues = channel_queues(scenario, shares)
     channel_agents = initial_channel_agents(scenario, queues)
-    staffing = np.array([[on_shift_for(int(a), g.shrinkage) for a in row]
-                         for row, g in zip(skill @ channel_agents, scenario.agents)])  # each group alone could serve all
+    staffing = group_headcount(scenario, channel_agents, shares)
     omega = np.ones(staffing.shape)
     previous = np.zeros(staffing.shape)
     history = []
-    converged = False
+    converged, small_steps = False, 0
     for it in range(1, max_iterations + 1):
-        staffed = with_headcount(scenario, staffing)
-        results: list[SeenByArrivals | None] = [None] * replications
-        for done, (k, res) in enumerate(run_tasks(seen_by_arrivals, [(staffed, r) for r in range(replications)],
-                                                  jobs, scheduler), start=1):
-            results[k] = res
-            if progress:
-                progress(f"staffing iteration {it}", done, replications)
+        results = measure(scenario, staffing, replications, jobs, scheduler, progress, f"staffing iteration {it}")
         shares = skill_shares(scenario, sum(r.answered for r in results))
         queues = channel_queues(scenario, shares)
-        hists = histograms(results, len(queues), scenario.n_intervals)
-        slots = np.array([[slots_needed(h[k], q, targets) for k in range(scenario.n_intervals)]
-                          for h, q in zip(hists, queues)])
-        channel_agents = np.ceil(slots / np.array([[q.concurrency] for q in queues])).astype(int)
+        slots = channel_slots(scenario, results, queues, targets)
+        channel_agents = np.ceil(slots / np.array([[q.concurrency] for q in queues]) - 1e-9).astype(int)
         proposal = group_headcount(scenario, channel_agents, shares)
         _check_max(scenario, proposal, max_agents, "simulation staffing")
         step = proposal - staffing
         omega[step * previous < 0] *= 0.5
         previous = np.where(step != 0, step, previous)
         moved = np.ceil(staffing + omega * step - 1e-9).astype(int)
-        history.append({"iteration": it, "agent_hours": float(staffing.sum() * scenario.interval / 3600),
-                        "max_proposed_change_agents": int(np.abs(step).max()),
-                        "max_change_agents": int(np.abs(moved - staffing).max())})
+        hours = scenario.interval / 3600
+        history.append({
+            "iteration": it, "agent_hours": float(staffing.sum() * hours),
+            "max_proposed_change_agents": int(np.abs(step).max()),
+            "max_change_agents": int(np.abs(moved - staffing).max()),
+            "service_level": _pooled_service(scenario, results),
+            "required_agent_hours": {q.name: float(channel_agents[c].sum() * hours) for c, q in enumerate(queues)},
+            "group_agent_hours": {g.name: float(staffing[i].sum() * hours) for i, g in enumerate(scenario.agents)},
+        })
         if np.array_equal(moved, staffing):
             converged = True
             break
+        small_steps = small_steps + 1 if np.abs(moved - staffing).sum() <= SETTLED * staffing.sum() else 0
         staffing = moved
+        if small_steps >= 2:
+            break
     return IsaResult(staffing, channel_agents, shares, history, converged)
+
+
+def _pooled_service(scenario: Scenario, results: list[SeenByArrivals]) -> dict[str, float]:
+    """Per channel: share of the horizon's answered-or-abandoned contacts answered within the threshold."""
+    within, left = sum(r.within for r in results), sum(r.left for r in results)
+    return {name: round(float(within[c].sum() / max(left[c].sum(), 1)), 4) for c, name in enumerate(scenario.channels)}
+
+
+# --- verification and repair ---------------------------------------------------------------------
+def calibrated_step(hist_row: np.ndarray, q: ChannelQueue, measured: float, wanted: float) -> int:
+    """Slots to add so the per-state rule's service level rises from `measured` to `wanted` (at least 1).
+
+    The rule's level at s slots is read off the arrivals' number-in-system distribution; the
+    staffing "as the rule sees it" is the most slots at which it predicts no more than measured.
+    """
+    total = hist_row.sum()
+    if total == 0:
+        return 1
+    n = np.nonzero(hist_row)[0]
+    w = hist_row[n] / total
+    level = [float(np.dot(w, within_probability(n, s, q))) for s in range(int(n.max()) + 2)]
+    seen = max([s for s, v in enumerate(level) if v <= measured + 1e-12], default=0)
+    need = next((s for s, v in enumerate(level) if v >= wanted - 1e-12), len(level))
+    return max(1, need - seen)
+
+
+def repair_staffing(scenario: Scenario, isa: IsaResult, replications: int, rounds: int = 6, jobs: int = 1,
+                    scheduler=None, max_agents: int = DEFAULT_MAX_AGENTS, progress=None) -> IsaResult:
+    """Re-simulate the ISA staffing and add agents where an interval in reach misses its target.
+
+    A pragmatic extension of the ISA, not part of the paper: the per-state and backlog rules are
+    approximations (exponential patience, no pooling credit, no feedback of the staffing on the
+    behaviour), so each round simulates the staffing with the fitting seeds, takes every
+    (channel, interval) in reach whose service level is below its target plus one standard
+    error (at most 0.05), and adds capacity for that channel to its primary groups:
+    sync channels the slots the per-state rule says separate the measured service level from the
+    target, both read off the same number-in-system distribution (so the rule's bias, e.g. from
+    random shrinkage or non-exponential patience, cancels), at least one agent, and one agent in
+    the interval before when it is more than 0.15 short (the backlog came from there); async
+    channels the work of the missing
+    contacts, spread as a rate over the open time between the interval and its deadline. Agents
+    are only added, so the rounds end when nothing is short or after `rounds` rounds.
+    """
+    reach = in_reach(scenario)
+    opened = open_seconds(scenario, days_beyond(scenario))
+    n, width = scenario.n_intervals, scenario.interval
+    queues = channel_queues(scenario, isa.shares)
+    available = np.array([[math.floor(h * (1.0 - g.shrinkage) + 0.5) for h in row]
+                          for row, g in zip(isa.headcount, scenario.agents)], dtype=float)
+    extra = np.zeros((len(queues), n))  # channel agents added
+    headcount = isa.headcount.copy()
+    log = []
+    for round_ in range(1, rounds + 1):
+        results = measure(scenario, headcount, replications, jobs, scheduler, progress, f"repair round {round_}")
+        within, left = sum(r.within for r in results), sum(r.left for r in results)
+        hists = histograms(results, len(queues), n)
+        add = np.zeros_like(extra)
+        short_cells = 0
+        for c, (q, ch) in enumerate(zip(queues, scenario.channels.values())):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                sl = within[c] / left[c]
+                margin = np.minimum(0.05, np.sqrt(q.target * (1 - q.target) / left[c]))
+            short = reach[q.name] & (left[c] > 0) & (sl < q.target + margin)
+            short_cells += int(short.sum())
+            for k in np.flatnonzero(short):
+                gap = q.target + margin[k] - sl[k]
+                if ch.kind == "sync":
+                    add[c, k] += math.ceil(calibrated_step(hists[c][k], q, sl[k], q.target + margin[k]) / q.concurrency)
+                    if gap > 0.15 and k > 0 and opened[q.name][k - 1] > 0:
+                        add[c, k - 1] += 1
+                    continue
+                missing = gap * left[c, k] / replications  # contacts per replication
+                end = int(math.ceil(((k + q.target) * width + q.threshold_s) / width))
+                window = np.zeros(n)
+                window[k:min(end, n)] = opened[q.name][k:min(end, n)]
+                if window.sum() > 0:
+                    add[c] += missing * q.slot_hold_s / window.sum() * (window > 0) / q.concurrency
+        log.append({"round": round_, "short_intervals": short_cells,
+                    "agent_hours": float(headcount.sum() * width / 3600),
+                    "service_level": _pooled_service(scenario, results)})
+        if not short_cells:
+            break
+        extra += add
+        need = np.ceil(available + isa.shares @ extra - 1e-9).astype(int)
+        proposal = np.array([[on_shift_for(int(a), g.shrinkage) for a in row] for row, g in zip(need, scenario.agents)])
+        _check_max(scenario, proposal, max_agents, "simulation staffing (repair)")
+        headcount = np.maximum(headcount, proposal)
+    return IsaResult(headcount, isa.channel_agents + np.ceil(extra - 1e-9).astype(int), isa.shares, isa.history,
+                     isa.converged, log)
 
 
 # --- checking each method's staffing with fresh seeds -------------------------------------------
@@ -386,10 +557,12 @@ class StaffResult:
 def run_staff(scenario: Scenario, replications: int | None = None, check_replications: int | None = None,
               targets: Targets = Targets(), jobs: int = 1, scheduler=None, max_iterations: int = 12,
               max_agents: int = DEFAULT_MAX_AGENTS, seed_for_check: int | None = None,
-              progress=None) -> StaffResult:
-    """ISA staffing plus Erlang C / Erlang A baselines, each re-simulated with fresh seeds."""
+              progress=None, repair_rounds: int = DEFAULT_REPAIR_ROUNDS) -> StaffResult:
+    """ISA staffing (then verification and repair) plus Erlang C / Erlang A baselines, each re-simulated with fresh seeds."""
     n = replications or scenario.replications
     isa = iterative_staffing(scenario, n, targets, jobs, scheduler, max_iterations, max_agents, progress)
+    if repair_rounds:
+        isa = repair_staffing(scenario, isa, n, repair_rounds, jobs, scheduler, max_agents, progress)
     queues = channel_queues(scenario, isa.shares)
     erl = erlang_agents(scenario, queues, targets, max_agents)
     plans = {"sim": isa.headcount, **{m: group_headcount(scenario, erl[m], isa.shares) for m in erl}}
@@ -405,16 +578,25 @@ def run_staff(scenario: Scenario, replications: int | None = None, check_replica
     service = achieved_service(scenario, plans, check_replications or n, seed, jobs, scheduler, progress)
     hours = {m: float(plans[m].sum() * scenario.interval / 3600) for m in METHODS}
     meets = service.assign(ok=service["service_level"] >= service["target"]).dropna(subset=["service_level"])
+    reach = in_reach(scenario)
+    position = pd.Series(np.arange(len(starts)), index=starts)
+    meets["in_reach"] = [bool(reach[c][position[t]]) for c, t in zip(meets["channel"], meets["interval_start"])]
+    reached = meets[meets["in_reach"]]
     meta = {
         "peaksim_version": __version__, "scenario": scenario.name, "scenario_sha256": scenario_hash(scenario),
         "seed": scenario.seed, "replications": n, "check_seed": seed, "check_replications": check_replications or n,
         "algorithm": "iterative staffing algorithm (Feldman, Mandelbaum, Massey & Whitt 2008)",
-        "iterations": isa.history, "converged": isa.converged,
+        "iterations": isa.history, "converged": isa.converged, "repair_rounds": isa.repair,
         "max_abandon": targets.max_abandon, "max_occupancy": targets.max_occupancy,
         "agent_hours": hours,
         "share_of_intervals_meeting_target": {m: float(g["ok"].mean()) for m, g in meets.groupby("method")},
         "share_of_intervals_not_significantly_below_target": {
             m: float((g["service_level_hi"] >= g["target"]).mean()) for m, g in meets.groupby("method")},
+        "share_of_intervals_in_reach_meeting_target": {m: float(g["ok"].mean()) for m, g in reached.groupby("method")},
+        "share_of_intervals_in_reach_meeting_target_by_channel": {
+            m: {c: float(x["ok"].mean()) for c, x in g.groupby("channel", sort=False)} for m, g in reached.groupby("method")},
+        "intervals_in_reach": "channel open at arrival, or a whole interval of open time before the deadline "
+                              "(sim/backlog.py)",
         "headcount": "agents on shift (before shrinkage) per interval",
     }
     return StaffResult(staffing, service, plans, with_headcount(scenario, isa.headcount), meta)

@@ -39,3 +39,28 @@ def two_channels(seed=5, replications=3):
             {"name": "blended", "skills": {"voice": 1, "chat": 2}, "headcount": 2},
         ],
     })
+
+
+def sync_and_async(seed=3, replications=6):
+    """Voice and 4-hour messages (open 08:00–20:00, sent around the clock); the blended group answers
+    messages only when no call waits, so the messages' requirement must not drown in the calls'."""
+    day = [1.0] * 16 + [4.0] * 24 + [2.0] * 8  # per 30 min from 00:00
+    return Scenario.model_validate({
+        "name": "sync and async", "start": "2026-11-27T00:00:00+01:00", "duration": "2d", "interval": "30min",
+        "seed": seed, "replications": replications,
+        "channels": {
+            "voice": {"service_level": {"threshold": "30s", "target": 0.8},
+                      "handle_time": {"dist": "exponential", "mean": "4min"},
+                      "patience": {"dist": "exponential", "mean": "3min"},
+                      "open": {"start": "08:00", "end": "20:00"},
+                      "arrivals": {"rate_per_hour": [30 * x for x in day]}},
+            "messages": {"kind": "async", "service_level": {"threshold": "4h", "target": 0.9},
+                         "handle_time": {"dist": "gamma", "mean": "6min", "sd": "3min"},
+                         "open": {"start": "08:00", "end": "20:00"},
+                         "arrivals": {"rate_per_hour": [15 * x for x in day]}},
+        },
+        "agents": [
+            {"name": "phone", "skills": ["voice"], "headcount": 8},
+            {"name": "blended", "skills": {"voice": 1, "messages": 2}, "headcount": 6},
+        ],
+    })

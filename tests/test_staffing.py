@@ -8,13 +8,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from helpers_staff import stationary, two_channels
+from helpers_staff import stationary, sync_and_async, two_channels
 from sim.cli import app
 from sim.erlang import erlang_a, erlang_c_agents
 from sim.errors import PeaksimError
 from sim.scenario import load_scenario, parse_scenario
+from sim.backlog import deadline_slots, in_reach
 from sim.staffing import (
-    ChannelQueue, Targets, iterative_staffing, on_shift_for, run_staff, scenario_yaml, slots_needed,
+    ChannelQueue, Targets, iterative_staffing, on_shift_for, primary_groups, run_staff, scenario_yaml, slots_needed,
     within_probability, write_staff,
 )
 
@@ -129,3 +130,39 @@ def test_bad_caps_are_one_line_errors():
         Targets(max_abandon=5)
     with pytest.raises(PeaksimError, match="--max-occupancy"):
         Targets(max_occupancy=0)
+
+
+def test_async_channel_meets_its_target_when_blended_with_calls_and_nobody_works_while_closed():
+    sc = sync_and_async()
+    result = run_staff(sc, replications=6, check_replications=6)
+    sl = result.service.dropna(subset=["service_level"])
+    messages = sl[(sl["method"] == "sim") & (sl["channel"] == "messages")]
+    hour = messages["interval_start"].str[11:13].astype(int)
+    opened = messages[(hour >= 8) & (hour < 20)]
+    assert len(opened) == 48
+    assert (opened["service_level"] >= opened["target"]).mean() >= 0.9
+    assert result.meta["share_of_intervals_in_reach_meeting_target_by_channel"]["sim"]["messages"] >= 0.9
+    # both channels are closed 20:00–08:00: the simulation staffs nobody then, Erlang does (arrivals queue)
+    staff = result.staffing[result.staffing["group"] == "blended"]
+    night = ~staff["interval_start"].str[11:13].astype(int).between(8, 19)
+    assert (staff.loc[night, "agents_sim"] == 0).all()
+    assert (staff.loc[night, "agents_erlang_c"] > 0).any()
+
+
+def test_reach_and_primary_groups_follow_opening_hours_and_priorities():
+    sc = sync_and_async()
+    reach = in_reach(sc)
+    hours = np.arange(sc.n_intervals) % 48 / 2
+    assert np.array_equal(reach["voice"], (hours >= 8) & (hours < 20))
+    # 4-hour messages: sent from 05:00 they still have a half hour of opening time before their deadline
+    assert np.array_equal(reach["messages"], (hours >= 4.5) & (hours < 20))
+    assert primary_groups(sc).tolist() == [[True, False], [True, True]]
+
+
+def test_backlog_rule_clears_each_contact_by_its_deadline():
+    arrivals = np.array([0, 0, 10, 0, 0, 0], dtype=float)  # ten contacts, 10 min each, 1-hour deadline
+    seconds = np.array([0, 0, 1800, 1800, 1800, 1800, 1800, 1800], dtype=float)
+    slots = deadline_slots(arrivals, 600.0, seconds, 1800.0, 3600.0, 1.0, z=0.0)
+    assert slots[:2].tolist() == [0, 0]
+    assert slots[2] == pytest.approx(10 * 600 / (1800 + 3600))  # constant rate until the last one's deadline
+    assert slots[2:5].sum() * 1800 / 600 == pytest.approx(10)
