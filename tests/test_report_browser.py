@@ -101,7 +101,7 @@ def test_report_renders_without_errors_and_probe_is_text(browser, reports, kind,
 
 
 BANK = Path(os.environ.get("PEAKSIM_DATA", ROOT.parent / "shared" / "data")) / "technion-anonymous-bank"
-# Shift templates for the staff screenshot (the shape of docs/staffing.md's example), fitted to
+# Shift templates for the staff screenshot (the shape of the README's shift-template example), fitted to
 # time_varying_check's 06:00–14:00 horizon.
 DOCS_SHIFT_TEMPLATES = """\
 cost_per_hour: 25
