@@ -115,46 +115,37 @@ def _partial(scenario: Scenario, results: list, requested: int, wall_s: float) -
 
 def aggregate(scenario: Scenario, results: list[ReplicationKPIs], wall_s: float = 0.0) -> RunResult:
     """Mean and CI over replications, warm-up intervals dropped, names and ISO times attached."""
-    channel_names = np.array(list(scenario.channels))
-    group_names = np.array([g.name for g in scenario.agents])
+    names = {"channel": np.array(list(scenario.channels)), "group": np.array([g.name for g in scenario.agents]),
+             "origin": np.array(ORIGINS), "reason": np.array(reason_names(scenario))}
     grid = interval_grid(scenario)
     starts = np.array(iso(grid["interval_start"]))
     keep = grid["t_s"].to_numpy() >= scenario.warmup
+    totals = [k for k in CHANNEL_KPIS if k != "backlog"]
 
-    per_interval = pd.concat([r.intervals for r in results], ignore_index=True)
-    per_interval = per_interval[keep[per_interval["interval"].to_numpy()]]
-    intervals = mean_ci(per_interval, ["interval", "channel"], CHANNEL_KPIS)
-    intervals.insert(0, "interval_start", starts[intervals["interval"].to_numpy()])
-    intervals["channel"] = channel_names[intervals["channel"].to_numpy()]
-    intervals = intervals.drop(columns="interval")
+    def table(frames: list[pd.DataFrame], keys: list[str], kpis: list[str], drop_empty: bool = False):
+        """Mean and CI per key over replications, after the warm-up, with names and ISO times."""
+        per_rep = pd.concat(frames, ignore_index=True)
+        if "interval" in keys:
+            per_rep = per_rep[keep[per_rep["interval"].to_numpy()]]
+        out = mean_ci(per_rep, keys, kpis)
+        if drop_empty:  # e.g. origins and reasons a channel never sees
+            out = out[out["arrived"] > 0].reset_index(drop=True)
+        for key in keys:
+            if key in names:
+                out[key] = names[key][out[key].to_numpy()]
+        if "interval" in keys:
+            out.insert(0, "interval_start", starts[out["interval"].to_numpy()])
+            out = out.drop(columns="interval")
+        return out
+
+    intervals = table([r.intervals for r in results], ["interval", "channel"], CHANNEL_KPIS)
+    summary = table([r.summary for r in results], ["channel"], totals)
+    groups = table([r.groups for r in results], ["interval", "group"], GROUP_KPIS)
+    origins = table([r.origins for r in results], ["interval", "channel", "origin"], ORIGIN_KPIS, drop_empty=True)
+    reasons = table([r.reasons for r in results], ["channel", "reason"], totals, drop_empty=True)
 
     per_rep = pd.concat([r.summary for r in results], ignore_index=True)
-    summary = mean_ci(per_rep, ["channel"], [k for k in CHANNEL_KPIS if k != "backlog"])
-    summary["channel"] = channel_names[summary["channel"].to_numpy()]
-
-    per_group = pd.concat([r.groups for r in results], ignore_index=True)
-    per_group = per_group[keep[per_group["interval"].to_numpy()]]
-    groups = mean_ci(per_group, ["interval", "group"], GROUP_KPIS)
-    groups.insert(0, "interval_start", starts[groups["interval"].to_numpy()])
-    groups["group"] = group_names[groups["group"].to_numpy()]
-    groups = groups.drop(columns="interval")
-
-    per_origin = pd.concat([r.origins for r in results], ignore_index=True)
-    per_origin = per_origin[keep[per_origin["interval"].to_numpy()]]
-    origins = mean_ci(per_origin, ["interval", "channel", "origin"], ORIGIN_KPIS)
-    origins = origins[origins["arrived"] > 0]
-    origins.insert(0, "interval_start", starts[origins["interval"].to_numpy()])
-    origins["channel"] = channel_names[origins["channel"].to_numpy()]
-    origins["origin"] = np.array(ORIGINS)[origins["origin"].to_numpy()]
-    origins = origins.drop(columns="interval").reset_index(drop=True)
-
-    per_reason = pd.concat([r.reasons for r in results], ignore_index=True)
-    reasons = mean_ci(per_reason, ["channel", "reason"], [k for k in CHANNEL_KPIS if k != "backlog"])
-    reasons = reasons[reasons["arrived"] > 0]
-    reasons["channel"] = channel_names[reasons["channel"].to_numpy()]
-    reasons["reason"] = np.array(reason_names(scenario))[reasons["reason"].to_numpy()]
-    reasons = reasons.reset_index(drop=True)
-
+    channel_names = names["channel"]
     replications = per_rep.assign(channel=channel_names[per_rep["channel"].to_numpy()])
     meta = {
         "peaksim_version": __version__,
