@@ -37,7 +37,8 @@ class Call(Event):
     """A timeout that runs one callback: the model's only event type, lighter than `Timeout`.
 
     It pushes itself on the environment's event queue exactly as `Environment.schedule`
-    does (same tuple, same tie-breaking counter), minus one Python call per event.
+    does (same tuple, same tie-breaking counter), minus one Python call per event. The hot
+    paths (arrivals, service ends) reschedule processed Calls in place rather than make new ones.
     """
 
     __slots__ = ()
@@ -47,16 +48,6 @@ class Call(Event):
         self.callbacks = [callback]
         self._value = value
         self._ok = True
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
-
-    def again(self, delay: float, callback, value=None) -> None:
-        """Schedule this already-processed event once more, saving an allocation on the hot path.
-
-        Safe only from inside its own callback: SimPy is done with it except for checking `_ok`.
-        """
-        env = self.env
-        self.callbacks = [callback]
-        self._value = value
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
 
 
@@ -129,6 +120,12 @@ class ContactCentre:
         self._answered, self._end, self._group, self._agent = log.answered, log.end, log.group, log.agent
         self._next_agent_id = 0
         self._flags, self._queued, self._bot_end = log.flags, log.queued, log.bot_end
+        self._deadline = log.deadline
+        # processed hot-path events are rescheduled with these shared one-callback lists (SimPy
+        # only iterates an event's list, never changes it) and kept for reuse: no allocation per event
+        self._arrival_callbacks = [self._on_arrival]
+        self._end_callbacks = [self._on_service_end]
+        self._spare: list[Call] = []
         # hooks for customer behaviour (sim/behaviour.py); None costs nothing on the hot path
         self.on_queue_entry = None  # contact starts waiting: abandonment and chaser timers
         self.on_served = None  # service ended: reopens
@@ -152,7 +149,8 @@ class ContactCentre:
                 self.at(t, self._set_proficiency, (g, value))
         for first, count in blocks:
             if count:
-                self.at(self.log.arrival[first], self._on_arrival, (first, first + count))
+                event = Call(self.env, max(self.log.arrival[first] - self.env.now, 0.0), self._on_arrival, first)
+                event.stop = first + count
 
     def at(self, t: float, callback, value=None) -> None:
         """Run `callback(event)` at absolute time t (or now, if t has passed)."""
@@ -160,23 +158,44 @@ class ContactCentre:
 
     # --- arrivals and queues --------------------------------------------------------
     def _on_arrival(self, event) -> None:
-        """A fresh contact arrives; the next one of its channel is scheduled (one pending per channel)."""
-        i, stop = event._value
+        """A fresh contact (row `event._value`) arrives; the event is reused for its channel's next one.
+
+        Runs once per contact, so `enter_queue` and `_pop_available` are inlined here.
+        """
+        i = event._value
+        env = self.env
         if self._flags[i]:
             self._arrive_special(i)
-        else:  # enter_queue, inlined: this runs once per contact
+        else:
             ch = self._channel[i]
-            agent = self._pop_available(ch) if self.is_open[ch] else None
-            if agent is not None:
-                self._serve(agent, i)
-                self._make_available(agent)
+            if self.is_open[ch]:
+                pool = self.pools[ch]
+                concurrency = self.concurrency[ch]
+                while pool:
+                    token, agent = pool.popleft()
+                    held = agent.held
+                    if agent.token == token and (held == 0 or (agent.channel == ch and held < concurrency)):
+                        self._serve(agent, i)
+                        if held + 1 < concurrency:
+                            self._make_available(agent)
+                        else:  # full: what _make_available would do
+                            agent.token += 1
+                        break
+                else:
+                    self._wait(ch, i)
             else:
-                self.queues[ch].append(i)
-                if self.on_queue_entry is not None:
-                    self.on_queue_entry(i)
+                self._wait(ch, i)
         i += 1
-        if i < stop:
-            event.again(self._arrival[i] - self.env._now, self._on_arrival, (i, stop))
+        if i < event.stop:
+            event.callbacks = self._arrival_callbacks
+            event._value = i
+            now = env._now
+            heappush(env._queue, (now + (self._arrival[i] - now), NORMAL, next(env._eid), event))
+
+    def _wait(self, ch: int, i: int) -> None:
+        self.queues[ch].append(i)
+        if self.on_queue_entry is not None:
+            self.on_queue_entry(i)
 
     def add_contact(self, i: int) -> None:
         """Schedule a contact created during the run (log row i) to arrive at its arrival time."""
@@ -227,7 +246,7 @@ class ContactCentre:
     def _head(self, ch: int, now: float):
         """The first contact still waiting on channel ch (expired ones are dropped: they abandoned)."""
         queue = self.queues[ch]
-        deadline = self.log.deadline
+        deadline = self._deadline
         while queue and deadline[queue[0]] <= now:
             queue.popleft()
         return queue[0] if queue else None
@@ -247,14 +266,27 @@ class ContactCentre:
         self._answered[i] = now
         self._group[i] = agent.group
         self._agent[i] = agent.id
-        duration = self._work[i] * agent.proficiency * self.factors[ch][held]
         if event is None:
-            Call(env, duration, self._on_service_end, (agent, i))
-        else:
-            event.again(duration, self._on_service_end, (agent, i))
+            if self._spare:
+                event = self._spare.pop()
+            else:  # a bare Call: everything else is set below
+                event = Call.__new__(Call)
+                event.env = env
+                event._ok = True
+        event.callbacks = self._end_callbacks
+        event._value = i
+        event.agent = agent
+        heappush(env._queue, (now + self._work[i] * agent.proficiency * self.factors[ch][held], NORMAL,
+                              next(env._eid), event))
 
     def _on_service_end(self, event) -> None:
-        agent, i = event._value
+        """Contact `event._value` is done; the agent goes on with the next (the event is reused) or idles.
+
+        The common case, a one-skill agent without chat concurrency, is inlined (= `_take_work`'s fast
+        path and `_add_busy` for a spell within one interval); processed events go to the spare list.
+        """
+        agent = event.agent
+        i = event._value
         now = self.env._now
         self._end[i] = now
         held = agent.held - 1
@@ -268,14 +300,40 @@ class ContactCentre:
             if held == 0:
                 self._add_busy(agent.group, agent.busy_since, now)
                 self._leave(agent)
+            self._spare.append(event)
             return
         if held:
             self._take_work(agent, event)
+            if event.callbacks is None:
+                self._spare.append(event)
             return
         spell_start = agent.busy_since
-        self._take_work(agent, event)
-        if agent.held:  # went straight on to the next contact: one continuous busy spell
-            agent.busy_since = spell_start
+        ch = agent.single
+        if ch is not None and self.concurrency[ch] == 1:
+            if self.is_open[ch]:
+                queue = self.queues[ch]
+                deadline = self._deadline
+                while queue and deadline[queue[0]] <= now:  # expired: abandoned
+                    queue.popleft()
+                if queue:
+                    self._serve(agent, queue.popleft(), event)
+                    agent.token += 1
+                    agent.busy_since = spell_start  # one continuous busy spell
+                    return
+            agent.token += 1  # idle: _make_available
+            self.pools[ch].append((agent.token, agent))
+        else:
+            self._take_work(agent, event)
+            if agent.held:  # went straight on to the next contact: one continuous busy spell
+                agent.busy_since = spell_start
+                return
+        if event.callbacks is None:
+            self._spare.append(event)
+        width = self.interval_s
+        k = int(spell_start // width)
+        last = len(self.busy_seconds[agent.group]) - 1
+        if k >= last or now <= (k + 1) * width:  # within one interval: `_add_busy` without the loop
+            self.busy_seconds[agent.group][min(k, last)] += now - spell_start
         else:
             self._add_busy(agent.group, spell_start, now)
 
@@ -298,6 +356,7 @@ class ContactCentre:
             ch = agent.single
             if self.is_open[ch] and self._head(ch, now) is not None:
                 self._serve(agent, self.queues[ch].popleft(), event)
+                event = None
                 if self.concurrency[ch] == 1:
                     agent.token += 1
                     return
