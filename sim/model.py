@@ -175,11 +175,26 @@ class ContactCentre:
                     token, agent = pool.popleft()
                     held = agent.held
                     if agent.token == token and (held == 0 or (agent.channel == ch and held < concurrency)):
-                        self._serve(agent, i)
+                        now = env._now  # `_serve` inlined
+                        if held == 0:
+                            agent.busy_since = now
+                        agent.held = held + 1
+                        agent.channel = ch
+                        self._answered[i] = now
+                        self._group[i] = agent.group
+                        self._agent[i] = agent.id
+                        spare = self._spare
+                        end = spare.pop() if spare else self._new_event()
+                        end.callbacks = self._end_callbacks
+                        end._value = i
+                        end.agent = agent
+                        heappush(env._queue, (now + self._work[i] * agent.proficiency * self.factors[ch][held], NORMAL,
+                                              next(env._eid), end))
                         if held + 1 < concurrency:
+                            agent.token += 1
                             self._make_available(agent)
                         else:  # full: what _make_available would do
-                            agent.token += 1
+                            agent.token += 2
                         break
                 else:
                     self._wait(ch, i)
@@ -267,17 +282,19 @@ class ContactCentre:
         self._group[i] = agent.group
         self._agent[i] = agent.id
         if event is None:
-            if self._spare:
-                event = self._spare.pop()
-            else:  # a bare Call: everything else is set below
-                event = Call.__new__(Call)
-                event.env = env
-                event._ok = True
+            event = self._spare.pop() if self._spare else self._new_event()
         event.callbacks = self._end_callbacks
         event._value = i
         event.agent = agent
         heappush(env._queue, (now + self._work[i] * agent.proficiency * self.factors[ch][held], NORMAL,
                               next(env._eid), event))
+
+    def _new_event(self) -> Call:
+        """A bare processed Call for a service end (callbacks, value and agent are set by the caller)."""
+        event = Call.__new__(Call)
+        event.env = self.env
+        event._ok = True
+        return event
 
     def _on_service_end(self, event) -> None:
         """Contact `event._value` is done; the agent goes on with the next (the event is reused) or idles.
@@ -315,10 +332,18 @@ class ContactCentre:
                 deadline = self._deadline
                 while queue and deadline[queue[0]] <= now:  # expired: abandoned
                     queue.popleft()
-                if queue:
-                    self._serve(agent, queue.popleft(), event)
-                    agent.token += 1
-                    agent.busy_since = spell_start  # one continuous busy spell
+                if queue:  # next contact: `_serve` inlined (same agent, held 0 → 1), one continuous busy spell
+                    i = queue.popleft()
+                    agent.held = 1
+                    agent.channel = ch
+                    agent.token += 2  # _serve's and _make_available's
+                    self._answered[i] = now
+                    self._group[i] = agent.group
+                    self._agent[i] = agent.id
+                    event.callbacks = self._end_callbacks
+                    event._value = i
+                    heappush(self.env._queue, (now + self._work[i] * agent.proficiency * self.factors[ch][0], NORMAL,
+                                               next(self.env._eid), event))
                     return
             agent.token += 1  # idle: _make_available
             self.pools[ch].append((agent.token, agent))
