@@ -91,6 +91,10 @@ class Agent:
         self.shift_since = 0.0
 
 
+COLUMN_BINDINGS = ("_arrival", "_channel", "_work", "_answered", "_end", "_group", "_agent", "_flags", "_queued",
+                   "_deadline")
+
+
 class ContactCentre:
     """Routes contacts to agents inside a SimPy environment and records what happens."""
 
@@ -115,11 +119,11 @@ class ContactCentre:
         self.on_shift: list[list[Agent]] = [[] for _ in groups]
         self.off_shift: list[list[Agent]] = [[] for _ in groups]
         self.target = [0] * len(groups)
-        # the log's columns, bound once: the hot paths index them per contact
+        # the log's columns, bound once: the hot paths index them per contact (see COLUMN_BINDINGS)
         self._arrival, self._channel, self._work = log.arrival, log.channel, log.work
         self._answered, self._end, self._group, self._agent = log.answered, log.end, log.group, log.agent
         self._next_agent_id = 0
-        self._flags, self._queued, self._bot_end = log.flags, log.queued, log.bot_end
+        self._flags, self._queued = log.flags, log.queued
         self._deadline = log.deadline
         # processed hot-path events are rescheduled with these shared one-callback lists (SimPy
         # only iterates an event's list, never changes it) and kept for reuse: no allocation per event
@@ -473,10 +477,16 @@ class ContactCentre:
 
     # --- end of run -------------------------------------------------------------------
     def close(self) -> None:
-        """Close the open busy and shift spells at the horizon so time-based KPIs are complete."""
+        """Close the open busy and shift spells at the horizon so time-based KPIs are complete.
+
+        The run is over: the centre also lets go of its references to the log's columns, so that a
+        caller can free them (`ContactLog.take`) while the environment still references the centre.
+        """
         now = self.env.now
         for agents in self.on_shift:
             for agent in agents:
                 if agent.held:
                     self._add_busy(agent.group, agent.busy_since, now)
                 self.staffed.add(agent.group, agent.shift_since, now, agent.id)
+        for name in COLUMN_BINDINGS:
+            setattr(self, name, None)

@@ -41,7 +41,7 @@ def reason_names(scenario: Scenario) -> list[str]:
 
 def run_replication(scenario: Scenario, replication: int) -> ReplicationKPIs:
     """Simulate one replication and reduce it to KPI tables (runs inside workers)."""
-    records = simulate(scenario, replication)
+    records = simulate(scenario, replication, Outcomes.COLUMNS)
     outcomes = Outcomes(records)
     return ReplicationKPIs(
         replication,
