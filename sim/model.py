@@ -91,8 +91,7 @@ class Agent:
         self.shift_since = 0.0
 
 
-COLUMN_BINDINGS = ("_arrival", "_channel", "_work", "_answered", "_end", "_group", "_agent", "_flags", "_queued",
-                   "_deadline")
+COLUMN_BINDINGS = ("_arrival", "_channel", "_work", "_answered", "_end", "_agent", "_flags", "_queued", "_deadline")
 
 
 class ContactCentre:
@@ -110,6 +109,7 @@ class ContactCentre:
         # busy time (≥ 1 contact held) per group per interval, accumulated as spells end:
         # a million spells would cost more memory than the whole contact log
         self.busy_seconds = [[0.0] * n_intervals for _ in groups]
+        self._last_interval = n_intervals - 1
         self.staffed = SpellLog()
         self.queues: list[deque] = [deque() for _ in channels]
         self.pools: list[deque] = [deque() for _ in channels]
@@ -121,7 +121,7 @@ class ContactCentre:
         self.target = [0] * len(groups)
         # the log's columns, bound once: the hot paths index them per contact (see COLUMN_BINDINGS)
         self._arrival, self._channel, self._work = log.arrival, log.channel, log.work
-        self._answered, self._end, self._group, self._agent = log.answered, log.end, log.group, log.agent
+        self._answered, self._end, self._agent = log.answered, log.end, log.agent
         self._next_agent_id = 0
         self._flags, self._queued = log.flags, log.queued
         self._deadline = log.deadline
@@ -185,7 +185,6 @@ class ContactCentre:
                         agent.held = held + 1
                         agent.channel = ch
                         self._answered[i] = now
-                        self._group[i] = agent.group
                         self._agent[i] = agent.id
                         spare = self._spare
                         end = spare.pop() if spare else self._new_event()
@@ -200,8 +199,10 @@ class ContactCentre:
                         else:  # full: what _make_available would do
                             agent.token += 2
                         break
-                else:
-                    self._wait(ch, i)
+                else:  # no agent: wait (= `_wait`, inlined)
+                    self.queues[ch].append(i)
+                    if self.on_queue_entry is not None:
+                        self.on_queue_entry(i)
             else:
                 self._wait(ch, i)
         i += 1
@@ -283,7 +284,6 @@ class ContactCentre:
         agent.channel = ch
         agent.token += 1
         self._answered[i] = now
-        self._group[i] = agent.group
         self._agent[i] = agent.id
         if event is None:
             event = self._spare.pop() if self._spare else self._new_event()
@@ -342,7 +342,6 @@ class ContactCentre:
                     agent.channel = ch
                     agent.token += 2  # _serve's and _make_available's
                     self._answered[i] = now
-                    self._group[i] = agent.group
                     self._agent[i] = agent.id
                     event.callbacks = self._end_callbacks
                     event._value = i
@@ -360,9 +359,11 @@ class ContactCentre:
             self._spare.append(event)
         width = self.interval_s
         k = int(spell_start // width)
-        last = len(self.busy_seconds[agent.group]) - 1
-        if k >= last or now <= (k + 1) * width:  # within one interval: `_add_busy` without the loop
-            self.busy_seconds[agent.group][min(k, last)] += now - spell_start
+        last = self._last_interval
+        if k >= last:
+            self.busy_seconds[agent.group][last] += now - spell_start
+        elif now <= (k + 1) * width:  # within one interval: `_add_busy` without the loop
+            self.busy_seconds[agent.group][k] += now - spell_start
         else:
             self._add_busy(agent.group, spell_start, now)
 
@@ -438,6 +439,7 @@ class ContactCentre:
                 else:
                     agent = Agent(self._next_agent_id, g, self.groups[g])
                     self._next_agent_id += 1
+                    self.log.agent_group.append(g)  # the log derives each contact's group from its agent
                 agent.on_shift, agent.leaving, agent.shift_since = True, False, self.env.now
                 on.append(agent)
                 self._take_work(agent)
