@@ -34,19 +34,21 @@ class Outcomes:
     def __init__(self, rec: ReplicationRecords):
         c = rec.contacts
         self.arrival, self.queued, self.channel = c["arrival"], c["queued"], c["channel"]
-        self.deadline, self.answered = c["deadline"], c["answered"]
+        self.answered = c["answered"]
         self.flags, self.customer, self.origin, self.reason = c["flags"], c["customer"], c["origin"], c["reason"]
         self.handled = ~np.isnan(c["answered"])
         self.offered = c["queued"] <= rec.horizon_s  # NaN (bot-contained, automated) compares False
         self.abandoned = self.offered & ~self.handled & (c["deadline"] <= rec.horizon_s)
         # still waiting at the horizon: in the queue, or still in a bot session that will escalate
         self.waiting_end = (self.offered & ~self.handled & ~self.abandoned) | (c["queued"] > rec.horizon_s)
+        # only abandoned contacts' deadlines are needed later: the deadline column itself can then be dropped
+        self.abandon_time = c["deadline"][self.abandoned]
 
     @property
     def wait(self) -> np.ndarray:
         """Time in queue of contacts that left it (answered or abandoned), else NaN; built on demand (8 bytes a contact)."""
         wait = np.subtract(self.answered, self.queued)
-        np.subtract(self.deadline, self.queued, out=wait, where=self.abandoned)
+        wait[self.abandoned] = self.abandon_time - self.queued[self.abandoned]
         wait[~(self.handled | self.abandoned)] = np.nan
         return wait
 
@@ -54,11 +56,12 @@ class Outcomes:
         """When the selected contacts left the queue (answered or abandoned; inf = still waiting)."""
         left = self.answered[rows]  # a copy (rows is a mask or indices), filled in place
         left[~self.handled[rows]] = np.inf
-        if isinstance(rows, np.ndarray) and rows.dtype == bool:  # without a deadline column for all selected
-            left[self.abandoned[rows]] = self.deadline[rows & self.abandoned]
+        if isinstance(rows, np.ndarray) and rows.dtype == bool:  # no column for all selected
+            left[self.abandoned[rows]] = self.abandon_time[rows[self.abandoned]]
         else:
-            abandoned = self.abandoned[rows]
-            left[abandoned] = self.deadline[rows][abandoned]
+            abandon_time = np.full(self.abandoned.size, np.nan)
+            abandon_time[self.abandoned] = self.abandon_time
+            left[self.abandoned[rows]] = abandon_time[rows][self.abandoned[rows]]
         return left
 
 
