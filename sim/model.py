@@ -72,7 +72,7 @@ class GroupSpec:
 class Agent:
     """One agent; `token` invalidates stale entries in the availability pools."""
 
-    __slots__ = ("id", "group", "proficiency", "levels", "skills", "single", "held", "channel", "token",
+    __slots__ = ("id", "group", "proficiency", "levels", "skills", "single", "solo", "held", "channel", "token",
                  "on_shift", "leaving", "busy_since", "shift_since")
 
     def __init__(self, agent_id: int, group: int, spec: GroupSpec):
@@ -82,6 +82,7 @@ class Agent:
         self.levels = spec.levels
         self.skills = tuple(c for level in spec.levels for c in level)
         self.single = self.skills[0] if len(self.skills) == 1 else None
+        self.solo = None  # `single`, if its channel has no concurrency (set by the centre): the fast path
         self.held = 0
         self.channel = -1
         self.token = 0
@@ -308,7 +309,8 @@ class ContactCentre:
         """
         agent = event.agent
         i = event._value
-        now = self.env._now
+        env = self.env
+        now = env._now
         self._end[i] = now
         held = agent.held - 1
         agent.held = held
@@ -329,8 +331,8 @@ class ContactCentre:
                 self._spare.append(event)
             return
         spell_start = agent.busy_since
-        ch = agent.single
-        if ch is not None and self.concurrency[ch] == 1:
+        ch = agent.solo
+        if ch is not None:
             if self.is_open[ch]:
                 queue = self.queues[ch]
                 deadline = self._deadline
@@ -345,8 +347,8 @@ class ContactCentre:
                     self._agent[i] = agent.id
                     event.callbacks = self._end_callbacks
                     event._value = i
-                    heappush(self.env._queue, (now + self._work[i] * agent.proficiency * self.factors[ch][0], NORMAL,
-                                               next(self.env._eid), event))
+                    heappush(env._queue, (now + self._work[i] * agent.proficiency * self.factors[ch][0], NORMAL,
+                                          next(env._eid), event))
                     return
             agent.token += 1  # idle: _make_available
             self.pools[ch].append((agent.token, agent))
@@ -438,6 +440,8 @@ class ContactCentre:
                     agent = self.off_shift[g].pop()
                 else:
                     agent = Agent(self._next_agent_id, g, self.groups[g])
+                    if agent.single is not None and self.concurrency[agent.single] == 1:
+                        agent.solo = agent.single
                     self._next_agent_id += 1
                     self.log.agent_group.append(g)  # the log derives each contact's group from its agent
                 agent.on_shift, agent.leaving, agent.shift_since = True, False, self.env.now
