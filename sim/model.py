@@ -38,7 +38,8 @@ class Call(Event):
     """A timeout that runs one callback: the model's only event type, lighter than `Timeout`.
 
     It pushes itself on the environment's event queue exactly as `Environment.schedule`
-    does (same tuple, same tie-breaking counter), minus one Python call per event.
+    does (same tuple, same tie-breaking counter), minus one Python call per event. The hot
+    paths (arrivals, service ends) reschedule processed Calls in place rather than make new ones.
     """
 
     __slots__ = ()
@@ -48,16 +49,6 @@ class Call(Event):
         self.callbacks = [callback]
         self._value = value
         self._ok = True
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
-
-    def again(self, delay: float, callback, value=None) -> None:
-        """Schedule this already-processed event once more, saving an allocation on the hot path.
-
-        Safe only from inside its own callback: SimPy is done with it except for checking `_ok`.
-        """
-        env = self.env
-        self.callbacks = [callback]
-        self._value = value
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
 
 
@@ -82,7 +73,7 @@ class GroupSpec:
 class Agent:
     """One agent; `token` invalidates stale entries in the availability pools."""
 
-    __slots__ = ("id", "group", "proficiency", "levels", "skills", "single", "held", "channel", "token",
+    __slots__ = ("id", "group", "proficiency", "levels", "skills", "single", "solo", "held", "channel", "token",
                  "on_shift", "leaving", "busy_since", "shift_since")
 
     def __init__(self, agent_id: int, group: int, spec: GroupSpec):
@@ -92,6 +83,7 @@ class Agent:
         self.levels = spec.levels
         self.skills = tuple(c for level in spec.levels for c in level)
         self.single = self.skills[0] if len(self.skills) == 1 else None
+        self.solo = None  # `single`, if its channel has no concurrency (set by the centre): the fast path
         self.held = 0
         self.channel = -1
         self.token = 0
@@ -99,6 +91,9 @@ class Agent:
         self.leaving = False
         self.busy_since = 0.0
         self.shift_since = 0.0
+
+
+COLUMN_BINDINGS = ("_arrival", "_channel", "_work", "_answered", "_end", "_agent", "_flags", "_queued", "_deadline")
 
 
 class ContactCentre:
@@ -116,6 +111,7 @@ class ContactCentre:
         # busy time (≥ 1 contact held) per group per interval, accumulated as spells end:
         # a million spells would cost more memory than the whole contact log
         self.busy_seconds = [[0.0] * n_intervals for _ in groups]
+        self._last_interval = n_intervals - 1
         self.staffed = SpellLog()
         self.queues: list[deque] = [deque() for _ in channels]
         self.pools: list[deque] = [deque() for _ in channels]
@@ -126,11 +122,17 @@ class ContactCentre:
         self.on_shift: list[list[Agent]] = [[] for _ in groups]
         self.off_shift: list[list[Agent]] = [[] for _ in groups]
         self.target = [0] * len(groups)
-        # the log's columns, bound once: the hot paths index them per contact
+        # the log's columns, bound once: the hot paths index them per contact (see COLUMN_BINDINGS)
         self._arrival, self._channel, self._work = log.arrival, log.channel, log.work
-        self._answered, self._end, self._group, self._agent = log.answered, log.end, log.group, log.agent
+        self._answered, self._end, self._agent = log.answered, log.end, log.agent
         self._next_agent_id = 0
-        self._flags, self._queued, self._bot_end = log.flags, log.queued, log.bot_end
+        self._flags, self._queued = log.flags, log.queued
+        self._deadline = log.deadline
+        # processed hot-path events are rescheduled with these shared one-callback lists (SimPy
+        # only iterates an event's list, never changes it) and kept for reuse: no allocation per event
+        self._arrival_callbacks = [self._on_arrival]
+        self._end_callbacks = [self._on_service_end]
+        self._spare: list[Call] = []
         # hooks for customer behaviour (sim/behaviour.py); None costs nothing on the hot path
         self.on_queue_entry = None  # contact starts waiting: abandonment and chaser timers
         self.on_served = None  # service ended: reopens
@@ -154,7 +156,8 @@ class ContactCentre:
                 self.at(t, self._set_proficiency, (g, value))
         for first, count in blocks:
             if count:
-                self.at(self.log.arrival[first], self._on_arrival, (first, first + count))
+                event = Call(self.env, max(self.log.arrival[first] - self.env.now, 0.0), self._on_arrival, first)
+                event.stop = first + count
 
     def open_at(self, ch: int, t: float) -> bool:
         """Whether channel ch is open at time t (now or later), from its opening-hour changes."""
@@ -170,23 +173,60 @@ class ContactCentre:
 
     # --- arrivals and queues --------------------------------------------------------
     def _on_arrival(self, event) -> None:
-        """A fresh contact arrives; the next one of its channel is scheduled (one pending per channel)."""
-        i, stop = event._value
+        """A fresh contact (row `event._value`) arrives; the event is reused for its channel's next one.
+
+        Runs once per contact, so `enter_queue` and `_pop_available` are inlined here.
+        """
+        i = event._value
+        env = self.env
         if self._flags[i]:
             self._arrive_special(i)
-        else:  # enter_queue, inlined: this runs once per contact
+        else:
             ch = self._channel[i]
-            agent = self._pop_available(ch) if self.is_open[ch] else None
-            if agent is not None:
-                self._serve(agent, i)
-                self._make_available(agent)
+            if self.is_open[ch]:
+                pool = self.pools[ch]
+                concurrency = self.concurrency[ch]
+                while pool:
+                    token, agent = pool.popleft()
+                    held = agent.held
+                    if agent.token == token and (held == 0 or (agent.channel == ch and held < concurrency)):
+                        now = env._now  # `_serve` inlined
+                        if held == 0:
+                            agent.busy_since = now
+                        agent.held = held + 1
+                        agent.channel = ch
+                        self._answered[i] = now
+                        self._agent[i] = agent.id
+                        spare = self._spare
+                        end = spare.pop() if spare else self._new_event()
+                        end.callbacks = self._end_callbacks
+                        end._value = i
+                        end.agent = agent
+                        heappush(env._queue, (now + self._work[i] * agent.proficiency * self.factors[ch][held], NORMAL,
+                                              next(env._eid), end))
+                        if held + 1 < concurrency:
+                            agent.token += 1
+                            self._make_available(agent)
+                        else:  # full: what _make_available would do
+                            agent.token += 2
+                        break
+                else:  # no agent: wait (= `_wait`, inlined)
+                    self.queues[ch].append(i)
+                    if self.on_queue_entry is not None:
+                        self.on_queue_entry(i)
             else:
-                self.queues[ch].append(i)
-                if self.on_queue_entry is not None:
-                    self.on_queue_entry(i)
+                self._wait(ch, i)
         i += 1
-        if i < stop:
-            event.again(self._arrival[i] - self.env._now, self._on_arrival, (i, stop))
+        if i < event.stop:
+            event.callbacks = self._arrival_callbacks
+            event._value = i
+            now = env._now
+            heappush(env._queue, (now + (self._arrival[i] - now), NORMAL, next(env._eid), event))
+
+    def _wait(self, ch: int, i: int) -> None:
+        self.queues[ch].append(i)
+        if self.on_queue_entry is not None:
+            self.on_queue_entry(i)
 
     def add_contact(self, i: int) -> None:
         """Schedule a contact created during the run (log row i) to arrive at its arrival time."""
@@ -237,7 +277,7 @@ class ContactCentre:
     def _head(self, ch: int, now: float):
         """The first contact still waiting on channel ch (expired ones are dropped: they abandoned)."""
         queue = self.queues[ch]
-        deadline = self.log.deadline
+        deadline = self._deadline
         while queue and deadline[queue[0]] <= now:
             queue.popleft()
         return queue[0] if queue else None
@@ -255,17 +295,32 @@ class ContactCentre:
         agent.channel = ch
         agent.token += 1
         self._answered[i] = now
-        self._group[i] = agent.group
         self._agent[i] = agent.id
-        duration = self._work[i] * agent.proficiency * self.factors[ch][held]
         if event is None:
-            Call(env, duration, self._on_service_end, (agent, i))
-        else:
-            event.again(duration, self._on_service_end, (agent, i))
+            event = self._spare.pop() if self._spare else self._new_event()
+        event.callbacks = self._end_callbacks
+        event._value = i
+        event.agent = agent
+        heappush(env._queue, (now + self._work[i] * agent.proficiency * self.factors[ch][held], NORMAL,
+                              next(env._eid), event))
+
+    def _new_event(self) -> Call:
+        """A bare processed Call for a service end (callbacks, value and agent are set by the caller)."""
+        event = Call.__new__(Call)
+        event.env = self.env
+        event._ok = True
+        return event
 
     def _on_service_end(self, event) -> None:
-        agent, i = event._value
-        now = self.env._now
+        """Contact `event._value` is done; the agent goes on with the next (the event is reused) or idles.
+
+        The common case, a one-skill agent without chat concurrency, is inlined (= `_take_work`'s fast
+        path and `_add_busy` for a spell within one interval); processed events go to the spare list.
+        """
+        agent = event.agent
+        i = event._value
+        env = self.env
+        now = env._now
         self._end[i] = now
         held = agent.held - 1
         agent.held = held
@@ -278,14 +333,49 @@ class ContactCentre:
             if held == 0:
                 self._add_busy(agent.group, agent.busy_since, now)
                 self._leave(agent)
+            self._spare.append(event)
             return
         if held:
             self._take_work(agent, event)
+            if event.callbacks is None:
+                self._spare.append(event)
             return
         spell_start = agent.busy_since
-        self._take_work(agent, event)
-        if agent.held:  # went straight on to the next contact: one continuous busy spell
-            agent.busy_since = spell_start
+        ch = agent.solo
+        if ch is not None:
+            if self.is_open[ch]:
+                queue = self.queues[ch]
+                deadline = self._deadline
+                while queue and deadline[queue[0]] <= now:  # expired: abandoned
+                    queue.popleft()
+                if queue:  # next contact: `_serve` inlined (same agent, held 0 → 1), one continuous busy spell
+                    i = queue.popleft()
+                    agent.held = 1
+                    agent.channel = ch
+                    agent.token += 2  # _serve's and _make_available's
+                    self._answered[i] = now
+                    self._agent[i] = agent.id
+                    event.callbacks = self._end_callbacks
+                    event._value = i
+                    heappush(env._queue, (now + self._work[i] * agent.proficiency * self.factors[ch][0], NORMAL,
+                                          next(env._eid), event))
+                    return
+            agent.token += 1  # idle: _make_available
+            self.pools[ch].append((agent.token, agent))
+        else:
+            self._take_work(agent, event)
+            if agent.held:  # went straight on to the next contact: one continuous busy spell
+                agent.busy_since = spell_start
+                return
+        if event.callbacks is None:
+            self._spare.append(event)
+        width = self.interval_s
+        k = int(spell_start // width)
+        last = self._last_interval
+        if k >= last:
+            self.busy_seconds[agent.group][last] += now - spell_start
+        elif now <= (k + 1) * width:  # within one interval: `_add_busy` without the loop
+            self.busy_seconds[agent.group][k] += now - spell_start
         else:
             self._add_busy(agent.group, spell_start, now)
 
@@ -308,6 +398,7 @@ class ContactCentre:
             ch = agent.single
             if self.is_open[ch] and self._head(ch, now) is not None:
                 self._serve(agent, self.queues[ch].popleft(), event)
+                event = None
                 if self.concurrency[ch] == 1:
                     agent.token += 1
                     return
@@ -359,7 +450,10 @@ class ContactCentre:
                     agent = self.off_shift[g].pop()
                 else:
                     agent = Agent(self._next_agent_id, g, self.groups[g])
+                    if agent.single is not None and self.concurrency[agent.single] == 1:
+                        agent.solo = agent.single
                     self._next_agent_id += 1
+                    self.log.agent_group.append(g)  # the log derives each contact's group from its agent
                 agent.on_shift, agent.leaving, agent.shift_since = True, False, self.env.now
                 on.append(agent)
                 self._take_work(agent)
@@ -399,10 +493,16 @@ class ContactCentre:
 
     # --- end of run -------------------------------------------------------------------
     def close(self) -> None:
-        """Close the open busy and shift spells at the horizon so time-based KPIs are complete."""
+        """Close the open busy and shift spells at the horizon so time-based KPIs are complete.
+
+        The run is over: the centre also lets go of its references to the log's columns, so that a
+        caller can free them (`ContactLog.take`) while the environment still references the centre.
+        """
         now = self.env.now
         for agents in self.on_shift:
             for agent in agents:
                 if agent.held:
                     self._add_busy(agent.group, agent.busy_since, now)
                 self.staffed.add(agent.group, agent.shift_since, now, agent.id)
+        for name in COLUMN_BINDINGS:
+            setattr(self, name, None)

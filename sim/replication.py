@@ -98,8 +98,12 @@ def fresh_contacts(scenario: Scenario, grid: pd.DataFrame, replication: int, log
     return blocks
 
 
-def simulate(scenario: Scenario, replication: int) -> ReplicationRecords:
-    """Run one replication to the horizon and return its records."""
+def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | None = None) -> ReplicationRecords:
+    """Run one replication to the horizon and return its records.
+
+    `columns`: the contact columns to return (default: all); the others are freed at once,
+    which lowers the peak memory of what follows (the KPI reduction needs 42 of 72 bytes a contact).
+    """
     grid = interval_grid(scenario)
     channels, groups = build_specs(scenario, grid, replication)
     log = ContactLog()
@@ -115,5 +119,6 @@ def simulate(scenario: Scenario, replication: int) -> ReplicationRecords:
     centre.start(blocks)
     env.run(until=scenario.horizon_s)
     centre.close()
-    return ReplicationRecords(replication, log.columns(), np.array(centre.busy_seconds),
+    contacts = log.columns() if columns is None else log.take(columns)
+    return ReplicationRecords(replication, contacts, np.array(centre.busy_seconds),
                               centre.staffed.columns(), scenario.horizon_s)
