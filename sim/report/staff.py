@@ -109,10 +109,15 @@ def service_levels(sl: pd.DataFrame, channels: list[str]) -> go.Figure:
 
 
 def shift_bars(shifts: pd.DataFrame) -> go.Figure:
-    text = [f"{esc(s)}–{esc(e)}" for s, e in zip(shifts.get("start", [""] * len(shifts)),
-                                                 shifts.get("end", [""] * len(shifts)))]
+    def clock(value: object) -> str:  # "2026-11-27T09:00:00-05:00" → "11-27 09:00": bars are narrow
+        text = str(value)
+        return f"{text[5:10]} {text[11:16]}" if len(text) >= 16 and text[10] == "T" else text
+
+    text = [f"{esc(clock(s))}–{esc(clock(e)[-5:])}" for s, e in zip(shifts.get("start", [""] * len(shifts)),
+                                                                 shifts.get("end", [""] * len(shifts)))]
     fig = go.Figure(go.Bar(
-        x=[esc(t) for t in shifts["template"]], y=shifts["agents"], text=text, textposition="auto",
+        x=[esc(t) for t in shifts["template"]], y=shifts["agents"], text=text, textposition="inside",
+        insidetextanchor="middle",
         marker={"color": "#0072B2"}, hovertemplate="<b>%{x}</b><br>%{text}<br>agents: %{y:,.0f}<extra></extra>",
     ))
     fig.update_xaxes(title_text="shift template", type="category")
