@@ -60,7 +60,11 @@ def build(directory: Path) -> Page:
         digest = str(info.get("scenario_sha256") or "")[:12]
         page.header_item(side, f"{info.get('label', side)} · seed {info.get('seed')} · "
                                f"{info.get('replications')} reps · sha256 {digest} · peaksim {info.get('peaksim_version')}")
-    page.warnings([f"A: {w}" for w in a.get("warnings") or []] + [f"B: {w}" for w in b.get("warnings") or []])
+    def said(w: object) -> object:  # run.json stores warnings as {kind, message, …}
+        return w.get("message", w) if isinstance(w, dict) else w
+
+    page.warnings([f"A: {said(w)}" for w in a.get("warnings") or []] +
+                  [f"B: {said(w)}" for w in b.get("warnings") or []])
     channels = list(dict.fromkeys(table["channel"].astype(str)))
     for name in channels:
         page.colours(name)
