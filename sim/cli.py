@@ -338,7 +338,8 @@ def _print_comparison(target: Path, meta: dict) -> None:
 
     table = pd.read_csv(target / "compare.csv")
     shown = table[table["kpi"].isin(["service_level", "abandon_rate", "asa_s", "wait_p90_s"])]
-    grid = Table(title=f"B − A: {meta['b']['label']} vs {meta['a']['label']} (95% Welch CI)")
+    kind = "paired" if "paired" in meta.get("method", "") else "Welch"
+    grid = Table(title=f"B − A: {meta['b']['label']} vs {meta['a']['label']} (95% {kind} CI)")
     for column in ("channel", "KPI", "A", "B", "B − A", "95% CI"):
         grid.add_column(column, justify="left" if column in ("channel", "KPI") else "right")
     for row in shown.itertuples(index=False):

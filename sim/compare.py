@@ -1,10 +1,11 @@
 """Two runs side by side: the difference B − A per channel and KPI, with a 95% confidence interval.
 
 Each run's `replications.csv` holds one row per replication and channel, so the KPI of a run
-is a sample of independent replication means. The difference of two runs' means gets a
-Welch t interval (unequal variances, Welch–Satterthwaite degrees of freedom). It is
-conservative when the runs share seeds (common random numbers make them positively
-correlated); it never claims a difference the replications do not support.
+is a sample of independent replication means. When both runs used the same seed and the same
+replications (common random numbers: replication r of A and of B served the same customers),
+the difference gets a **paired** t interval over the per-replication differences, which removes
+the noise the two runs share and is the sharp answer to "what did this change do". Otherwise it
+gets a Welch t interval (unequal variances, Welch–Satterthwaite degrees of freedom).
 
 The means and CIs of A and B themselves are taken from each run's `summary.csv`, so they are
 the very numbers its own report shows.
@@ -77,9 +78,34 @@ def welch_interval(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[f
     return diff, diff - half, diff + half
 
 
-def compare_tables(dir_a: Path, dir_b: Path) -> pd.DataFrame:
-    """One row per channel × KPI present in both runs: A, B (with their CIs) and B − A with a CI."""
+def paired_interval(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of b − a over paired replications with a t interval; NaN bounds with < 2 complete pairs."""
+    keep = ~(np.isnan(a) | np.isnan(b))
+    d = b[keep] - a[keep]
+    if d.size == 0:
+        return math.nan, math.nan, math.nan
+    diff = float(d.mean())
+    if d.size < 2:
+        return diff, math.nan, math.nan
+    se = float(d.std(ddof=1)) / math.sqrt(d.size)
+    if se == 0:
+        return diff, diff, diff
+    half = float(stats.t.ppf(0.5 + level / 2, d.size - 1)) * se
+    return diff, diff - half, diff + half
+
+
+def _paired(reps: list[pd.DataFrame], metas: list[dict] | None) -> bool:
+    """Same seed and the same replication indices: replication r of A and B served the same customers."""
+    if not metas or metas[0].get("seed") is None or metas[0].get("seed") != metas[1].get("seed"):
+        return False
+    return set(reps[0]["replication"]) == set(reps[1]["replication"])
+
+
+def compare_tables(dir_a: Path, dir_b: Path, metas: list[dict] | None = None) -> pd.DataFrame:
+    """One row per channel × KPI present in both runs: A, B (with their CIs) and B − A with a CI
+    (paired when both runs share seed and replications, Welch otherwise; see `method`)."""
     reps = [_read(d, "replications.csv", ["replication", "channel"]) for d in (dir_a, dir_b)]
+    paired = _paired(reps, metas)
     summaries = [_read(d, "summary.csv", ["channel"]).set_index("channel") for d in (dir_a, dir_b)]
     channels = [c for c in dict.fromkeys(reps[0]["channel"]) if c in set(reps[1]["channel"])]
     if not channels:
@@ -87,11 +113,12 @@ def compare_tables(dir_a: Path, dir_b: Path) -> pd.DataFrame:
     kpis = [k for k in KPIS if k in reps[0].columns and k in reps[1].columns]
     rows = []
     for channel in channels:
-        samples = [r[r["channel"] == channel] for r in reps]
+        samples = [r[r["channel"] == channel].sort_values("replication") for r in reps]
         for kpi in kpis:
             values = [pd.to_numeric(s[kpi], errors="coerce").to_numpy(float) for s in samples]
-            diff, lo, hi = welch_interval(values[0], values[1])
-            row = {"channel": channel, "kpi": kpi, "better": KPIS[kpi]}
+            interval = paired_interval if paired else welch_interval
+            diff, lo, hi = interval(values[0], values[1])
+            row = {"channel": channel, "kpi": kpi, "better": KPIS[kpi], "method": "paired" if paired else "welch"}
             for label, summary, vals in zip("ab", summaries, values):
                 if channel in summary.index and kpi in summary.columns:
                     row[label] = summary.at[channel, kpi]
@@ -133,8 +160,9 @@ def write_comparison(dir_a: Path, dir_b: Path, out: Path) -> dict:
     labels = [run_label(m, d) for m, d in zip(metas, (dir_a, dir_b))]
     if labels[0] == labels[1]:
         labels = [f"A: {labels[0]}", f"B: {labels[1]}"]
-    table = compare_tables(dir_a, dir_b)
+    table = compare_tables(dir_a, dir_b, metas)
     write_csv(table, out / "compare.csv")
+    paired = bool(len(table)) and table["method"].iloc[0] == "paired"
     intervals = interval_tables(dir_a, dir_b, (labels[0], labels[1]))
     if intervals is not None:
         write_csv(intervals, out / "compare_intervals.csv")
@@ -142,7 +170,8 @@ def write_comparison(dir_a: Path, dir_b: Path, out: Path) -> dict:
     meta = {
         "a": {"label": labels[0], "directory": str(dir_a), **{k: metas[0].get(k) for k in keys}},
         "b": {"label": labels[1], "directory": str(dir_b), **{k: metas[1].get(k) for k in keys}},
-        "method": "difference B - A of replication means; 95% Welch t interval",
+        "method": ("difference B - A of replication means; 95% paired t interval (same seed and replications)"
+                   if paired else "difference B - A of replication means; 95% Welch t interval"),
         "scenario_definitions": {"a": metas[0].get("scenario_definition"), "b": metas[1].get("scenario_definition")},
     }
     write_json(meta, out / "compare.json")

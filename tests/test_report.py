@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import report_fixtures as fx
 from sim.cli import app
-from sim.compare import compare_tables, welch_interval, write_comparison
+from sim.compare import compare_tables, paired_interval, welch_interval, write_comparison
 from sim.errors import PeaksimError
 from sim.report import KINDS, build_report, detect_kind, render_report
 
@@ -178,6 +178,32 @@ def test_welch_interval_matches_scipy():
     ci = stats.ttest_ind(b, a, equal_var=False).confidence_interval(0.95)
     assert diff == pytest.approx(b.mean() - a.mean())
     assert (lo, hi) == pytest.approx((ci.low, ci.high))
+
+
+def test_paired_interval_matches_scipy_and_is_used_for_common_random_numbers(tmp_path):
+    rng = np.random.default_rng(3)
+    a = rng.normal(10, 2, 8)
+    b = a + rng.normal(0.5, 0.3, 8)  # strongly correlated, as runs with the same seeds are
+    diff, lo, hi = paired_interval(a, b)
+    ci = stats.ttest_rel(b, a).confidence_interval(0.95)
+    assert diff == pytest.approx(b.mean() - a.mean()) and (lo, hi) == pytest.approx((ci.low, ci.high))
+    welch = welch_interval(a, b)
+    assert hi - lo < (welch[2] - welch[1]) / 3  # the shared noise cancels
+    # two real runs with the same seed get the paired interval, with different seeds the Welch one
+    from sim.outputs import write_run
+    from sim.runner import run_scenario
+    from sim.scenario import parse_scenario
+    base = {"name": "x", "start": "2026-11-23T00:00:00+01:00", "duration": "3h", "interval": "60min", "seed": 4,
+            "replications": 3, "channels": {"voice": {"service_level": {"threshold": "20s", "target": 0.8},
+                                                      "handle_time": {"dist": "exponential", "mean": "3min"},
+                                                      "patience": {"dist": "exponential", "mean": "4min"},
+                                                      "arrivals": {"rate_per_hour": 100}}},
+            "agents": [{"name": "t", "skills": ["voice"], "headcount": 5}]}
+    for name, seed, agents in (("a", 4, 5), ("b", 4, 6), ("c", 5, 6)):
+        data = {**base, "seed": seed, "agents": [{**base["agents"][0], "headcount": agents}]}
+        write_run(run_scenario(parse_scenario(data)), tmp_path / name)
+    assert set(write_comparison(tmp_path / "a", tmp_path / "b", tmp_path / "ab")["method"].split()) >= {"paired"}
+    assert "Welch" in write_comparison(tmp_path / "a", tmp_path / "c", tmp_path / "ac")["method"]
 
 
 def test_welch_interval_edge_cases():

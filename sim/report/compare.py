@@ -69,8 +69,10 @@ def build(directory: Path) -> Page:
     for name in channels:
         page.colours(name)
 
-    page.section("Differences B − A", f"A = {label_a}, B = {label_b}. Each card shows B − A with its 95% Welch "
-                 "confidence interval; green is a clear improvement, red a clear worsening, grey is within noise.")
+    kind = "paired" if "method" in table.columns and (table["method"] == "paired").all() else "Welch"
+    page.section("Differences B − A", f"A = {label_a}, B = {label_b}. Each card shows B − A with its 95% {kind} "
+                 "confidence interval (paired when both runs share seed and replications); green is a clear "
+                 "improvement, red a clear worsening, grey is within noise.")
     for channel in channels:
         rows = table[(table["channel"].astype(str) == channel) & table["kpi"].isin(HEADLINE)]
         page.cards([diff_card(r) for r in rows.to_dict("records")], heading=channel)
