@@ -61,6 +61,29 @@ PEAK_RSS = (
 )
 
 
+def scenario_yaml(contacts: int) -> str:
+    """The M/M/50+M workload as a scenario file with about `contacts` contacts (shared by the benches)."""
+    hours = contacts / LAMBDA_H
+    return textwrap.dedent(f"""
+        name: bench M/M/50+M
+        start: 2026-01-05T00:00:00+00:00
+        duration: {hours:.4f}h
+        interval: 60min
+        seed: 1
+        replications: 1
+        channels:
+          voice:
+            service_level: {{threshold: 20s, target: 0.8}}
+            handle_time: {{dist: exponential, mean: {AHT_S}s}}
+            patience: {{dist: exponential, mean: {PATIENCE_S}s}}
+            arrivals: {{rate_per_hour: {LAMBDA_H}}}
+        agents:
+          - name: team
+            skills: [voice]
+            headcount: {AGENTS}
+    """)
+
+
 def child(code: str, argv: list[str]) -> tuple[float, float, float, str]:
     """Run Python `code` in a child; return wall s, CPU s, its own peak RSS (MB) and stdout."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -82,24 +105,7 @@ def main() -> None:
     hours = args.contacts / LAMBDA_H
     with tempfile.TemporaryDirectory() as tmp:
         scenario = Path(tmp) / "mm50m.yaml"
-        scenario.write_text(textwrap.dedent(f"""
-            name: bench M/M/50+M
-            start: 2026-01-05T00:00:00+00:00
-            duration: {hours:.4f}h
-            interval: 60min
-            seed: 1
-            replications: 1
-            channels:
-              voice:
-                service_level: {{threshold: 20s, target: 0.8}}
-                handle_time: {{dist: exponential, mean: {AHT_S}s}}
-                patience: {{dist: exponential, mean: {PATIENCE_S}s}}
-                arrivals: {{rate_per_hour: {LAMBDA_H}}}
-            agents:
-              - name: team
-                skills: [voice]
-                headcount: {AGENTS}
-        """))
+        scenario.write_text(scenario_yaml(args.contacts))
         out = Path(tmp) / "out"
         cli = "import sys; from sim.cli import main; sys.argv[0] = 'peaksim'; main()"
         t_peak, c_peak, m_peak, _ = child(cli, ["run", str(scenario), "--out", str(out), "--no-report"])

@@ -17,36 +17,14 @@ import operator
 import resource
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # this checkout's sim, not an installed one
 
-from bench_engine import AGENTS, AHT_S, LAMBDA_H, PATIENCE_S  # noqa: E402
+from bench_engine import scenario_yaml  # noqa: E402
 
-
-def scenario_yaml(contacts: int) -> str:
-    hours = contacts / LAMBDA_H
-    return textwrap.dedent(f"""
-        name: bench M/M/50+M
-        start: 2026-01-05T00:00:00+00:00
-        duration: {hours:.4f}h
-        interval: 60min
-        seed: 1
-        replications: 1
-        channels:
-          voice:
-            service_level: {{threshold: 20s, target: 0.8}}
-            handle_time: {{dist: exponential, mean: {AHT_S}s}}
-            patience: {{dist: exponential, mean: {PATIENCE_S}s}}
-            arrivals: {{rate_per_hour: {LAMBDA_H}}}
-        agents:
-          - name: team
-            skills: [voice]
-            headcount: {AGENTS}
-    """)
 
 
 def main() -> None:
