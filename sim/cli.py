@@ -68,6 +68,11 @@ def cli_command(fn):
     return wrapper
 
 
+def _note(text: str) -> None:
+    """A status line on stderr, never wrapped or styled (names come from the user's files)."""
+    err.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def progress_bar(label: str) -> Progress:
     return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                     console=err, transient=True, disable=not err.is_terminal)
@@ -180,10 +185,6 @@ def _stage_bar():
     def update(label: str, done: int, total: int) -> None:
         bar.update(task, description=label, completed=done, total=total)
     return bar, update
-
-
-def _note(text: str) -> None:
-    err.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 # --- report commands (issue 6) ---
@@ -380,10 +381,6 @@ class _ManyValuesCommand(TyperCommand):
         return super().parse_args(ctx, out)
 
 
-def _say(text: str) -> None:
-    err.print(text, markup=False, highlight=False, soft_wrap=True)
-
-
 @contextlib.contextmanager
 def _data_errors(prefix: str = ""):
     """Ticket-file and fitting problems reach the planner as one line and exit 2, like scenario errors."""
@@ -476,8 +473,8 @@ def calibrate(
                       _dist_text(params.get("patience")), f"{pat.naive_mean_abandoned_s:.1f}" if pat else "–", other)
     out.print(table)
     for line in cal.skipped:
-        _say(f"skipped: {line}")
-    _say(f"wrote {target}/calibration.yaml and {len(written)} diagnostics tables")
+        _note(f"skipped: {line}")
+    _note(f"wrote {target}/calibration.yaml and {len(written)} diagnostics tables")
 
 
 def _dist_text(params) -> str:
@@ -509,7 +506,7 @@ def synth(
     frame = synth_contacts(sc, replication)
     write_tickets(frame, out_file)
     counts = ", ".join(f"{k} {v:,}" for k, v in frame["channel"].value_counts().items())
-    _say(f"wrote {out_file} ({len(frame):,} contacts: {counts}; seed {sc.seed}, replication {replication})")
+    _note(f"wrote {out_file} ({len(frame):,} contacts: {counts}; seed {sc.seed}, replication {replication})")
 
 
 @app.command(cls=_ManyValuesCommand)
@@ -561,9 +558,9 @@ def backtest(
                       show(row.peaksim_mae), show(row.erlang_a_mae), f"{row.peaksim_mae / row.erlang_a_mae:.2f}",
                       show(row.noise_floor_mae))
     out.print(table)
-    _say(f"agent availability (busy share of present agents while callers wait, training): "
+    _note(f"agent availability (busy share of present agents while callers wait, training): "
           f"{m['availability']['availability']:.3f}; patience replayed: {_dist_text(m['patience'])}")
-    _say(f"wrote {target}/backtest_intervals.csv, backtest_summary.csv, backtest.json, calibration.yaml")
+    _note(f"wrote {target}/backtest_intervals.csv, backtest_summary.csv, backtest.json, calibration.yaml")
 
 
 def main() -> None:
