@@ -77,6 +77,16 @@ def ci_columns(names: Iterable[str]) -> list[str]:
     return [f"{n}{suffix}" for n in names for suffix in ("", "_lo", "_hi")]
 
 
+def _existing(directory: Path, name: str, hint: str, optional: bool) -> Path | None:
+    """`directory/name` if it exists; None when it may be missing; else a one-line error."""
+    path = Path(directory) / name
+    if path.is_file():
+        return path
+    if optional:
+        return None
+    raise PeaksimError(f"{path}: file not found; {hint}")
+
+
 def read_table(directory: Path, name: str, hint: str, required: Iterable[str] = (),
                numeric: Iterable[str] = (), times: Iterable[str] = (), optional: bool = False) -> pd.DataFrame | None:
     """Read `directory/name` as CSV, or raise a one-line `PeaksimError` that says how to fix it.
@@ -86,11 +96,9 @@ def read_table(directory: Path, name: str, hint: str, required: Iterable[str] = 
     x axes (the offset is dropped: planners read the centre's local time). With
     `optional=True`, a missing file gives None instead of an error.
     """
-    path = Path(directory) / name
-    if not path.is_file():
-        if optional:
-            return None
-        raise PeaksimError(f"{path}: file not found; {hint}")
+    path = _existing(directory, name, hint, optional)
+    if path is None:
+        return None
     try:
         frame = pd.read_csv(path)
     except pd.errors.EmptyDataError:
@@ -126,11 +134,9 @@ def _local_times(values: pd.Series, path: Path, column: str, hint: str) -> pd.Se
 
 def read_json(directory: Path, name: str, hint: str, optional: bool = False) -> dict | None:
     """Read `directory/name` as a JSON object, or raise a one-line `PeaksimError`."""
-    path = Path(directory) / name
-    if not path.is_file():
-        if optional:
-            return None
-        raise PeaksimError(f"{path}: file not found; {hint}")
+    path = _existing(directory, name, hint, optional)
+    if path is None:
+        return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
