@@ -2,7 +2,8 @@
 
 A channel's rate in an interval is built as WFM planners think of it:
     base volume × day-of-week shape × intraday shape × peak events × growth × dispersion,
-or given directly as `rate_per_hour` (then only events, growth and dispersion apply).
+or given directly as `rate_per_hour` (then only events, growth and dispersion apply), or replayed
+as exact `counts` per interval (a backtest feeds a period's own volumes: no Poisson noise on top).
 Rates are piecewise constant over reporting intervals, so the exact way to draw the
 non-homogeneous Poisson process is per interval: a Poisson count, then that many uniform
 times inside the interval.
@@ -63,6 +64,12 @@ def channel_rates(scenario: Scenario, grid: pd.DataFrame, rng_for=None) -> dict[
     interval_h = scenario.interval / 3600
     for c, (name, channel) in enumerate(scenario.channels.items()):
         arrivals = channel.arrivals
+        if arrivals.counts is not None:  # a replay: the counts as a rate, no events or growth
+            rate = np.asarray(arrivals.counts, dtype=float) / interval_h
+            if channel.kind == "sync":
+                rate = np.where(open_mask(channel.open, grid, scenario.interval), rate, 0.0)
+            rates[name] = rate
+            continue
         if arrivals.daily is not None:
             dow = np.asarray(arrivals.day_of_week or [1.0] * 7, dtype=float)
             dow = dow / dow.mean()
@@ -80,12 +87,27 @@ def channel_rates(scenario: Scenario, grid: pd.DataFrame, rng_for=None) -> dict[
     return rates
 
 
-def poisson_arrivals(rate_per_hour: np.ndarray, interval_s: float, horizon_s: float,
-                     rng: np.random.Generator) -> np.ndarray:
-    """Sorted arrival times (seconds) of a Poisson process with piecewise-constant rate."""
-    lengths = np.minimum(interval_s, horizon_s - np.arange(len(rate_per_hour)) * interval_s)
-    counts = rng.poisson(rate_per_hour / 3600.0 * np.maximum(lengths, 0.0))
-    starts = np.repeat(np.arange(len(rate_per_hour)) * interval_s, counts)
+def interval_lengths(n_intervals: int, interval_s: float, horizon_s: float) -> np.ndarray:
+    """Seconds of each interval inside the horizon (the last one may be cut short)."""
+    return np.maximum(np.minimum(interval_s, horizon_s - np.arange(n_intervals) * interval_s), 0.0)
+
+
+def uniform_arrivals(counts: np.ndarray, interval_s: float, horizon_s: float, rng: np.random.Generator) -> np.ndarray:
+    """Sorted arrival times with exactly ``counts[k]`` arrivals uniform inside interval k.
+
+    Given its count, a Poisson process's arrival times in an interval are independent uniforms,
+    so this is the Poisson model conditioned on the observed volumes.
+    """
+    lengths = interval_lengths(len(counts), interval_s, horizon_s)
+    counts = np.where(lengths > 0, np.asarray(counts, dtype=np.int64), 0)
+    starts = np.repeat(np.arange(len(counts)) * interval_s, counts)
     times = starts + rng.random(starts.size) * np.repeat(lengths, counts)
     times.sort()
     return times
+
+
+def poisson_arrivals(rate_per_hour: np.ndarray, interval_s: float, horizon_s: float,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Sorted arrival times (seconds) of a Poisson process with piecewise-constant rate."""
+    lengths = interval_lengths(len(rate_per_hour), interval_s, horizon_s)
+    return uniform_arrivals(rng.poisson(rate_per_hour / 3600.0 * lengths), interval_s, horizon_s, rng)

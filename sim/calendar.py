@@ -39,6 +39,11 @@ def daily_profile(values: float | list[float], grid: pd.DataFrame) -> np.ndarray
     return array[grid["slot"].to_numpy()]
 
 
+def multipliers(values: list[float] | None, grid: pd.DataFrame) -> np.ndarray:
+    """An optional per-interval multiplier profile (see :func:`daily_profile`); ones when absent."""
+    return np.ones(len(grid)) if values is None else daily_profile(values, grid)
+
+
 def open_mask(hours: OpeningHours | None, grid: pd.DataFrame, interval_s: float) -> np.ndarray:
     """True for intervals whose start lies inside the opening hours."""
     if hours is None:

@@ -2,8 +2,8 @@
 
 A scenario file may name a calibration YAML (written by `peaksim calibrate`), relative to the
 scenario file's folder. For every channel the scenario defines and the calibration also has,
-`handle_time`, `patience` and `arrivals` are taken from the calibration **unless the scenario
-gives them**: the scenario always wins, key by key (a scenario `arrivals: {rate_per_hour: 80}`
+`handle_time`, `handle_time_profile`, `patience` and `arrivals` are taken from the calibration
+**unless the scenario gives them**: the scenario always wins, key by key (a scenario `arrivals: {rate_per_hour: 80}`
 replaces the calibrated profile; a scenario `patience` replaces the fitted one). Channels only
 the calibration knows are ignored, so one calibration can serve scenarios of any subset of
 channels. Async channels take no patience (they do not abandon).
@@ -12,8 +12,10 @@ The calibration's daily arrival profile (one rate per interval of its own interv
 24 hourly values, averaged over weekdays) is laid onto the scenario's interval (repeated when
 the scenario's intervals are finer, averaged when coarser) and becomes the demand form
 `per_day` × `day_of_week` × `intraday`, so the scenario's `growth` and `events` apply on top.
-A scenario that states its own volume (`rate_per_hour`, `per_day` or `per_week`) replaces
-the calibrated volume and shape. Fit tables are provenance, not model inputs.
+A scenario that states its own volume (`rate_per_hour`, `per_day`, `per_week` or `counts`) replaces
+the calibrated volume and shape. The handle-time profile (a multiplier per interval of the day)
+is laid onto the scenario's intervals the same way, and multiplies a scenario's own
+`handle_time` too (it is the shape of handle time over the day, not its level). Fit tables are provenance, not model inputs.
 
 Every problem with the calibration file is one line that names that file, e.g.
 `cal.yaml: channels.voice.patience: unknown value (got 'lognorm'); ...`.
@@ -31,7 +33,7 @@ from .errors import ScenarioError
 from .units import parse_duration
 from .yamlsource import load_yaml_with_lines
 
-MERGED = ("handle_time", "patience", "arrivals")
+MERGED = ("handle_time", "handle_time_profile", "patience", "arrivals")
 _DIST = TypeAdapter(Distribution)
 
 
@@ -93,7 +95,7 @@ def _interval(value) -> float | None:
         return None  # validation reports the scenario's bad interval
 
 
-LEVEL_KEYS = ["rate_per_hour", "per_day", "per_week"]
+LEVEL_KEYS = ["rate_per_hour", "per_day", "per_week", "counts"]
 SHAPE_KEYS = ["intraday", "day_of_week"]
 
 
@@ -102,6 +104,8 @@ def _checked(key: str, value, where: str, path: str, interval_s: float | None):
         if not isinstance(value, dict) or "rate_per_hour" not in value:
             raise ScenarioError([f"{where}: {path}: needs `rate_per_hour`; recalibrate with `peaksim calibrate`"])
         return _demand(value, where, path, interval_s)
+    if key == "handle_time_profile":
+        return _resample(value, where, path, interval_s)
     try:
         _DIST.validate_python(value)
     except ValidationError as exc:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .arrivals import channel_rates
-from .calendar import interval_grid, iso
+from .calendar import interval_grid, iso, multipliers
 from .scenario import Scenario
 from .schedule import scheduled_per_interval
 from .units import format_duration
@@ -50,7 +50,8 @@ def load_and_capacity(scenario: Scenario, grid: pd.DataFrame | None = None) -> t
     rates = channel_rates(scenario, grid)
     load = {}
     for name, ch in scenario.channels.items():
-        per_contact = ch.handle_time.mean_s * ch.handle_factors()[-1] / ch.concurrency  # agent-seconds
+        per_contact = (ch.handle_time.mean_s * ch.handle_factors()[-1] / ch.concurrency  # agent-seconds
+                       * multipliers(ch.handle_time_profile, grid))
         load[name] = rates[name] / 3600.0 * per_contact * (1.0 - expected_containment(scenario, name))
     agents = {g.name: scheduled_per_interval(g, scenario, grid) / g.proficiency for g in scenario.agents}
     capacity = {name: sum(agents[g.name] for g in scenario.agents if name in g.skills) * 1.0
@@ -146,7 +147,8 @@ def unstable_warnings(scenario: Scenario, table: pd.DataFrame) -> list[dict]:
 
 def is_stationary(scenario: Scenario) -> bool:
     """Constant rates and staffing over the horizon, every channel always open."""
-    if any(ch.open is not None or isinstance(ch.arrivals.rate_per_hour, list) for ch in scenario.channels.values()):
+    if any(ch.open is not None or isinstance(ch.arrivals.rate_per_hour, list) or ch.arrivals.counts is not None
+           or ch.handle_time_profile is not None for ch in scenario.channels.values()):
         return False
     return all(g.shifts is None and g.headcount_by_interval is None and not isinstance(g.headcount, list)
                for g in scenario.agents)

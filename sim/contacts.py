@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .calendar import multipliers
 from .scenario import Scenario
 from .scenario_peak import Reason
 
@@ -58,6 +59,7 @@ class ContactFactory:
         self.reasons = [GENERAL] + [r for r in (scenario.reasons or {}) if r != GENERAL]
         self.reason_models = [(scenario.reasons or {}).get(name, Reason()) for name in self.reasons]
         self.channels = list(scenario.channels.values())
+        self.handle_profiles = [multipliers(ch.handle_time_profile, grid) for ch in self.channels]
         names = list(scenario.channels)
         dates = grid["date"].to_numpy()
         self.mixes: list[list[np.ndarray]] = []
@@ -106,6 +108,8 @@ class ContactFactory:
             model = self.reason_models[r]
             dist = model.handle_time or channel.handle_time
             work[rows] = dist.sample(rng.handle, int(rows.sum())) * model.handle_factor
+        if channel.handle_time_profile is not None:
+            work *= self.handle_profiles[c][k]
         flags = np.zeros(n, dtype=np.int8)
         queued = times.copy()
         for r in present if automation else ():

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from .arrivals import channel_rates, poisson_arrivals
+from .arrivals import channel_rates, poisson_arrivals, uniform_arrivals
 from .behaviour import CustomerBehaviour
 from .calendar import interval_grid, open_changes
 from .contacts import ContactFactory, Streams
@@ -87,10 +87,14 @@ def fresh_contacts(scenario: Scenario, grid: pd.DataFrame, replication: int, log
         arrivals_rng = stream(seed, replication, SOURCE_ARRIVALS, c)
         streams = channel_streams(seed, replication, c)
         first = len(log)
+        replay = scenario.channels[name].arrivals.counts is not None
         for k0 in range(0, len(grid), chunk):
-            times = k0 * scenario.interval + poisson_arrivals(
-                rates[name][k0:k0 + chunk], scenario.interval, scenario.horizon_s - k0 * scenario.interval,
-                arrivals_rng)
+            rate, left = rates[name][k0:k0 + chunk], scenario.horizon_s - k0 * scenario.interval
+            if replay:  # exact counts (the rate is count ÷ interval length, so this recovers them)
+                times = uniform_arrivals(np.rint(rate * scenario.interval / 3600.0), scenario.interval, left, arrivals_rng)
+            else:
+                times = poisson_arrivals(rate, scenario.interval, left, arrivals_rng)
+            times = k0 * scenario.interval + times
             n = times.size
             log.extend(n, channel=c, origin=0, customer=np.arange(len(log), len(log) + n),
                        **factory.draw(c, times, streams))

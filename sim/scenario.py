@@ -91,6 +91,10 @@ class Channel(_Model):
     handle_time: Distribution = Field(description="agent time per contact (before proficiency and concurrency)")
     patience: Distribution | None = Field(default=None, description="time a waiting customer stays; omit: never abandons")
     arrivals: Arrivals
+    handle_time_profile: list[Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]] | None = Field(
+        default=None,
+        description="handle-time multiplier by arrival interval (one per interval of the day, or of the whole "
+                    "horizon), e.g. shorter calls at night; default 1")
     concurrency: int = Field(default=1, ge=1, le=20, description="contacts an agent can hold at once (chat)")
     concurrency_factor: list[float] | None = Field(
         default=None,
@@ -250,6 +254,17 @@ class Scenario(_Model):
                 raise at(f"channels.{name}.arrivals.intraday",
                          f"needs one value per interval of the day (got {len(intraday)} values); "
                          f"give {per_day} values at interval {format_duration(self.interval)}")
+            profile = channel.handle_time_profile
+            if profile is not None and len(profile) not in (per_day, self.n_intervals):
+                raise at(f"channels.{name}.handle_time_profile",
+                         f"needs one multiplier per interval of the day (got {len(profile)} values); "
+                         f"give {per_day} values at interval {format_duration(self.interval)} "
+                         f"(or {self.n_intervals} to cover the whole horizon)")
+            counts = channel.arrivals.counts
+            if counts is not None and len(counts) != self.n_intervals:
+                raise at(f"channels.{name}.arrivals.counts",
+                         f"needs one count per interval of the whole horizon (got {len(counts)} values); "
+                         f"give {self.n_intervals} values at interval {format_duration(self.interval)}")
             if isinstance(rate, list) and len(rate) not in (per_day, self.n_intervals):
                 raise at(f"channels.{name}.arrivals.rate_per_hour",
                          f"a profile needs one value per interval of the day (got {len(rate)} values); "
@@ -345,6 +360,8 @@ class Scenario(_Model):
             arrivals = channel.arrivals
             if arrivals.daily is not None:
                 mean_rate = arrivals.daily / 24
+            elif arrivals.counts is not None:
+                mean_rate = sum(arrivals.counts) / hours
             else:
                 rate = arrivals.rate_per_hour
                 mean_rate = sum(rate) / len(rate) if isinstance(rate, list) else rate

@@ -55,7 +55,8 @@ class Event(_Model):
 
 class Arrivals(_Model):
     """Poisson arrivals, stated as a rate or built up as volume × day-of-week × intraday shape;
-    either way multiplied by the named events, `growth` and the random daily `dispersion`."""
+    either way multiplied by the named events, `growth` and the random daily `dispersion`.
+    Or `counts`: a replay of known volumes (a backtest), exactly that many contacts per interval."""
 
     rate_per_hour: Annotated[float, Field(ge=0, allow_inf_nan=False)] | list[
         Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
@@ -68,13 +69,21 @@ class Arrivals(_Model):
         default=None, min_length=7, max_length=7, description="relative volume Mon…Sun (normalised to mean 1)")
     intraday: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
         default=None, description="relative volume per interval of the day (normalised; default flat)")
+    counts: list[Annotated[int, Field(ge=0, le=1_000_000)]] | None = Field(
+        default=None,
+        description="replay: exactly this many contacts in each interval of the whole horizon, at uniform random "
+                    "times inside it (not Poisson; events, growth and dispersion do not apply)")
     growth: Positive = Field(default=1.0, description="volume multiplier versus last year")
     dispersion: Dispersion | None = None
 
     @model_validator(mode="after")
     def _one_level(self):
-        if [self.rate_per_hour, self.per_day, self.per_week].count(None) != 2:
-            raise ValueError("give exactly one of `rate_per_hour`, `per_day` or `per_week`")
+        if [self.rate_per_hour, self.per_day, self.per_week, self.counts].count(None) != 3:
+            raise ValueError("give exactly one of `rate_per_hour`, `per_day`, `per_week` or `counts`")
+        if self.counts is not None and (self.day_of_week is not None or self.intraday is not None
+                                        or self.growth != 1.0 or self.dispersion is not None):
+            raise ValueError("`counts` replays known volumes as they are; remove `day_of_week`, `intraday`, "
+                             "`growth` and `dispersion` (or state the demand as `rate_per_hour`)")
         if self.rate_per_hour is not None and (self.day_of_week is not None or self.intraday is not None):
             raise ValueError("`day_of_week` and `intraday` shape `per_day`/`per_week`; with `rate_per_hour` "
                              "give the profile as a list instead")

@@ -43,7 +43,7 @@ Adaptations (documented in the README, "Staffing"):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -52,7 +52,7 @@ from scipy.special import betainc, gammainc
 from . import __version__
 from .arrivals import channel_rates
 from .backlog import days_beyond, deadline_slots, in_reach, open_seconds
-from .calendar import interval_grid, iso
+from .calendar import interval_grid, iso, multipliers
 from .erlang import erlang_a_agents, erlang_c_agents
 from .errors import PeaksimError
 from .executors import run_tasks
@@ -91,17 +91,34 @@ class ChannelQueue:
     theta: float  # abandonment rate per waiting contact (1 / mean patience), 0 without patience
     threshold_s: float
     target: float
+    hold_profile: np.ndarray | None = None  # per interval: handle-time multiplier (None: 1 everywhere)
+
+    def at(self, k: int) -> "ChannelQueue":
+        """The queue as it is in interval k (its handle-time multiplier applied)."""
+        if self.hold_profile is None:
+            return self
+        return replace(self, slot_hold_s=self.slot_hold_s * float(self.hold_profile[k]), hold_profile=None)
+
+    def hold(self) -> np.ndarray | float:
+        """Slot holding time per interval (a scalar when it does not vary)."""
+        return self.slot_hold_s if self.hold_profile is None else self.slot_hold_s * self.hold_profile
 
 
 def channel_queues(scenario: Scenario, shares: np.ndarray) -> list[ChannelQueue]:
-    """Per channel: slot holding time (weighted by the serving groups' proficiency), patience rate, target."""
+    """Per channel: slot holding time (weighted by the serving groups' proficiency, and by interval
+    when the channel has a handle-time profile), patience rate, target."""
     out = []
+    grid = None
     for c, (name, ch) in enumerate(scenario.channels.items()):
         proficiency = float(sum(shares[g, c] * grp.proficiency for g, grp in enumerate(scenario.agents)))
         hold = ch.handle_time.mean_s * (proficiency or 1.0) * ch.handle_factors()[-1]
         theta = 0.0 if ch.patience is None else 1.0 / ch.patience.mean_s
+        profile = None
+        if ch.handle_time_profile is not None:
+            grid = interval_grid(scenario) if grid is None else grid
+            profile = multipliers(ch.handle_time_profile, grid)
         out.append(ChannelQueue(name, ch.concurrency, hold, theta, ch.service_level.threshold,
-                                ch.service_level.target))
+                                ch.service_level.target, profile))
     return out
 
 
@@ -301,20 +318,23 @@ def erlang_agents(scenario: Scenario, queues: list[ChannelQueue], targets: Targe
     for c, (q, ch) in enumerate(zip(queues, scenario.channels.values())):
         patience = ch.patience.mean_s if ch.patience is not None else None
         cache: dict[float, tuple[int, int]] = {}
+        hold_of = np.broadcast_to(q.hold(), rates[q.name].shape)
         for k, rate in enumerate(rates[q.name]):
-            if rate not in cache:
+            hold = float(hold_of[k])
+            if (rate, hold) not in cache:
                 lam = rate / 3600.0
-                a = lam * q.slot_hold_s
+                a = lam * hold
                 floor = math.ceil(a / targets.max_occupancy - 1e-9) if targets.max_occupancy and a > 0 else 0
                 try:
-                    sc = erlang_c_agents(a, q.slot_hold_s, q.threshold_s, q.target, max_agents * q.concurrency)
-                    sa = erlang_a_agents(lam, q.slot_hold_s, patience, q.threshold_s, q.target,
+                    sc = erlang_c_agents(a, hold, q.threshold_s, q.target, max_agents * q.concurrency)
+                    sa = erlang_a_agents(lam, hold, patience, q.threshold_s, q.target,
                                          targets.max_abandon, max_agents * q.concurrency)
                 except ValueError:
                     raise PeaksimError(f"{q.name}: Erlang needs more than --max-agents {max_agents} agents at "
                                        f"{rate:g} contacts/h; raise --max-agents or lower the target") from None
-                cache[rate] = (math.ceil(max(sc, floor) / q.concurrency), math.ceil(max(sa, floor) / q.concurrency))
-            out["erlang_c"][c, k], out["erlang_a"][c, k] = cache[rate]
+                cache[rate, hold] = (math.ceil(max(sc, floor) / q.concurrency),
+                                     math.ceil(max(sa, floor) / q.concurrency))
+            out["erlang_c"][c, k], out["erlang_a"][c, k] = cache[rate, hold]
     return out
 
 
@@ -335,7 +355,7 @@ def initial_channel_agents(scenario: Scenario, queues: list[ChannelQueue]) -> np
     opened = open_seconds(scenario)
     out = []
     for q in queues:
-        load = rates[q.name] / 3600.0 * q.slot_hold_s
+        load = rates[q.name] / 3600.0 * q.hold()
         load = np.maximum(load, np.r_[0.0, load[:-1]])
         out.append(np.where(opened[q.name] > 0, np.ceil((load + 6 * np.sqrt(load) + 6) / q.concurrency), 0))
     return np.array(out, dtype=int)
@@ -369,9 +389,11 @@ def channel_slots(scenario: Scenario, results: list[SeenByArrivals], queues: lis
     out = np.zeros((len(queues), n))
     for c, (h, q, ch) in enumerate(zip(hists, queues, scenario.channels.values())):
         is_open = opened[q.name][:n] > 0
-        per_state = np.array([slots_needed(h[k], q, targets) if is_open[k] else 0 for k in range(n)], dtype=float)
-        if ch.kind == "async":
-            per_state = deadline_slots(queued[c], q.slot_hold_s, opened[q.name], scenario.interval, q.threshold_s,
+        per_state = np.array([slots_needed(h[k], q.at(k), targets) if is_open[k] else 0 for k in range(n)],
+                             dtype=float)
+        if ch.kind == "async":  # work in base-handle-time contacts, so a handle-time profile counts
+            work = queued[c] * (1.0 if q.hold_profile is None else q.hold_profile[:n])
+            per_state = deadline_slots(work, q.slot_hold_s, opened[q.name], scenario.interval, q.threshold_s,
                                        q.target, floor=per_state)
         out[c] = per_state
     return out
@@ -497,7 +519,8 @@ def repair_staffing(scenario: Scenario, isa: IsaResult, replications: int, round
             for k in np.flatnonzero(short):
                 gap = q.target + margin[k] - sl[k]
                 if ch.kind == "sync":
-                    add[c, k] += math.ceil(calibrated_step(hists[c][k], q, sl[k], q.target + margin[k]) / q.concurrency)
+                    add[c, k] += math.ceil(calibrated_step(hists[c][k], q.at(k), sl[k], q.target + margin[k])
+                                           / q.concurrency)
                     if gap > 0.15 and k > 0 and opened[q.name][k - 1] > 0:
                         add[c, k - 1] += 1
                     continue
@@ -506,7 +529,7 @@ def repair_staffing(scenario: Scenario, isa: IsaResult, replications: int, round
                 window = np.zeros(n)
                 window[k:min(end, n)] = opened[q.name][k:min(end, n)]
                 if window.sum() > 0:
-                    add[c] += missing * q.slot_hold_s / window.sum() * (window > 0) / q.concurrency
+                    add[c] += missing * q.at(k).slot_hold_s / window.sum() * (window > 0) / q.concurrency
         log.append({"round": round_, "short_intervals": short_cells,
                     "agent_hours": float(headcount.sum() * width / 3600),
                     "service_level": _pooled_service(scenario, results)})

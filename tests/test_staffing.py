@@ -166,3 +166,21 @@ def test_backlog_rule_clears_each_contact_by_its_deadline():
     assert slots[:2].tolist() == [0, 0]
     assert slots[2] == pytest.approx(10 * 600 / (1800 + 3600))  # constant rate until the last one's deadline
     assert slots[2:5].sum() * 1800 / 600 == pytest.approx(10)
+
+
+def test_handle_time_profile_reaches_the_erlang_baselines_and_the_isa():
+    """Twice the handle time from the fourth hour: the Erlang C baseline there is Erlang C for
+    360 s (hand check: 200/h × 360 s = 20 Erlangs), and the simulated ISA staffs those hours
+    like that baseline, within one agent."""
+    from sim.staffing import channel_queues, erlang_agents
+
+    base = stationary(patience=None, duration="6h", replications=20)
+    data = base.model_dump(mode="json", exclude_none=True)
+    data["channels"]["voice"]["handle_time_profile"] = [1.0] * 3 + [2.0] * 21
+    sc = parse_scenario(data, "<test>")
+    queues = channel_queues(sc, np.ones((1, 1)))
+    agents = erlang_agents(sc, queues, Targets(), 500)["erlang_c"][0]
+    assert agents[:3].tolist() == [erlang_c_agents(10.0, 180, 20, 0.8)] * 3 == [14] * 3
+    assert agents[3:].tolist() == [erlang_c_agents(20.0, 360, 20, 0.8)] * 3
+    isa = iterative_staffing(sc, 20)
+    assert np.all(np.abs(isa.headcount[0, 4:] - agents[4:]) <= 1), (isa.headcount, agents)
