@@ -4,9 +4,12 @@ The question a backtest answers is "given the demand and the staffing that actua
 does the model predict the waits and abandonment that actually occurred?" So the test period's
 own inputs are fed to the model, and only the *behaviour* comes from the training period:
 
-* **demand**: the test period's offered calls per interval (calls that reached the agent queue,
-  i.e. served, or abandoned after queueing; IVR-only calls are not offered), given to the model
-  as a whole-horizon ``rate_per_hour`` list (Poisson arrivals at that rate within each interval);
+* **demand**: the test period's offered calls (calls that reached the agent queue, i.e. served,
+  or abandoned after queueing; IVR-only calls are not offered). By default (``arrivals="counts"``)
+  each staffing step's own count is replayed exactly (``arrivals: {counts: [...]}``), at uniform
+  times inside the step: the Poisson model conditioned on what happened, so no volume noise is
+  added that the real period did not have. ``arrivals="poisson"`` gives the comparison
+  interval's volume as a Poisson rate instead;
 * **staffing**: agents present inferred from the test period's service spells
   (:func:`calibrate.profiles.infer_staffing`) every ``staffing_step`` (15 min), time-weighted and
   therefore fractional. The model needs whole agents: :func:`whole_agents` rounds the running
@@ -34,11 +37,13 @@ the exponential member of the same censored likelihood the patience fit maximise
 Errors are **offered-weighted mean absolute errors** over the intervals with at least
 ``min_offered`` offered calls (quiet intervals give rates that are mostly noise). Two yardsticks
 come with them, because an hour's observed abandonment rate is itself a noisy measurement:
-``noise_floor_mae`` is the error a *perfect* predictor of each interval's abandonment probability
-would still make from binomial sampling alone (E|X/n − p|, X ~ Binomial(n, p), n = offered,
-p = peaksim's prediction), and ``replication_noise_mae`` is peaksim's error against one further
-replication of itself (what the error would be if the world were exactly the model, with
-Poisson volumes and correlated waits; an upper reference, since the real volumes are fixed).
+``noise_floor_mae`` is the error that *any* predictor of each interval's abandonment rate would
+still make from binomial sampling alone (min over q of E|X/n − q|, X ~ Binomial(n, p),
+n = offered, p = peaksim's prediction), and ``replication_noise_mae`` is peaksim's error against one further
+replication of itself: the error a model that is *exactly right* would make, because one
+hour's outcome also carries the randomness of arrival instants inside the step, service times
+and the waits they cause (with ``arrivals="poisson"`` it also carries Poisson volume noise the
+real, fixed volumes do not have).
 """
 from __future__ import annotations
 
@@ -60,6 +65,7 @@ __all__ = ["BacktestError", "BacktestResult", "backtest", "agent_availability", 
 INTERVAL_COLUMNS = ["interval_start", "offered", "agents", "observed_abandon_rate", "predicted_abandon_rate",
                     "erlang_a_abandon_rate", "observed_asa_s", "predicted_asa_s", "erlang_a_asa_s"]
 ROUNDING = ("dither", "nearest", "ceil", "floor")
+ARRIVALS = ("counts", "poisson")
 METRICS = {"abandon_rate": "abandonment rate per interval", "asa_s": "ASA (s) per interval"}
 
 
@@ -203,16 +209,19 @@ def whole_agents(agents: np.ndarray, rounding: str = "dither") -> np.ndarray:
     return np.floor(agents + 0.5).astype(int)
 
 
-def _scenario(start, n, interval_s, rates, agents, handle_time, patience, replications, seed):
+def _scenario(start, n, interval_s, counts, agents, handle_time, patience, replications, seed, arrivals,
+              handle_time_profile=None):
     from sim.scenario import parse_scenario
 
+    demand = ({"counts": [int(c) for c in counts]} if arrivals == "counts"
+              else {"rate_per_hour": [float(c) * 3600.0 / interval_s for c in counts]})
+    extra = {} if handle_time_profile is None else {"handle_time_profile": handle_time_profile}
     data = {
         "name": "backtest", "start": start.isoformat(), "timezone": str(start.tz),
         "duration": float(n * interval_s), "interval": float(interval_s),
         "seed": int(seed), "replications": int(replications),
         "channels": {"voice": {"service_level": {"threshold": 20.0, "target": 0.8},
-                               "handle_time": handle_time, "patience": patience,
-                               "arrivals": {"rate_per_hour": [float(r) for r in rates]}}},
+                               "handle_time": handle_time, "patience": patience, "arrivals": demand, **extra}},
         "agents": [{"name": "agents", "skills": ["voice"], "headcount_by_interval": [int(a) for a in agents]}],
     }
     return parse_scenario(data, "<backtest scenario>")
@@ -242,11 +251,13 @@ def _rates(t):
 
 
 def _erlang_a(offered, agents, interval_s, aht_s, patience_s, fractional):
-    """Per interval; fractional agents (``fractional=True``) mix the results for ⌊c⌋ and ⌈c⌉
-    agents by the fractional part, as if the extra agent were there for that share of the time."""
+    """Per interval (``aht_s`` one value, or one per interval); fractional agents
+    (``fractional=True``) mix the results for ⌊c⌋ and ⌈c⌉ agents by the fractional part, as if
+    the extra agent were there for that share of the time."""
     from sim.erlang import erlang_a
 
     rate, asa = np.full(len(offered), np.nan), np.full(len(offered), np.nan)
+    aht_of = np.broadcast_to(np.asarray(aht_s, dtype=float), (len(offered),))
     for k, (n, c) in enumerate(zip(offered, agents)):
         if n <= 0:
             continue
@@ -254,7 +265,7 @@ def _erlang_a(offered, agents, interval_s, aht_s, patience_s, fractional):
         parts = [(1.0 - frac, lo)] + ([(frac, lo + 1)] if frac > 1e-9 else [])
         ab = served = wait = 0.0
         for weight, agents_k in parts:
-            res = erlang_a(agents_k, n / interval_s, aht_s, patience_s)
+            res = erlang_a(agents_k, n / interval_s, float(aht_of[k]), patience_s)
             ab += weight * res.abandon_prob
             if res.abandon_prob < 1.0:
                 served += weight * (1.0 - res.abandon_prob)
@@ -272,8 +283,8 @@ def _wmae(frame, predicted, observed, weights):
 
 def backtest(train: TicketData, test: TicketData, interval="60min", replications=10, seed=0,
              min_offered=10, rounding="dither", staffing_step="15min", channel=None, max_gap="30min",
-             availability="train", patience="km", calibration: Calibration | None = None,
-             progress=None) -> BacktestResult:
+             availability="train", patience="km", arrivals="counts", aht_profile=True,
+             calibration: Calibration | None = None, progress=None) -> BacktestResult:
     """Calibrate on ``train``, replay ``test``'s offered volumes and inferred staffing, compare.
 
     ``staffing_step``: the resolution at which staffing is inferred and the model's headcount
@@ -294,6 +305,8 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     if sub_s not in (900.0, 1800.0, 3600.0) or interval_s % sub_s:
         raise BacktestError("The 'staffing_step' parameter of backtest must be 15min, 30min or 60min and divide "
                          f"'interval'. Got {staffing_step!r} instead.")
+    if arrivals not in ARRIVALS:
+        raise BacktestError(f"The 'arrivals' parameter of backtest must be one of {ARRIVALS}. Got {arrivals!r} instead.")
     if min_offered < 1:
         raise BacktestError(f"The 'min_offered' parameter of backtest must be ≥ 1. Got {min_offered!r} instead.")
     if replications < 1:
@@ -338,18 +351,31 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     coarse_agents = sim_agents.reshape(n, per).mean(axis=1)
 
     obs = observed_intervals(contacts, start, n, interval_s)
-    rates = np.repeat(obs["offered"].to_numpy() * 3600.0 / interval_s, per)
-    sc = _scenario(start, n * per, sub_s, rates, sim_agents, handle_time, patience_dist, replications, seed)
+    if arrivals == "counts":  # each staffing step's own offered calls, exactly
+        volumes = observed_intervals(contacts, start, n * per, sub_s)["offered"].to_numpy()
+    else:  # the comparison interval's volume, spread evenly, as a Poisson rate
+        volumes = np.repeat(obs["offered"].to_numpy() / per, per)
+    profile = params.get("handle_time_profile") if aht_profile else None  # per interval of the day
+    if profile is not None and len(profile) * interval_s != 86400:
+        raise BacktestError(f"The calibration's handle-time profile has {len(profile)} values per day; "
+                            f"it must match the interval {interval!r} (recalibrate with that interval).")
+    sc = _scenario(start, n * per, sub_s, volumes, sim_agents, handle_time, patience_dist, replications, seed,
+                   arrivals, None if profile is None else [float(m) for m in profile for _ in range(per)])
     tick(f"simulating {replications} replications")
     (pred_rate, pred_asa), (own_rate, own_asa) = _simulate(sc, replications, n, interval_s)
 
     aht = float(cal.results[name]["handle_time"].mean) / u
     patience_mean = exponential_patience_mle(train_contacts)
+    starts = start + step * np.arange(n)
+    if profile is not None:  # the same hour-of-day handle time peaksim gets
+        local = pd.DatetimeIndex(starts)
+        slot = ((local - local.normalize()) // step).to_numpy(dtype=np.int64) % len(profile)
+        aht = aht * np.asarray(profile, dtype=float)[slot]
     ea_rate, ea_asa = _erlang_a(obs["offered"].to_numpy(), coarse_agents, interval_s, aht, patience_mean,
                                 fractional=True)
 
     frame = pd.DataFrame({
-        "interval_start": start + step * np.arange(n), "offered": obs["offered"].astype(int),
+        "interval_start": starts, "offered": obs["offered"].astype(int),
         "agents": np.round(coarse_agents, 4),
         "observed_abandon_rate": obs["observed_abandon_rate"], "predicted_abandon_rate": pred_rate,
         "erlang_a_abandon_rate": ea_rate, "observed_asa_s": obs["observed_asa_s"],
@@ -379,16 +405,19 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     meta = {
         "channel": name, "interval": str(interval), "interval_s": interval_s, "staffing_step": str(staffing_step),
         "replications": replications, "seed": seed, "min_offered": min_offered, "rounding": rounding,
-        "max_gap": str(max_gap), "test_start": start.isoformat(), "intervals": n,
+        "max_gap": str(max_gap), "arrivals": arrivals, "test_start": start.isoformat(), "intervals": n,
         "intervals_included": int(len(inc)), "offered_total": int(obs["offered"].sum()),
         "offered_included": int(weights.sum()),
         "observed_abandon_rate": float(obs["abandoned"].sum() / max(obs["offered"].sum(), 1)),
         "handle_time_talk": params["handle_time"], "handle_time": handle_time,
         "patience": patience_dist, "patience_choice": patience, "patience_aic": params["patience"],
         "availability": avail,
-        "erlang_a": {"aht_s": aht, "patience_mean_s": patience_mean,
+        "handle_time_profile": profile,
+        "erlang_a": {"aht_s": float(cal.results[name]["handle_time"].mean) / u, "patience_mean_s": patience_mean,
                      "patience": "exponential, censored MLE: sum of waits / abandonments (training)",
-                     "agents": "fractional: mix of floor and ceil by the fractional part"},
+                     "agents": "fractional: mix of floor and ceil by the fractional part",
+                     "aht_profile": "aht_s × the training handle-time profile at the interval's hour of day"
+                     if profile is not None else "none"},
         "train_files": [{"path": p, "sha256": h} for p, h in train.files],
         "test_files": [{"path": p, "sha256": h} for p, h in test.files],
         "summary": {r["metric"]: {k: r[k] for k in ("peaksim_mae", "erlang_a_mae", "noise_floor_mae",
@@ -399,8 +428,11 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
 
 
 def _binomial_floor(offered, rate, weights) -> float:
-    """Offered-weighted E|X/n − p| for X ~ Binomial(n, p): the error a perfect predictor of each
-    interval's abandonment probability p would still make, from sampling noise alone."""
+    """Offered-weighted min over q of E|X/n − q| for X ~ Binomial(n, p): the error that *any*
+    predictor of an interval's abandonment rate still makes from sampling noise alone, if each
+    offered call abandons independently with the probability p the model predicts. The best
+    constant q for an absolute error is the median of X/n (slightly below the E|X/n − p| of a
+    predictor that states p itself)."""
     from scipy.stats import binom
 
     total = wsum = 0.0
@@ -408,7 +440,9 @@ def _binomial_floor(offered, rate, weights) -> float:
         if n <= 0 or not np.isfinite(p):
             continue
         k = np.arange(n + 1)
-        total += w * float(np.sum(binom.pmf(k, n, p) * np.abs(k / n - p)))
+        pmf = binom.pmf(k, n, p)
+        median = k[min(np.searchsorted(np.cumsum(pmf), 0.5), n)] / n
+        total += w * float(np.sum(pmf * np.abs(k / n - median)))
         wsum += w
     return total / wsum if wsum else math.nan
 

@@ -24,7 +24,8 @@ import yaml
 
 from sim.outputs import atomic_write
 from calibrate.fit import FitError, fit_duration, fit_patience
-from calibrate.profiles import ArrivalProfile, arrival_profile, behaviour_rates, daily_counts, infer_staffing
+from calibrate.profiles import (ArrivalProfile, arrival_profile, behaviour_rates, daily_counts, handle_time_profile,
+                                infer_staffing)
 from calibrate.schema import TicketData
 
 __all__ = ["Calibration", "calibrate"]
@@ -175,9 +176,13 @@ def calibrate(ticket_data: TicketData, interval="60min", min_n=50, tz=None,
     fitter = _Fitter(min_n, duration_candidates, patience_candidates,
                      has_abandonment=bool(contacts["abandoned_at"].notna().any()))
     channels, fits, results = {}, {}, {}
+    aht_profile = handle_time_profile(contacts, interval=interval, tz=tz, min_n=min_n)
     for channel in sorted(contacts["channel"].unique()):
         sub = contacts[contacts["channel"] == channel]
         params, fit_tables, objects = fitter.run(sub, channel)
+        multipliers = aht_profile.loc[aht_profile["channel"] == channel, "multiplier"].to_numpy()
+        if "handle_time" in params and len(multipliers) and (multipliers != 1.0).any():
+            params["handle_time_profile"] = [round(float(m), 4) for m in multipliers]
         params["arrivals"] = {"rate_per_hour": profile.mean_day(channel),
                               "day_of_week": profile.dow_multipliers(channel)}
         reasons, reason_fits = {}, {}
@@ -202,6 +207,8 @@ def calibrate(ticket_data: TicketData, interval="60min", min_n=50, tz=None,
     diagnostics["arrivals"] = profile.rates
     diagnostics["arrivals_daily"] = daily_counts(contacts, tz=tz, days=days)
     diagnostics["day_of_week"] = profile.day_of_week
+    if not aht_profile.empty:
+        diagnostics["handle_time_profile"] = aht_profile
     if fitter.tables:
         diagnostics["fit_candidates"] = pd.concat(fitter.tables, ignore_index=True)
     staffing = infer_staffing(contacts, interval=interval, max_gap=max_gap)

@@ -120,6 +120,36 @@ def arrival_profile(contacts, interval="60min", tz=None, days="present") -> Arri
                           days_counted=int(frame["date"].nunique()))
 
 
+def handle_time_profile(contacts, interval="60min", tz=None, min_n=50) -> pd.DataFrame:
+    """Mean handle time by channel × interval of the day (by arrival, local time), as a multiplier
+    of the channel's overall mean: planners know calls at night or in the after-work peak are
+    shorter or longer, and per-interval AHT is what an Erlang sheet is fed.
+
+    An interval of the day with fewer than ``min_n`` handled contacts gets multiplier 1 (its mean
+    would be noise). Returns ``channel, interval_of_day, n, mean_handle_time_s, multiplier``.
+    """
+    step = _step(interval)
+    ok = contacts["handle_time_s"].notna() & contacts["created_at"].notna()
+    sub = contacts.loc[ok]
+    columns = ["channel", "interval_of_day", "n", "mean_handle_time_s", "multiplier"]
+    if sub.empty:
+        return pd.DataFrame(columns=columns)
+    local = _local(sub, tz)
+    slot = ((local - local.dt.normalize()) // step).astype(int)
+    frame = pd.DataFrame({"channel": sub["channel"].astype("string").to_numpy(), "interval_of_day": slot.to_numpy(),
+                          "handle": sub["handle_time_s"].to_numpy(dtype=float)})
+    per_day = int(_DAY / step)
+    grid = pd.MultiIndex.from_product([sorted(frame["channel"].unique()), range(per_day)],
+                                      names=["channel", "interval_of_day"])
+    table = (frame.groupby(["channel", "interval_of_day"])["handle"].agg(n="size", mean_handle_time_s="mean")
+             .reindex(grid).reset_index())
+    table["n"] = table["n"].fillna(0).astype(int)
+    overall = frame.groupby("channel")["handle"].mean()
+    ratio = table["mean_handle_time_s"] / table["channel"].map(overall).astype(float)
+    table["multiplier"] = ratio.where((table["n"] >= min_n) & (ratio > 0), 1.0).astype(float)
+    return table[columns]
+
+
 def _window(daily, start, end):
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     return daily[(daily["date"] >= start) & (daily["date"] <= end)]

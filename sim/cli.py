@@ -522,6 +522,8 @@ def backtest(
     seed: int = typer.Option(0, "--seed", min=0, help="root seed"),
     min_offered: int = typer.Option(10, "--min-offered", min=1, help="intervals with fewer offered calls are left out of the errors"),
     channel: Optional[str] = typer.Option(None, "--channel", help="channel to replay (default: the one with abandonment data)"),
+    arrivals: str = typer.Option("counts", "--arrivals", help="counts: each 15-min step's own offered calls, exactly; "
+                                 "poisson: Poisson arrivals at each interval's observed rate"),
     out_dir: Path = typer.Option(Path("results/backtest"), "--out", "-o", help="output directory"),
     report: bool = typer.Option(True, "--report/--no-report", help="write report.html"),
 ):
@@ -537,7 +539,8 @@ def backtest(
     bar, update = _stage_bar()
     with bar, _data_errors():
         result = run_backtest(train_data, test_data, interval=interval, replications=replications, seed=seed,
-                              min_offered=min_offered, channel=channel, progress=lambda label: update(label, 0, 0))
+                              min_offered=min_offered, channel=channel, arrivals=arrivals,
+                              progress=lambda label: update(label, 0, 0))
     intervals = result.intervals.assign(interval_start=[t.isoformat() for t in result.intervals["interval_start"]])
     write_csv(intervals, target / "backtest_intervals.csv")
     write_csv(result.summary, target / "backtest_summary.csv")
@@ -549,14 +552,16 @@ def backtest(
     title = (f"backtest on {m['intervals_included']} intervals with ≥ {m['min_offered']} offered calls "
              f"({m['offered_included']:,} calls), {m['replications']} replications: offered-weighted MAE")
     table = Table(title=title)
-    for column in ("metric", "peaksim", "Erlang A", "peaksim ÷ Erlang A", "sampling-noise floor"):
+    for column in ("metric", "peaksim", "Erlang A", "peaksim ÷ Erlang A", "sampling-noise floor",
+                   "model vs own replication"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     for row in result.summary.itertuples(index=False):
         pct = row.metric == "abandon_rate"
         show = (lambda v: "–" if v != v else f"{100 * v:.2f} pp") if pct else (lambda v: "–" if v != v else f"{v:.1f} s")
-        table.add_row("hourly abandonment" if pct and m["interval_s"] == 3600 else row.metric.replace("_", " "),
+        per = {900: "15-min ", 1800: "30-min ", 3600: "hourly "}.get(int(m["interval_s"]), "")
+        table.add_row(per + ("abandonment" if pct else "ASA"),
                       show(row.peaksim_mae), show(row.erlang_a_mae), f"{row.peaksim_mae / row.erlang_a_mae:.2f}",
-                      show(row.noise_floor_mae))
+                      show(row.noise_floor_mae), show(row.replication_noise_mae))
     out.print(table)
     _note(f"agent availability (busy share of present agents while callers wait, training): "
           f"{m['availability']['availability']:.3f}; patience replayed: {_dist_text(m['patience'])}")

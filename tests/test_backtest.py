@@ -103,7 +103,9 @@ def test_synthetic_backtest_is_near_its_noise_floor(synthetic_backtest):
     assert 0.05 < r.meta["observed_abandon_rate"] < 0.4
     assert np.isfinite([ab.peaksim_mae, ab.erlang_a_mae, ab.noise_floor_mae]).all()
     assert ab.noise_floor_mae < ab.peaksim_mae < 1.5 * ab.noise_floor_mae
-    assert ab.peaksim_mae < ab.replication_noise_mae
+    # in a world that is exactly the model, peaksim scores what one more replication of itself
+    # scores against its prediction (both are one draw around the same expectation)
+    assert 0.8 < ab.peaksim_mae / ab.replication_noise_mae < 1.25
     assert abs(ab.peaksim_bias) < 0.03
     # the synthetic agents are never idle while callers wait: availability ≈ 1
     assert r.meta["availability"]["availability"] > 0.9
@@ -153,16 +155,17 @@ def test_technion_backtest_writes_the_interval_table_and_summary(technion):
 @needs_bank
 def test_technion_backtest_figures(technion):
     """The measured ordering (README, backtest): with the same inputs, peaksim and the
-    per-interval Erlang A are equally accurate on hourly abandonment (ratio ≈ 1.0, far from the
-    issue's 1/3 target); a third of Erlang A's error lies below the sampling-noise floor, which
-    even a perfect predictor of each hour's abandonment probability cannot beat."""
+    per-interval Erlang A are about equally accurate on hourly abandonment (ratio ≈ 0.95, far
+    from the issue's 1/3 target); a third of Erlang A's error lies below the sampling-noise
+    floor, which no predictor can beat, and below the error of a model that is exactly right
+    (scored against its own replication), which real data cannot beat either."""
     out, _ = technion
     s = pd.read_csv(out / "backtest_summary.csv").set_index("metric")
     ab, asa = s.loc["abandon_rate"], s.loc["asa_s"]
     assert np.isfinite(s[["peaksim_mae", "erlang_a_mae", "replication_noise_mae"]].to_numpy()).all()
     assert 0.055 < ab.peaksim_mae < 0.085 and 0.055 < ab.erlang_a_mae < 0.085
     assert 0.85 < ab.peaksim_mae / ab.erlang_a_mae < 1.2
-    assert ab.erlang_a_mae / 3 < ab.noise_floor_mae < ab.peaksim_mae
+    assert ab.erlang_a_mae / 3 < ab.noise_floor_mae < ab.replication_noise_mae < ab.peaksim_mae
     assert 0.02 < ab.noise_floor_mae < 0.04
     assert abs(ab.peaksim_bias) < 0.025
     assert 25 < asa.peaksim_mae < 50 and 0.8 < asa.peaksim_mae / asa.erlang_a_mae < 1.25

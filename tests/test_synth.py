@@ -106,3 +106,32 @@ def test_async_channel_writes_resolution_times():
     assert done.mean() > 0.9 and frame["abandoned_at"].isna().all()
     assert (frame.loc[done, "resolved_at"] >= frame.loc[done, "answered_at"]).all()
     assert frame.loc[~done, "resolved_at"].isna().all()
+
+
+def test_handle_time_profile_is_recovered_and_reaches_a_referencing_scenario(tmp_path):
+    """Calls 40% shorter before noon and 40% longer after: the calibration's hour-of-day
+    multipliers recover 0.6 and 1.4 relative to the overall mean, each within 3.5 standard
+    errors of its hour's mean (sd/mean of the handle time is 0.75, so ±3.5·0.75/√n), hours with
+    fewer than 50 handled calls stay at 1, and a scenario referencing the calibration runs with it."""
+    from sim.scenario import load_scenario
+
+    truth = [0.6] * 12 + [1.4] * 12
+    frame = synth_contacts(scenario(seed=4, handle_time_profile=truth))
+    write_tickets(frame, tmp_path / "t.csv")
+    cal = calibrate(load_tickets(tmp_path / "t.csv", tz="Europe/Berlin"))
+    got = np.array(cal.channels["voice"]["handle_time_profile"])
+    n = cal.diagnostics["handle_time_profile"]["n"].to_numpy()
+    mean_all = frame.loc[frame["answered_at"].notna(), "handle_time_s"].mean()
+    expected = np.array(truth) * AHT / mean_all  # each hour's mean over the overall mean
+    fitted = n >= 50
+    assert fitted[8:].all()  # the busy hours have hundreds of calls
+    tolerance = 3.5 * (SD / AHT) / np.sqrt(np.maximum(n, 1)) + 0.01
+    assert np.all(np.abs(got[fitted] / expected[fitted] - 1) < tolerance[fitted]), got
+    assert np.all(got[~fitted] == 1.0)
+    cal.to_yaml(tmp_path / "cal.yaml")
+    (tmp_path / "s.yaml").write_text(
+        "name: uses calibration\nstart: 2026-11-02T00:00:00+01:00\nduration: 1d\ninterval: 30min\n"
+        "calibration: cal.yaml\nchannels:\n  voice:\n    service_level: {threshold: 20s, target: 0.8}\n"
+        "agents:\n  - {name: team, skills: [voice], headcount: 5}\n")
+    sc = load_scenario(tmp_path / "s.yaml")
+    assert sc.channels["voice"].handle_time_profile == [float(m) for m in got for _ in range(2)]
