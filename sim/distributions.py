@@ -14,6 +14,7 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
+from .model_base import ScenarioModel
 from .units import parse_duration
 
 DURATION_SCHEMA = WithJsonSchema({
@@ -28,8 +29,7 @@ NonNegativeSeconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=
                                DURATION_SCHEMA]
 
 
-class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Dist(ScenarioModel):
 
     @property
     def mean_s(self) -> float:  # pragma: no cover - every subclass overrides

@@ -26,6 +26,7 @@ from .errors import ScenarioError, at, format_validation_error
 from .scenario_peak import (
     Arrivals, Behaviour, Bot, ChannelMix, Event, Ramp, Reason, check_references,
 )
+from .model_base import ScenarioModel
 from .units import format_clock, format_duration, parse_clock
 from .yamlsource import load_yaml_with_lines
 
@@ -39,8 +40,8 @@ MAX_HORIZON_S = 400 * 86400  # a Q4 is 92 days; longer horizons are almost alway
 MAX_RESULT_ROWS = 50_000_000  # per-interval result rows held in memory: replications × intervals × (channels + groups)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Model(ScenarioModel):
+    pass
 
 
 def _weekday(value: object) -> object:

@@ -16,14 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .distributions import Distribution, PositiveSeconds
 from .errors import at
+from .model_base import ScenarioModel
 
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 ChannelMix = dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Model(ScenarioModel):
+    pass
 
 
 class Dispersion(_Model):
