@@ -210,12 +210,23 @@ def replication_warnings(summary: pd.DataFrame, replications: int, ci_width: flo
     return out
 
 
+def scenario_warnings(scenario: Scenario, summary: pd.DataFrame | None = None, replications: int | None = None,
+                      intervals: pd.DataFrame | None = None, ci_width: float = DEFAULT_CI_WIDTH,
+                      table: pd.DataFrame | None = None) -> list[dict]:
+    """Every warning for a scenario and (when given) its results, in a stable order: a sweep
+    point or a staffing plan deserves the same warnings as a run."""
+    table = unstable_table(scenario) if table is None else table
+    out = unstable_warnings(scenario, table) + warmup_warnings(scenario, intervals)
+    if summary is not None:
+        out += replication_warnings(summary, replications or scenario.replications, ci_width)
+    return out
+
+
 def run_warnings(scenario: Scenario, result, ci_width: float = DEFAULT_CI_WIDTH,
                  table: pd.DataFrame | None = None) -> list[dict]:
     """Every warning for a finished run, in a stable order."""
-    table = unstable_table(scenario) if table is None else table
-    return (unstable_warnings(scenario, table) + warmup_warnings(scenario, result.intervals)
-            + replication_warnings(result.summary, result.meta.get("replications", scenario.replications), ci_width))
+    return scenario_warnings(scenario, result.summary, result.meta.get("replications", scenario.replications),
+                             result.intervals, ci_width, table)
 
 
 def annotate(scenario: Scenario, result, ci_width: float = DEFAULT_CI_WIDTH) -> None:

@@ -242,6 +242,11 @@ def sweep(
         gains = "; ".join(f"{ch}: {v['service_level_pp']:+.2f} pp SL, {v['asa_s']:+.1f} s ASA, "
                           f"{v['abandon_rate_pp']:+.2f} pp abandoned" for ch, v in m["per_agent"].items())
         out.print(f"One more agent ({m['axis']}, from point {m['from_point']}): {gains}", markup=False, highlight=False)
+    warned = meta.get("point_warnings", {})
+    if warned:
+        first = next(iter(warned))
+        _note(f"warning: {len(warned)} of {meta['points']} points have warnings (sweep.json point_warnings); "
+              f"point {first}: {warned[first][0]}")
     _write_report(target, "sweep")
     _note(f"wrote {target}/sweep.csv, sweep.json and report.html ({meta['points']} points x "
           f"{meta['replications']} replications)")
@@ -296,6 +301,8 @@ def staff(
         ok = meta["share_of_intervals_not_significantly_below_target"].get(method, float("nan"))
         table.add_row(label, f"{meta['agent_hours'][method]:,.1f}", _fmt(share, "pct"), _fmt(ok, "pct"))
     out.print(table)
+    for warning in meta.get("warnings", []):
+        _note(f"warning (staffed plan): {warning['message']}")
     if not meta["converged"]:
         _note(f"note: the iterations stopped after {len(meta['iterations'])} of at most {max_iterations} without a fixed "
               "point (see staffing.json); the verification-and-repair rounds then checked the result")

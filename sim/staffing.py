@@ -53,6 +53,7 @@ from . import __version__
 from .arrivals import channel_rates
 from .backlog import days_beyond, deadline_slots, in_reach, open_seconds
 from .calendar import interval_grid, iso, multipliers
+from .checks import scenario_warnings
 from .erlang import erlang_a_agents, erlang_c_agents
 from .errors import PeaksimError
 from .executors import run_tasks
@@ -622,7 +623,9 @@ def run_staff(scenario: Scenario, replications: int | None = None, check_replica
                               "(sim/backlog.py)",
         "headcount": "agents on shift (before shrinkage) per interval",
     }
-    return StaffResult(staffing, service, plans, with_headcount(scenario, isa.headcount), meta)
+    staffed = with_headcount(scenario, isa.headcount)
+    meta["warnings"] = scenario_warnings(staffed)  # what a run of the staffed plan would warn about
+    return StaffResult(staffing, service, plans, staffed, meta)
 
 
 def scenario_yaml(scenario: Scenario, comment: str = "") -> str:

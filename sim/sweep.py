@@ -309,10 +309,25 @@ def run_sweep(scenario: Scenario, axes: list[Axis], out: Path, replications: int
     best = best_point(table, axes)
     meta = {**identity, "status": "complete", "points": len(points), "peaksim_version": __version__,
             "best_point": best, "marginal_value_of_one_more_agent": marginal_values(table, axes, scenario, best),
+            "point_warnings": point_warnings(scenarios, table, n),
             "agent_hours": "paid agent-hours over the whole horizon, all groups, before shrinkage",
             "cost": f"agent_hours x cost_per_hour ({cost_per_hour:g} per agent-hour)"}
     write_json(meta, json_path)
     return SweepResult(table, meta, [csv_path, json_path])
+
+
+def point_warnings(scenarios: list[Scenario], table: pd.DataFrame, replications: int) -> dict[str, list[str]]:
+    """Per point with any: the warnings a run of it would print (unstable intervals, warm-up,
+    too few replications for the CI), from its scenario and its sweep rows."""
+    from .checks import scenario_warnings
+
+    out = {}
+    for k, sc in enumerate(scenarios):
+        rows = table[table["point"] == k]
+        messages = [w["message"] for w in scenario_warnings(sc, rows, replications)]
+        if messages:
+            out[str(k)] = messages
+    return out
 
 
 def best_point(table: pd.DataFrame, axes: list[Axis]) -> dict | None:

@@ -184,3 +184,23 @@ def test_handle_time_profile_reaches_the_erlang_baselines_and_the_isa():
     assert agents[3:].tolist() == [erlang_c_agents(20.0, 360, 20, 0.8)] * 3
     isa = iterative_staffing(sc, 20)
     assert np.all(np.abs(isa.headcount[0, 4:] - agents[4:]) <= 1), (isa.headcount, agents)
+
+
+def test_staff_warns_about_its_own_plan_like_a_run_would():
+    """`staff` checks the plan it recommends as `run` would check it: its meta carries the
+    warnings of the staffed scenario (none for a sound plan; a plan below the load would get
+    the unstable-interval warning, shown here on a 9-agent team for 10 Erlangs)."""
+    from sim.checks import scenario_warnings
+
+    sc = stationary(patience=None, duration="4h", replications=3)
+    result = run_staff(sc, 3, check_replications=2, repair_rounds=0)
+    assert result.meta["warnings"] == scenario_warnings(result.staffed_scenario)
+    assert not any("offered load" in w["message"] for w in result.meta["warnings"])  # 14 agents for 10 Erlangs
+    capped = with_team(sc, 9)
+    assert any("offered load ≥ staffing capacity" in w["message"] for w in scenario_warnings(capped))
+
+
+def with_team(sc, agents):
+    data = sc.model_dump(mode="json", exclude_none=True)
+    data["agents"][0]["headcount"] = agents
+    return parse_scenario(data, "<test>")
