@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from .errors import PeaksimError
+from .result_files import read_json, read_table
 from .outputs import write_csv, write_json
 
 # KPI → direction in which it is better (+1 higher, −1 lower, 0 neither); order is report order.
@@ -33,31 +34,13 @@ HINT = "pass two folders written by `peaksim run ... --out DIR`"
 
 
 def _read(directory: Path, name: str, required: list[str]) -> pd.DataFrame:
-    path = Path(directory) / name
-    if not path.is_file():
-        raise PeaksimError(f"{path}: file not found; {HINT}")
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
-        raise PeaksimError(f"{path}: cannot be read as CSV ({first}); rerun the run to write it again") from None
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise PeaksimError(f"{path}: missing column(s) {', '.join(missing)}; rerun the run with this peaksim version")
+    frame = read_table(directory, name, HINT, required)
     frame["channel"] = frame["channel"].astype(str)
     return frame
 
 
 def _meta(directory: Path) -> dict:
-    import json
-    path = Path(directory) / "run.json"
-    if not path.is_file():
-        raise PeaksimError(f"{path}: file not found; {HINT}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PeaksimError(f"{path}: not valid JSON ({exc}); rerun the run to write it again") from None
-    return data if isinstance(data, dict) else {}
+    return read_json(directory, "run.json", HINT)
 
 
 def welch_interval(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
-    BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator,
+    BeforeValidator, Field, ValidationError, WithJsonSchema, field_validator,
     model_validator,
 )
 

@@ -12,7 +12,7 @@ import datetime as dt
 import difflib
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from .distributions import Distribution, PositiveSeconds
 from .errors import at
