@@ -238,3 +238,14 @@ def test_compare_refuses_runs_without_common_channels(dirs, tmp_path):
         frame.to_csv(other / name, index=False)
     with pytest.raises(PeaksimError, match="share no channel"):
         write_comparison(dirs["run"], other, tmp_path / "out")
+
+
+def test_sweep_report_lists_point_warnings_escaped_and_capped(tmp_path):
+    path = fx.sweep_dir(tmp_path)
+    meta = json.loads((path / "sweep.json").read_text())
+    meta["point_warnings"] = {str(k): [f"voice: unstable <b>{k}</b>"] for k in range(25)}
+    (path / "sweep.json").write_text(json.dumps(meta))
+    html = render_report(path)
+    assert "point 0: voice: unstable &lt;b&gt;0&lt;/b&gt;" in html and "<b>0</b>" not in html
+    assert "point 19:" in html and "point 20:" not in html
+    assert "… and 5 more in sweep.json (point_warnings)" in html

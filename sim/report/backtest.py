@@ -84,7 +84,8 @@ def per_interval(intervals: pd.DataFrame) -> go.Figure:
                                      hovertemplate="%{x}<br>agents: %{y:,.1f}<extra></extra>"),
                           row=1, col=1, secondary_y=True)
         fig.update_yaxes(title_text="offered", rangemode="tozero", row=1, col=1, secondary_y=False)
-        fig.update_yaxes(title_text="agents", rangemode="tozero", row=1, col=1, secondary_y=True, showgrid=False)
+        fig.update_yaxes(title_text="agents", rangemode="tozero", row=1, col=1, secondary_y=True, showgrid=False,
+                         tickmode="auto")
     for metric in metrics:
         r += 1
         label, unit = METRICS[metric]

@@ -56,6 +56,13 @@ def build(directory: Path) -> Page:
     page = Page("sweep", meta)
     standard_header(page, meta)
     page.warnings(meta.get("warnings") or [])
+    point_warnings = meta.get("point_warnings") or {}
+    if isinstance(point_warnings, dict) and point_warnings:
+        lines = [f"point {k}: {m}" for k, messages in point_warnings.items()
+                 for m in (messages if isinstance(messages, list) else [messages])]
+        shown = 20  # a long sweep would bury the page; the full list is in sweep.json
+        page.warnings(lines[:shown] + ([f"… and {len(lines) - shown} more in sweep.json (point_warnings)"]
+                                       if len(lines) > shown else []))
     channels = list(dict.fromkeys(sweep["channel"].astype(str)))
     for name in channels:
         page.colours(name)
@@ -150,7 +157,7 @@ def cost_figure(sweep: pd.DataFrame, x: str, x_title: str, best_rows: pd.DataFra
                       secondary_y="cost" not in best.columns)
     fig.update_xaxes(title_text=x_title)
     fig.update_yaxes(title_text="cost", rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(title_text="agent hours", rangemode="tozero", secondary_y=True, showgrid=False)
+    fig.update_yaxes(title_text="agent hours", rangemode="tozero", secondary_y=True, showgrid=False, tickmode="auto")
     return style(fig, 380, "Cost against staffing")
 
 
