@@ -218,7 +218,7 @@ def sweep(
     """Simulate a grid of staffing levels with common random numbers; write sweep.csv and sweep.json."""
     from .outputs import output_dir
     from .scenario import load_scenario
-    from .sweep import agents_axis, run_sweep, scale_axis
+    from .sweep import agents_axis, run_sweep, scale_axis, warning_summary
 
     sc = load_scenario(scenario, {"seed": seed})
     axes = [agents_axis(spec, sc) for spec in agents or []] + ([scale_axis(scale)] if scale else [])
@@ -242,11 +242,8 @@ def sweep(
         gains = "; ".join(f"{ch}: {v['service_level_pp']:+.2f} pp SL, {v['asa_s']:+.1f} s ASA, "
                           f"{v['abandon_rate_pp']:+.2f} pp abandoned" for ch, v in m["per_agent"].items())
         out.print(f"One more agent ({m['axis']}, from point {m['from_point']}): {gains}", markup=False, highlight=False)
-    warned = meta.get("point_warnings", {})
-    if warned:
-        first = next(iter(warned))
-        _note(f"warning: {len(warned)} of {meta['points']} points have warnings (sweep.json point_warnings); "
-              f"point {first}: {warned[first][0]}")
+    for line in warning_summary(meta.get("point_warnings", {})):
+        _note(f"warning: {line} (messages in sweep.json point_warnings)")
     _write_report(target, "sweep")
     _note(f"wrote {target}/sweep.csv, sweep.json and report.html ({meta['points']} points x "
           f"{meta['replications']} replications)")

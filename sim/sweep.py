@@ -316,18 +316,32 @@ def run_sweep(scenario: Scenario, axes: list[Axis], out: Path, replications: int
     return SweepResult(table, meta, [csv_path, json_path])
 
 
-def point_warnings(scenarios: list[Scenario], table: pd.DataFrame, replications: int) -> dict[str, list[str]]:
-    """Per point with any: the warnings a run of it would print (unstable intervals, warm-up,
-    too few replications for the CI), from its scenario and its sweep rows."""
+def point_warnings(scenarios: list[Scenario], table: pd.DataFrame, replications: int) -> dict[str, list[dict]]:
+    """Per point with any: the warnings a run of it would give (``{kind, message, …}``: unstable
+    intervals, warm-up, too few replications for the CI), from its scenario and its sweep rows."""
     from .checks import scenario_warnings
 
     out = {}
     for k, sc in enumerate(scenarios):
-        rows = table[table["point"] == k]
-        messages = [w["message"] for w in scenario_warnings(sc, rows, replications)]
-        if messages:
-            out[str(k)] = messages
+        warnings = scenario_warnings(sc, table[table["point"] == k], replications)
+        if warnings:
+            out[str(k)] = warnings
     return out
+
+
+def warning_summary(point_warnings: dict) -> list[str]:
+    """One line per kind of warning with the points that have it (e.g. for a report's warning box)."""
+    points: dict[str, list[str]] = {}
+    for k, warnings in point_warnings.items():
+        for w in warnings if isinstance(warnings, list) else [warnings]:
+            kind = w.get("kind", "warning") if isinstance(w, dict) else "warning"
+            if k not in points.setdefault(kind, []):
+                points[kind].append(k)
+    labels = {"unstable_intervals": "offered load ≥ staffing capacity in some intervals (queues grow)",
+              "too_few_replications": "service-level CI wider than ±0.05 (more replications needed)",
+              "warmup_too_short": "warm-up too short"}
+    return [f"{labels.get(kind, kind.replace('_', ' '))}: point{'s' if len(ks) > 1 else ''} {', '.join(ks)}"
+            for kind, ks in points.items()]
 
 
 def best_point(table: pd.DataFrame, axes: list[Axis]) -> dict | None:

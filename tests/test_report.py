@@ -240,12 +240,15 @@ def test_compare_refuses_runs_without_common_channels(dirs, tmp_path):
         write_comparison(dirs["run"], other, tmp_path / "out")
 
 
-def test_sweep_report_lists_point_warnings_escaped_and_capped(tmp_path):
+def test_sweep_report_summarises_point_warnings_by_kind_and_lists_them_escaped(tmp_path):
     path = fx.sweep_dir(tmp_path)
     meta = json.loads((path / "sweep.json").read_text())
-    meta["point_warnings"] = {str(k): [f"voice: unstable <b>{k}</b>"] for k in range(25)}
+    meta["point_warnings"] = {
+        "0": [{"kind": "unstable_intervals", "message": "voice: unstable <b>0</b>"},
+              {"kind": "too_few_replications", "message": "voice: CI ±0.2"}],
+        "3": [{"kind": "too_few_replications", "message": "voice: CI ±0.1"}]}
     (path / "sweep.json").write_text(json.dumps(meta))
     html = render_report(path)
+    assert "offered load ≥ staffing capacity in some intervals (queues grow): point 0</li>" in html
+    assert "(more replications needed): points 0, 3</li>" in html
     assert "point 0: voice: unstable &lt;b&gt;0&lt;/b&gt;" in html and "<b>0</b>" not in html
-    assert "point 19:" in html and "point 20:" not in html
-    assert "… and 5 more in sweep.json (point_warnings)" in html

@@ -64,8 +64,8 @@ def test_more_agents_never_lower_service_level_with_common_random_numbers(tmp_pa
     assert marginal["extra_agents_on_shift"] == 1 and marginal["per_agent"]["voice"]["service_level_pp"] > 0
     # each point carries the warnings a run of it would give: a load of 200/h × 180 s = 10 agents
     # is unstable with 8, 9 or 10 agents on the team (points 0–2), not with 11 or more
-    unstable = {int(k) for k, messages in meta["point_warnings"].items()
-                if any("offered load ≥ staffing capacity" in m for m in messages)}
+    unstable = {int(k) for k, warnings in meta["point_warnings"].items()
+                if any(w["kind"] == "unstable_intervals" for w in warnings)}
     assert unstable == {0, 1, 2}
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..sweep import warning_summary
 from .common import (
     OK, Card, Page, ci_columns, hover, line_with_band, number, param_label, pct, read_json, read_table,
     standard_header, style,
@@ -58,11 +59,10 @@ def build(directory: Path) -> Page:
     page.warnings(meta.get("warnings") or [])
     point_warnings = meta.get("point_warnings") or {}
     if isinstance(point_warnings, dict) and point_warnings:
-        lines = [f"point {k}: {m}" for k, messages in point_warnings.items()
-                 for m in (messages if isinstance(messages, list) else [messages])]
-        shown = 20  # a long sweep would bury the page; the full list is in sweep.json
-        page.warnings(lines[:shown] + ([f"… and {len(lines) - shown} more in sweep.json (point_warnings)"]
-                                       if len(lines) > shown else []))
+        page.warnings(warning_summary(point_warnings))
+        page.details(f"Warnings of each point ({len(point_warnings)} points)", "\n".join(
+            f"point {k}: {w.get('message', w) if isinstance(w, dict) else w}"
+            for k, warnings in point_warnings.items() for w in (warnings if isinstance(warnings, list) else [warnings])))
     channels = list(dict.fromkeys(sweep["channel"].astype(str)))
     for name in channels:
         page.colours(name)
