@@ -205,7 +205,7 @@ def replication_warnings(summary: pd.DataFrame, replications: int, ci_width: flo
             needed = math.ceil(round(replications * (half / ci_width) ** 2, 6))
             out.append({"kind": "too_few_replications", "channel": row.channel, "replications": replications,
                         "ci_half_width": round(float(half), 4), "needed": needed,
-                        "message": f"{row.channel}: the service-level 95% CI is ±{half:.3f}, wider than ±{ci_width:g}; "
+                        "message": f"{row.channel}: the service-level 95% CI is ±{half:.3g}, wider than ±{ci_width:g}; "
                                    f"use about {needed} replications (--replications {needed})"})
     return out
 
