@@ -1,0 +1,93 @@
+"""Ticket files the other tests never tried: `calibrate`, `synth` and `backtest` must give a
+correct result or one clear line with exit status 2, never a traceback, a warning dump on stderr,
+a silently shifted column or a calibration the scenario then refuses."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from calibrate import calibrate, load_tickets
+from calibrate.backtest import BacktestError, backtest
+from calibrate.fit import FitError, fit_duration, fit_patience
+from calibrate.schema import TicketData
+from calibrate.synth import synth_contacts, write_tickets
+from calibrate.tickets import TicketError
+from sim.cli import app
+from sim.scenario import load_scenario, parse_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+MESSAGE = re.compile(r"^.+?(:\d+)?: [^:]+: .+; .+$")  # FILE[:ROW]: field: problem (got ...); fix
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def one_line_error(res) -> str:
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and "internal error" not in res.output, res.output
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, res.stderr
+    return lines[0]
+
+
+def write(tmp_path, text, name="tickets.csv"):
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    return path
+
+
+def tickets(n=240, start="2025-11-03 08:00", handle=None, seed=0):
+    """A voice export with queue times, abandonments, handle times and agents (naive times)."""
+    rng = np.random.default_rng(seed)
+    created = pd.Timestamp(start) + pd.to_timedelta(np.sort(rng.uniform(0, 3 * 86400, n)), unit="s")
+    wait, patience = rng.exponential(60, n), rng.exponential(90, n)
+    gone = patience < wait
+    fmt = lambda t: t.strftime("%Y-%m-%d %H:%M:%S")  # noqa: E731
+    rows = []
+    for i in range(n):
+        end = created[i] + pd.Timedelta(seconds=float(min(wait[i], patience[i])))
+        rows.append({"contact_id": f"c{i}", "channel": "voice", "created_at": fmt(created[i]),
+                     "queued_at": fmt(created[i]), "answered_at": "" if gone[i] else fmt(end),
+                     "abandoned_at": fmt(end) if gone[i] else "",
+                     "handle_time_s": "" if gone[i] else (handle if handle is not None else round(rng.gamma(2, 90), 1)),
+                     "agent_id": "" if gone[i] else f"a{i % 4}"})
+    return pd.DataFrame(rows)
+
+
+# --- degenerate fits ------------------------------------------------------------------------------
+
+def test_identical_values_are_not_fitted_with_zero_spread():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(FitError, match=r"all 100 values are 180 s"):
+            fit_duration(np.full(100, 180.0))
+        with pytest.raises(FitError, match=r"all waits are 60 s"):
+            fit_patience(np.full(200, 60.0), np.r_[np.ones(100, bool), np.zeros(100, bool)])
+
+
+def test_equal_handle_times_are_skipped_and_the_calibration_stays_usable(tmp_path):
+    path = tmp_path / "tickets.csv"
+    tickets(handle=180).to_csv(path, index=False)
+    res = invoke("calibrate", path, "--out", tmp_path / "cal", "--no-report")
+    assert res.exit_code == 0, res.output
+    assert "RuntimeWarning" not in res.stderr and "Warning" not in res.stderr, res.stderr
+    assert "skipped: voice: handle_time: no spread: all" in res.stderr
+    cal = yaml.safe_load((tmp_path / "cal" / "calibration.yaml").read_text())
+    assert "handle_time" not in cal["channels"]["voice"]
+    scenario = tmp_path / "plan.yaml"
+    scenario.write_text(
+        "name: plan\nstart: 2026-11-23T00:00:00+01:00\nduration: 4h\ninterval: 60min\n"
+        "calibration: cal/calibration.yaml\nreplications: 1\nchannels:\n  voice:\n"
+        "    service_level: {threshold: 20s, target: 0.8}\n    handle_time: {dist: deterministic, value: 180s}\n"
+        "agents:\n  - name: team\n    skills: [voice]\n    headcount: 3\n")
+    assert load_scenario(scenario).channels["voice"].patience is not None
