@@ -64,6 +64,27 @@ def tickets(n=240, start="2025-11-03 08:00", handle=None, seed=0):
     return pd.DataFrame(rows)
 
 
+# --- stderr carries the one line, not library warnings ---------------------------------------------
+
+def test_unix_seconds_without_time_format_is_one_line_without_a_pandas_warning(tmp_path):
+    # a real process: pytest would capture the warning that a planner sees on stderr
+    path = write(tmp_path, "channel,created_at\nvoice,1762289464\nvoice,1762289500\n")
+    proc = subprocess.run([sys.executable, "-m", "sim.cli", "calibrate", str(path), "--out", str(tmp_path / "o"),
+                           "--no-report"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"{path}:2: created_at: cannot read this as a date-time (got '1762289464'); these look like Unix "
+        "timestamps: set time_format: unix (seconds) or unix_ms in the mapping file"], proc.stderr
+
+
+def test_times_read_by_the_fallback_parser_emit_no_warning(tmp_path):
+    path = write(tmp_path, "channel,created_at\nvoice,2025-11-03 10:00 PM\nvoice,2025-11-03 11:00 AM\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        c = load_tickets(path).contacts
+    assert c["created_at"].dt.hour.tolist() == [22, 11]
+
+
 # --- degenerate fits ------------------------------------------------------------------------------
 
 def test_identical_values_are_not_fitted_with_zero_spread():
@@ -91,3 +112,56 @@ def test_equal_handle_times_are_skipped_and_the_calibration_stays_usable(tmp_pat
         "    service_level: {threshold: 20s, target: 0.8}\n    handle_time: {dist: deterministic, value: 180s}\n"
         "agents:\n  - name: team\n    skills: [voice]\n    headcount: 3\n")
     assert load_scenario(scenario).channels["voice"].patience is not None
+
+
+# --- dates and numbers pandas cannot hold ---------------------------------------------------------
+
+def test_placeholder_dates_far_in_the_future_are_refused_with_the_row(tmp_path):
+    path = write(tmp_path, "channel,created_at,resolved_at\nemail,2025-11-03 10:00,2025-11-03 12:00\n"
+                           "email,2025-11-03 11:00,9999-12-31 23:59:59\n")
+    with pytest.raises(TicketError, match=r"tickets.csv:3: resolved_at: outside the dates .*\(got '9999-12-31 23:59:59'\); "
+                                          r"leave the cell empty"):
+        load_tickets(path)
+    line = one_line_error(invoke("calibrate", path, "--out", tmp_path / "o"))
+    assert ":3: resolved_at:" in line
+
+
+def test_placeholder_dates_in_parquet_are_refused_with_the_row(tmp_path):
+    frame = pd.DataFrame({"channel": ["email", "email"],
+                          "created_at": pd.to_datetime(["2025-11-03 10:00", "2025-11-03 11:00"]),
+                          "resolved_at": pd.Series([pd.Timestamp("2025-11-03 12:00"), pd.Timestamp("1500-01-01")],
+                                                   dtype="datetime64[us]")})
+    frame.to_parquet(tmp_path / "t.parquet")
+    with pytest.raises(TicketError, match=r"t.parquet:2: resolved_at: outside the dates"):
+        load_tickets(tmp_path / "t.parquet")
+
+
+def test_an_absurd_handle_time_is_dropped_and_counted_not_a_crash(tmp_path):
+    frame = tickets()
+    served = frame.index[frame["handle_time_s"] != ""]
+    frame.loc[served[0], "handle_time_s"] = "1e12"
+    path = tmp_path / "tickets.csv"
+    frame.to_csv(path, index=False)
+    td = load_tickets(path)
+    assert td.dropped == {"implausible_handle_time": 1}
+    assert td.rows_read == td.rows_used + 1
+    res = invoke("calibrate", path, "--out", tmp_path / "o", "--no-report")
+    assert res.exit_code == 0, res.output
+    assert "implausible_handle_time 1" in res.output
+
+
+def test_an_infinite_handle_time_in_parquet_is_refused_like_in_csv(tmp_path):
+    frame = pd.DataFrame({"channel": ["voice", "voice"],
+                          "created_at": pd.to_datetime(["2025-11-03 10:00", "2025-11-03 11:00"]),
+                          "handle_time_s": [120.0, np.inf]})
+    frame.to_parquet(tmp_path / "t.parquet")
+    with pytest.raises(TicketError, match=r"t.parquet:2: handle_time_s: not a finite number \(got 'inf'\)"):
+        load_tickets(tmp_path / "t.parquet")
+
+
+def test_parquet_duration_handle_times_are_seconds(tmp_path):
+    frame = pd.DataFrame({"channel": ["voice", "voice"],
+                          "created_at": pd.to_datetime(["2025-11-03 10:00", "2025-11-03 11:00"]),
+                          "handle_time_s": pd.to_timedelta([184.5, 60], unit="s")})
+    frame.to_parquet(tmp_path / "t.parquet")
+    assert load_tickets(tmp_path / "t.parquet").contacts["handle_time_s"].tolist() == [184.5, 60.0]
