@@ -428,6 +428,16 @@ def _load(files, fmt, mapping=None, tz=None, default_channel=None):
         return load_tickets([str(f) for f in files], fmt=fmt, mapping=mapping, tz=tz, default_channel=default_channel)
 
 
+def _zone_notes(data, files) -> None:
+    """Times written with several UTC offsets and no --tz: say the hours are UTC, not local."""
+    for key in data.notes:
+        if key.startswith("utc_offsets_read_as_utc: "):
+            offsets = key.split(": ", 1)[1]
+            _note(f"note: {files[0]}{' …' if len(files) > 1 else ''}: times carry several UTC offsets ({offsets}) "
+                  "and no --tz was given, so arrival hours and days are counted in UTC; pass --tz "
+                  "(e.g. Europe/Berlin) to count them in local time")
+
+
 def _drops_line(data) -> str:
     drops = ", ".join(f"{k} {v:,}" for k, v in sorted(data.dropped.items(), key=lambda kv: -kv[1])) or "none"
     return f"{data.rows_read:,} rows read, {data.rows_used:,} used; dropped: {drops}"
@@ -453,6 +463,7 @@ def calibrate(
 
     interval = _check_interval(interval)
     data = _load(files, fmt, mapping, tz, default_channel)
+    _zone_notes(data, files)
     with _data_errors():
         if data.contacts.empty:
             raise PeaksimError(f"{files[0]}: no usable contacts ({_drops_line(data)}); check the file and --format")
@@ -539,6 +550,8 @@ def backtest(
     interval = _check_interval(interval)
     train_data = _load(train, fmt, mapping, tz)
     test_data = _load(test, fmt, mapping, tz)
+    _zone_notes(train_data, train)
+    _zone_notes(test_data, test)
     target = output_dir(out_dir, "backtest")
     bar, update = _stage_bar()
     with bar, _data_errors():

@@ -114,6 +114,36 @@ def test_equal_handle_times_are_skipped_and_the_calibration_stays_usable(tmp_pat
     assert load_scenario(scenario).channels["voice"].patience is not None
 
 
+# --- mapping files with wrong value types -----------------------------------------------------------
+
+BAD_MAPPINGS = [
+    ("columns as a list", "columns: [channel]\n", r"columns: must be a mapping"),
+    ("column source as a list", "columns:\n  channel: [Via]\n", r"columns\.channel: must be a column name"),
+    ("values as a list", "values:\n  channel: [a]\n", r"values\.channel: must be a mapping"),
+    ("recoded to nothing", "values:\n  channel: {Chat: }\n", r"values\.channel\.Chat: must be a value"),
+    ("time_format a number", "time_format: 5\n", r"time_format: must be text"),
+    ("empty separator", "sep: ''\n", r"sep: must be"),
+    ("unknown encoding", "encoding: utf-9\n", r"encoding: unknown encoding \(got 'utf-9'\)"),
+    ("unknown zone", "tz: Europe/Berln\n", r"tz: unknown time zone \(got 'Europe/Berln'\)"),
+    ("na_values a mapping", "na_values: {a: b}\n", r"na_values: must be"),
+]
+
+
+@pytest.mark.parametrize("name,text,pattern", BAD_MAPPINGS, ids=[b[0] for b in BAD_MAPPINGS])
+def test_mapping_values_of_the_wrong_kind_are_one_line_errors(tmp_path, name, text, pattern):
+    mapping = write(tmp_path, text, "mapping.yaml")
+    data = write(tmp_path, "channel,created_at\nvoice,2025-11-03 10:00\n")
+    line = one_line_error(invoke("calibrate", data, "--mapping", mapping, "--out", tmp_path / "o", "--no-report"))
+    assert line.startswith(f"{mapping}: "), line
+    assert MESSAGE.match(line) and re.search(pattern, line), line
+
+
+def test_a_misspelt_shipped_mapping_lists_the_shipped_ones(tmp_path):
+    data = write(tmp_path, "channel,created_at\nvoice,2025-11-03 10:00\n")
+    line = one_line_error(invoke("calibrate", data, "--mapping", "zendsk", "--out", tmp_path / "o"))
+    assert "zendesk" in line and "freshdesk" in line
+
+
 # --- dates and numbers pandas cannot hold ---------------------------------------------------------
 
 def test_placeholder_dates_far_in_the_future_are_refused_with_the_row(tmp_path):
@@ -165,3 +195,93 @@ def test_parquet_duration_handle_times_are_seconds(tmp_path):
                           "handle_time_s": pd.to_timedelta([184.5, 60], unit="s")})
     frame.to_parquet(tmp_path / "t.parquet")
     assert load_tickets(tmp_path / "t.parquet").contacts["handle_time_s"].tolist() == [184.5, 60.0]
+
+
+# --- CSV layout quirks ----------------------------------------------------------------------------
+
+def test_a_trailing_separator_on_every_data_row_does_not_shift_the_columns(tmp_path):
+    path = write(tmp_path, "channel,created_at\r\nvoice,2025-11-03 10:00,\r\nchat,2025-11-03 11:00,\r\n")
+    c = load_tickets(path).contacts
+    assert c["channel"].tolist() == ["voice", "chat"]
+    assert c["created_at"].dt.hour.tolist() == [10, 11]
+
+
+def test_a_row_with_an_extra_value_is_an_error_naming_that_row(tmp_path):
+    path = write(tmp_path, "channel,created_at\nvoice,2025-11-03 10:00\nvoice,2025-11-03 10:05,17\n")
+    with pytest.raises(TicketError, match=r"tickets.csv:3: file: rows have different numbers of fields "
+                                          r"\(got Expected 2 fields in line 3, saw 3"):
+        load_tickets(path)
+    # pandas itself would read this one, taking `channel` as the row index and shifting every column
+    path = write(tmp_path, "channel,created_at\nvoice,2025-11-03 10:00,17\nvoice,2025-11-03 10:05,\n")
+    with pytest.raises(TicketError, match=r"tickets.csv:2: file: rows have different numbers of fields "
+                                          r"\(got Expected 2 fields in line 2, saw 3: '17' has no column\)"):
+        load_tickets(path)
+
+
+def test_empty_trailing_header_columns_from_a_spreadsheet_are_ignored(tmp_path):
+    path = write(tmp_path, "\ufeffchannel;created_at;;\r\nvoice;2025-11-03 10:00;;\r\n", "semi.csv")
+    td = load_tickets(path, mapping={"sep": ";"})
+    assert td.rows_used == 1 and td.contacts["channel"].tolist() == ["voice"]
+
+
+def test_the_same_file_given_twice_is_refused(tmp_path):
+    path = write(tmp_path, "channel,created_at\nvoice,2025-11-03 10:00\n")
+    with pytest.raises(TicketError, match=r"tickets.csv: file: given more than once"):
+        load_tickets([path, tmp_path / "." / "tickets.csv"])
+
+
+# --- times with UTC offsets and no --tz -------------------------------------------------------------
+
+SYNTH = """\
+name: last year
+start: 2025-11-03T00:00:00+01:00
+timezone: Europe/Berlin
+duration: 4d
+interval: 60min
+seed: 11
+channels:
+  voice:
+    service_level: {threshold: 20s, target: 0.8}
+    handle_time: {dist: gamma, mean: 200s, sd: 150s}
+    patience: {dist: exponential, mean: 240s}
+    arrivals: {rate_per_hour: [2, 2, 2, 2, 2, 2, 2, 2, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 10, 10, 10, 10, 10, 10]}
+agents:
+  - name: team
+    skills: [voice]
+    headcount: [1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 2, 2, 2, 2, 2, 2]
+"""
+
+
+def test_synth_then_calibrate_without_tz_keeps_the_written_wall_clock(tmp_path):
+    (tmp_path / "ly.yaml").write_text(SYNTH)
+    assert invoke("synth", tmp_path / "ly.yaml", "--out", tmp_path / "ly.csv").exit_code == 0
+    res = invoke("calibrate", tmp_path / "ly.csv", "--out", tmp_path / "cal", "--no-report")
+    assert res.exit_code == 0, res.output
+    cal = yaml.safe_load((tmp_path / "cal" / "calibration.yaml").read_text())
+    rates = np.array(cal["channels"]["voice"]["arrivals"]["rate_per_hour"])
+    assert rates[8] > 30 and rates[7] < 10  # 08:00 local is the first busy hour, as written (+01:00)
+    assert rates.sum() == pytest.approx(2 * 8 + 60 * 10 + 10 * 6, rel=0.08)  # four whole days, not five
+    assert cal["provenance"]["date_range"][0].endswith("+01:00")
+
+
+def test_several_utc_offsets_without_tz_are_reported(tmp_path):
+    path = write(tmp_path, "channel,created_at\nvoice,2025-10-25T10:00:00+02:00\nvoice,2025-10-27T10:00:00+01:00\n")
+    td = load_tickets(path)
+    assert str(td.contacts["created_at"].dt.tz) == "UTC"
+    assert td.notes == {"utc_offsets_read_as_utc: +01:00, +02:00": 1}
+    res = invoke("calibrate", path, "--out", tmp_path / "o", "--no-report", "--min-n", "10")
+    assert res.exit_code == 0, res.output
+    assert "--tz" in res.stderr and "+02:00" in res.stderr
+
+
+def test_zone_aware_parquet_times_keep_their_own_zone(tmp_path):
+    created = pd.Series(pd.to_datetime(["2025-10-25 10:00", "2025-10-27 10:00"])).dt.tz_localize("Europe/Berlin")
+    pd.DataFrame({"channel": ["voice", "voice"], "created_at": created}).to_parquet(tmp_path / "t.parquet")
+    c = load_tickets(tmp_path / "t.parquet").contacts
+    assert str(c["created_at"].dt.tz) == "Europe/Berlin" and c["created_at"].dt.hour.tolist() == [10, 10]
+
+
+def test_an_explicit_tz_still_wins_over_the_offsets(tmp_path):
+    path = write(tmp_path, "channel,created_at\nvoice,2025-11-03T10:00:00+01:00\n")
+    assert load_tickets(path, tz="Europe/London").contacts["created_at"].iloc[0].hour == 9
+    assert load_tickets(path).contacts["created_at"].iloc[0].hour == 10
