@@ -487,6 +487,9 @@ def calibrate(
         table.add_row(name, f"{counts.get(name, 0):,}", _dist_text(params.get("handle_time")),
                       _dist_text(params.get("patience")), f"{pat.naive_mean_abandoned_s:.1f}" if pat else "–", other)
     out.print(table)
+    notes = cal.provenance.get("notes") or {}
+    if notes:
+        _note("notes: " + ", ".join(f"{k} {v:,}" for k, v in notes.items()))
     for line in cal.skipped:
         _note(f"skipped: {line}")
     _note(f"wrote {target}/calibration.yaml and {len(written)} diagnostics tables")

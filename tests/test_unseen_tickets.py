@@ -285,3 +285,26 @@ def test_an_explicit_tz_still_wins_over_the_offsets(tmp_path):
     path = write(tmp_path, "channel,created_at\nvoice,2025-11-03T10:00:00+01:00\n")
     assert load_tickets(path, tz="Europe/London").contacts["created_at"].iloc[0].hour == 9
     assert load_tickets(path).contacts["created_at"].iloc[0].hour == 10
+
+
+# --- patience that cannot be fitted says why ------------------------------------------------------
+
+def test_abandonments_without_queue_times_explain_the_missing_patience(tmp_path):
+    frame = tickets().drop(columns=["queued_at"])
+    path = tmp_path / "tickets.csv"
+    frame.to_csv(path, index=False)
+    cal = calibrate(load_tickets(path))
+    assert any(s.startswith("voice: patience: no queued_at") for s in cal.skipped), cal.skipped
+
+
+def test_zero_handle_times_left_out_of_the_fit_are_counted_and_shown(tmp_path):
+    frame = tickets()
+    served = frame.index[frame["handle_time_s"] != ""]
+    frame.loc[served[:7], "handle_time_s"] = "0"  # e.g. an ACD logging 0 s for a dropped transfer
+    path = tmp_path / "tickets.csv"
+    frame.to_csv(path, index=False)
+    cal = calibrate(load_tickets(path))
+    assert cal.provenance["notes"] == {"handle_time_zero_left_out: voice": 7}
+    assert cal.results["voice"]["handle_time"].n == len(served) - 7
+    res = invoke("calibrate", path, "--out", tmp_path / "o", "--no-report")
+    assert res.exit_code == 0 and "notes: handle_time_zero_left_out: voice 7" in res.stderr, res.output
