@@ -579,10 +579,15 @@ def backtest(
         pct = row.metric == "abandon_rate"
         show = (lambda v: "–" if v != v else f"{100 * v:.2f} pp") if pct else (lambda v: "–" if v != v else f"{v:.1f} s")
         per = {900: "15-min ", 1800: "30-min ", 3600: "hourly "}.get(int(m["interval_s"]), "")
+        ratio = row.peaksim_mae / row.erlang_a_mae if row.erlang_a_mae > 0 else float("nan")
         table.add_row(per + ("abandonment" if pct else "ASA"),
-                      show(row.peaksim_mae), show(row.erlang_a_mae), f"{row.peaksim_mae / row.erlang_a_mae:.2f}",
+                      show(row.peaksim_mae), show(row.erlang_a_mae), "–" if ratio != ratio else f"{ratio:.2f}",
                       show(row.noise_floor_mae), show(row.replication_noise_mae))
     out.print(table)
+    if m["intervals_included"] == 0:
+        _note(f"note: no interval has ≥ {m['min_offered']} offered calls on channel {m['channel']!r} (the busiest "
+              f"has {int(result.intervals['offered'].max())}), so there are no errors to report; lower "
+              "--min-offered or use a longer --interval")
     _note(f"agent availability (busy share of present agents while callers wait, training): "
           f"{m['availability']['availability']:.3f}; patience replayed: {_dist_text(m['patience'])}")
     _note(f"wrote {target}/backtest_intervals.csv, backtest_summary.csv, backtest.json, calibration.yaml")

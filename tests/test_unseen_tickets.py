@@ -308,3 +308,27 @@ def test_zero_handle_times_left_out_of_the_fit_are_counted_and_shown(tmp_path):
     assert cal.results["voice"]["handle_time"].n == len(served) - 7
     res = invoke("calibrate", path, "--out", tmp_path / "o", "--no-report")
     assert res.exit_code == 0 and "notes: handle_time_zero_left_out: voice 7" in res.stderr, res.output
+
+
+# --- backtest -------------------------------------------------------------------------------------
+
+def test_backtest_errors_name_the_files_and_a_fix(tmp_path):
+    train = tmp_path / "train.csv"
+    tickets(n=400).to_csv(train, index=False)
+    line = one_line_error(invoke("backtest", "--train", train, "--test", train, "--channel", "chat",
+                                 "--out", tmp_path / "o", "--no-report"))
+    assert line.startswith(f"{train}: channel: no contacts on channel 'chat'") and "--channel voice" in line, line
+    only_arrivals = write(tmp_path, "channel,created_at\nvoice,2025-11-10 10:00\n", "test.csv")
+    line = one_line_error(invoke("backtest", "--train", train, "--test", only_arrivals, "--out", tmp_path / "o",
+                                 "--no-report"))
+    assert line.startswith(f"{only_arrivals}: queued_at: no offered calls on channel 'voice'"), line
+
+
+def test_backtest_without_any_interval_above_min_offered_says_so(tmp_path):
+    train = tmp_path / "train.csv"
+    tickets(n=400).to_csv(train, index=False)
+    res = invoke("backtest", "--train", train, "--test", train, "--min-offered", "1000", "-r", "1",
+                 "--out", tmp_path / "o", "--no-report")
+    assert res.exit_code == 0, res.output
+    assert "nan" not in res.output
+    assert "no interval has ≥ 1000 offered calls" in res.stderr and "--min-offered" in res.stderr
