@@ -264,6 +264,20 @@ def test_synth_then_calibrate_without_tz_keeps_the_written_wall_clock(tmp_path):
     assert cal["provenance"]["date_range"][0].endswith("+01:00")
 
 
+def test_synth_across_the_autumn_clock_change_writes_both_offsets(tmp_path):
+    # 2025-10-26 02:00–03:00 happens twice in Berlin: rounding to the millisecond must not ask which
+    (tmp_path / "dst.yaml").write_text(SYNTH.replace("2025-11-03T00:00:00+01:00", "2025-10-25T00:00:00+02:00")
+                                       .replace("duration: 4d", "duration: 2d"))
+    res = invoke("synth", tmp_path / "dst.yaml", "--out", tmp_path / "dst.csv")
+    assert res.exit_code == 0, res.output
+    created = pd.read_csv(tmp_path / "dst.csv")["created_at"]
+    assert created.str.contains(r"T02:\d\d:.*\+02:00").any() and created.str.contains(r"T02:\d\d:.*\+01:00").any()
+    td = load_tickets(tmp_path / "dst.csv", tz="Europe/Berlin")
+    assert td.dropped == {} and td.contacts["created_at"].is_monotonic_increasing
+    res = invoke("calibrate", tmp_path / "dst.csv", "--out", tmp_path / "cal", "--no-report")
+    assert res.exit_code == 0 and "note: " in res.stderr and "+01:00, +02:00" in res.stderr, res.output
+
+
 def test_several_utc_offsets_without_tz_are_reported(tmp_path):
     path = write(tmp_path, "channel,created_at\nvoice,2025-10-25T10:00:00+02:00\nvoice,2025-10-27T10:00:00+01:00\n")
     td = load_tickets(path)
