@@ -487,7 +487,8 @@ def calibrate(
         table.add_row(name, f"{counts.get(name, 0):,}", _dist_text(params.get("handle_time")),
                       _dist_text(params.get("patience")), f"{pat.naive_mean_abandoned_s:.1f}" if pat else "–", other)
     out.print(table)
-    notes = cal.provenance.get("notes") or {}
+    notes = {k: v for k, v in (cal.provenance.get("notes") or {}).items()
+             if not k.startswith("utc_offsets_read_as_utc")}  # has its own note line
     if notes:
         _note("notes: " + ", ".join(f"{k} {v:,}" for k, v in notes.items()))
     for line in cal.skipped:
