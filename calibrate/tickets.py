@@ -245,6 +245,13 @@ def _read_generic(path, data, spec, tz, default_channel, dropped, notes, example
                               fix="export it again, or as CSV") from None
         rows = list(range(1, len(raw) + 1))
     else:
+        for magic, what in ((b"PK\x03\x04", "a zip archive (a zipped export or an Excel workbook)"),
+                            (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook")):
+            if data.startswith(magic):  # else it would be reported as "not valid utf-8"
+                raise TicketError(path, "file", f"{what}, not a CSV or Parquet file",
+                                  got=Described(f"starts with {magic!r}"),
+                                  fix="unzip it, or save the sheet as CSV (UTF-8) or Parquet; "
+                                      "the UCI incident log zip is read with --format uci")
         raw = _read_csv(path, data, spec)
         rows = list(range(2, len(raw) + 2))
     if raw.empty or raw.isna().all(axis=1).all():

@@ -224,6 +224,18 @@ def test_empty_trailing_header_columns_from_a_spreadsheet_are_ignored(tmp_path):
     assert td.rows_used == 1 and td.contacts["channel"].tolist() == ["voice"]
 
 
+def test_a_zipped_export_or_excel_workbook_is_named_as_such_not_as_an_encoding_problem(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "export.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("export.csv", "channel,created_at\n" + "voice,2025-11-03 10:00\n" * 50)
+    (tmp_path / "export.xlsx").write_bytes((tmp_path / "export.zip").read_bytes())
+    for name in ("export.zip", "export.xlsx"):
+        line = one_line_error(invoke("calibrate", tmp_path / name, "--out", tmp_path / "o"))
+        assert line.startswith(f"{tmp_path / name}: file: a zip archive (a zipped export or an Excel workbook)"), line
+        assert "encoding" not in line and "save the sheet as CSV" in line
+
+
 def test_the_same_file_given_twice_is_refused(tmp_path):
     path = write(tmp_path, "channel,created_at\nvoice,2025-11-03 10:00\n")
     with pytest.raises(TicketError, match=r"tickets.csv: file: given more than once"):
