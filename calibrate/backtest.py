@@ -346,6 +346,13 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
                             "calls that reached the agent queue: give queued_at and answered_at / abandoned_at")
     start = off["queued_at"].min().floor("D", ambiguous=False, nonexistent="shift_forward")
     n = int((off["queued_at"].max() - start).total_seconds() // interval_s) + 1
+    from sim.scenario import MAX_HORIZON_S
+
+    if n * interval_s > MAX_HORIZON_S:  # one mistyped year would otherwise ask for a years-long replay
+        raise BacktestError(f"{_files(test)}: queued_at: the test period spans {n * interval_s / 86400:,.0f} days "
+                            f"(got {off['queued_at'].min():%Y-%m-%d} to {off['queued_at'].max():%Y-%m-%d}), more "
+                            f"than the {MAX_HORIZON_S // 86400} days a replay can simulate; look for mistyped "
+                            "dates, or split the test file into shorter periods")
     per = int(interval_s // sub_s)
 
     tick("inferring staffing of the test period")

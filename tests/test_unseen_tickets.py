@@ -350,6 +350,19 @@ def test_backtest_errors_name_the_files_and_a_fix(tmp_path):
     assert line.startswith(f"{only_arrivals}: queued_at: no offered calls on channel 'voice'"), line
 
 
+def test_backtest_on_a_test_file_with_a_mistyped_year_names_the_file_and_the_dates(tmp_path):
+    train = tmp_path / "train.csv"
+    tickets(n=400).to_csv(train, index=False)
+    test = tickets(n=100, seed=1)
+    test.loc[0, ["created_at", "queued_at", "answered_at", "abandoned_at"]] = (
+        test.loc[0, ["created_at", "queued_at", "answered_at", "abandoned_at"]].str.replace("2025-", "2023-"))
+    test.to_csv(tmp_path / "test.csv", index=False)
+    line = one_line_error(invoke("backtest", "--train", train, "--test", tmp_path / "test.csv", "--out",
+                                 tmp_path / "o", "--no-report"))
+    assert line.startswith(f"{tmp_path / 'test.csv'}: queued_at: the test period spans 7") and "2023-11-03" in line, line
+    assert "mistyped" in line
+
+
 def test_backtest_without_any_interval_above_min_offered_says_so(tmp_path):
     train = tmp_path / "train.csv"
     tickets(n=400).to_csv(train, index=False)
