@@ -16,13 +16,10 @@ import yaml
 from typer.testing import CliRunner
 
 from calibrate import calibrate, load_tickets
-from calibrate.backtest import BacktestError, backtest
 from calibrate.fit import FitError, fit_duration, fit_patience
-from calibrate.schema import TicketData
-from calibrate.synth import synth_contacts, write_tickets
 from calibrate.tickets import TicketError
 from sim.cli import app
-from sim.scenario import load_scenario, parse_scenario
+from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 MESSAGE = re.compile(r"^.+?(:\d+)?: [^:]+: .+; .+$")  # FILE[:ROW]: field: problem (got ...); fix
