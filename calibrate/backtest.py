@@ -315,11 +315,18 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     tick("calibrating on the training files")
     cal = calibration or calibrate(train, interval=interval, max_gap=max_gap)
     name = channel or _pick_channel(cal, test)
+    if name not in cal.channels:
+        usable = [c for c, p in cal.channels.items() if "patience" in p] or list(cal.channels)
+        raise BacktestError(f"{_files(train)}: channel: no contacts on channel {name!r} in the training data "
+                            f"(got {', '.join(cal.channels)}); pick one with --channel {usable[0]}")
     params = cal.channels.get(name, {})
     if "handle_time" not in params or "patience" not in params:
         missing = [q for q in ("handle_time", "patience") if q not in params]
-        raise BacktestError(f"The training data give no {' or '.join(missing)} fit for channel {name!r}; "
-                         f"a backtest needs both (skipped: {'; '.join(cal.skipped) or 'none'}).")
+        own = [s.split(": ", 1)[1] for s in cal.skipped if s.startswith(f"{name}: ")]
+        raise BacktestError(f"{_files(train)}: {missing[0]}: the training data give no {' or '.join(missing)} fit "
+                            f"for channel {name!r} (skipped: {'; '.join(own) or 'none'}); a backtest needs both: "
+                            "train on tickets with handle_time_s, queued_at and abandonments"
+                            + (", or pick another channel with --channel" if len(cal.channels) > 1 else ""))
     contacts = test.contacts[test.contacts["channel"] == name]
     train_contacts = train.contacts[train.contacts["channel"] == name]
     if availability == "train":
@@ -334,9 +341,18 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     patience_dist = patience_for_replay(cal.results[name]["patience"], patience)
     off = _offered(contacts)
     if off.empty:
-        raise BacktestError(f"The test data have no offered calls on channel {name!r}.")
+        raise BacktestError(f"{_files(test)}: queued_at: no offered calls on channel {name!r} (got {len(contacts)} "
+                            "contacts, none with a queue entry and an answer or abandonment); the replay needs "
+                            "calls that reached the agent queue: give queued_at and answered_at / abandoned_at")
     start = off["queued_at"].min().floor("D", ambiguous=False, nonexistent="shift_forward")
     n = int((off["queued_at"].max() - start).total_seconds() // interval_s) + 1
+    from sim.scenario import MAX_HORIZON_S
+
+    if n * interval_s > MAX_HORIZON_S:  # one mistyped year would otherwise ask for a years-long replay
+        raise BacktestError(f"{_files(test)}: queued_at: the test period spans {n * interval_s / 86400:,.0f} days "
+                            f"(got {off['queued_at'].min():%Y-%m-%d} to {off['queued_at'].max():%Y-%m-%d}), more "
+                            f"than the {MAX_HORIZON_S // 86400} days a replay can simulate; look for mistyped "
+                            "dates, or split the test file into shorter periods")
     per = int(interval_s // sub_s)
 
     tick("inferring staffing of the test period")
@@ -451,6 +467,12 @@ def _bias(frame, predicted, observed, weights):
     err = frame[predicted] - frame[observed]
     ok = np.isfinite(err.to_numpy(dtype=float))
     return float((err[ok] * weights[ok]).sum() / weights[ok].sum()) if weights[ok].sum() > 0 else math.nan
+
+
+def _files(data: TicketData) -> str:
+    """The file(s) a ticket set came from, for messages: the first, and how many more."""
+    first = data.files[0][0] if data.files else "<tickets>"
+    return first if len(data.files) <= 1 else f"{first} (+{len(data.files) - 1} more)"
 
 
 def _pick_channel(cal: Calibration, test: TicketData) -> str:

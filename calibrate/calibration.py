@@ -138,10 +138,14 @@ class _Fitter:
         present = {"handle_time": sub["handle_time_s"].notna().any(),
                    "patience": self.has_abandonment and sub["queued_at"].notna().any(),
                    "resolution_time": sub["resolved_at"].notna().any()}
+        label = channel if reason is None else f"{channel}/{reason}"
+        if reason is None and not present["patience"] and sub["abandoned_at"].notna().any():
+            self.skipped.append(f"{label}: patience: no queued_at (queue entry) times, so the waits before "
+                                f"{int(sub['abandoned_at'].notna().sum())} abandonments are unknown; map queued_at "
+                                "to the export's queue-entry column (or to created_at if contacts queue on arrival)")
         for quantity, run in quantities.items():
             if not present[quantity]:
                 continue
-            label = channel if reason is None else f"{channel}/{reason}"
             try:
                 result = run()
             except FitError as exc:
@@ -175,7 +179,7 @@ def calibrate(ticket_data: TicketData, interval="60min", min_n=50, tz=None,
     profile = arrival_profile(contacts, interval=interval, tz=tz, days=days)
     fitter = _Fitter(min_n, duration_candidates, patience_candidates,
                      has_abandonment=bool(contacts["abandoned_at"].notna().any()))
-    channels, fits, results = {}, {}, {}
+    channels, fits, results, notes = {}, {}, {}, {}
     aht_profile = handle_time_profile(contacts, interval=interval, tz=tz, min_n=min_n)
     for channel in sorted(contacts["channel"].unique()):
         sub = contacts[contacts["channel"] == channel]
@@ -183,6 +187,12 @@ def calibrate(ticket_data: TicketData, interval="60min", min_n=50, tz=None,
         multipliers = aht_profile.loc[aht_profile["channel"] == channel, "multiplier"].to_numpy()
         if "handle_time" in params and len(multipliers) and (multipliers != 1.0).any():
             params["handle_time_profile"] = [round(float(m), 4) for m in multipliers]
+        # zero durations are logging artefacts the fits leave out: counted, so the AHT can be traced
+        for quantity, seconds in (("handle_time", sub["handle_time_s"]),
+                                  ("resolution_time", (sub["resolved_at"] - sub["created_at"]).dt.total_seconds())):
+            zeros = int((seconds == 0).sum())
+            if zeros:
+                notes[f"{quantity}_zero_left_out: {channel}"] = zeros
         params["arrivals"] = {"rate_per_hour": profile.mean_day(channel),
                               "day_of_week": profile.dow_multipliers(channel)}
         reasons, reason_fits = {}, {}
@@ -218,7 +228,9 @@ def calibrate(ticket_data: TicketData, interval="60min", min_n=50, tz=None,
     diagnostics["drops"] = pd.DataFrame(
         [{"reason": r, "count": n, "example": ticket_data.drop_examples.get(r)}
          for r, n in ticket_data.dropped.items()], columns=["reason", "count", "example"])
-    return Calibration(provenance=_provenance(ticket_data, interval, min_n), channels=channels,
+    provenance = _provenance(ticket_data, interval, min_n)
+    provenance["notes"].update(notes)
+    return Calibration(provenance=provenance, channels=channels,
                        fits=fits, skipped=fitter.skipped, diagnostics=diagnostics, results=results,
                        profile=profile)
 

@@ -21,6 +21,7 @@ changes nothing but the optimiser's conditioning) and reported in seconds.
 """
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass
 
@@ -62,7 +63,33 @@ def _scenario(name, params) -> dict:
     return {"dist": SCENARIO_NAMES[name], "mean": float(dist.mean()), "sd": float(dist.std())}
 
 
+@contextlib.contextmanager
+def _quiet():
+    """Optimisers on awkward data warn (overflow, precision loss) on stderr; a failed or degenerate
+    candidate is reported in the fit table instead, so the planner's terminal keeps one line per problem."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _no_spread(values, what):
+    """Identical values (a fixed tariff time, a minute-rounded log) leave nothing to fit: the optimisers
+    return a zero-width distribution the scenario refuses (sd 0), so say so instead."""
+    if len(values) and float(np.min(values)) == float(np.max(values)):
+        raise FitError(f"no spread: {what} {float(values[0]):g} s, so no distribution can be fitted; "
+                       f"give a deterministic value in the scenario instead")
+
+
+def _drop_degenerate(rows):
+    """A candidate with a zero or non-finite mean or sd counts as failed: the scenario would refuse it."""
+    for row in rows:
+        mean, sd = row.get("mean", np.nan), row.get("sd", np.nan)
+        if np.isfinite(row.get("aic", np.nan)) and not (np.isfinite(mean) and np.isfinite(sd) and mean > 0 and sd > 0):
+            row.update(aic=np.nan, error=f"{row['candidate']}: degenerate fit (mean {mean:g}, sd {sd:g})")
+
+
 def _finish_table(rows):
+    _drop_degenerate(rows)
     table = pd.DataFrame(rows)
     if not np.isfinite(table["aic"]).any():
         raise FitError("every candidate distribution failed to fit: " + "; ".join(table.get("error", [])))
@@ -130,19 +157,21 @@ def fit_duration(values, candidates=("lognorm", "gamma", "weibull_min", "expon")
     x = np.sort(x[keep])
     if len(x) < min_n:
         raise FitError(f"too little data: {len(x)} values, need ≥ {min_n}")
+    _no_spread(x, f"all {len(x)} values are")
     unit = float(np.median(x))
     rows = []
-    for name in candidates:
-        dist = getattr(stats, name)
-        try:
-            scaled = dist.fit(x / unit, floc=0)
-            params = (*scaled[:-1], scaled[-1] * unit)
-            row = _row(name, params, float(dist.logpdf(x, *params).sum()))
-            ks = stats.kstest(x, dist(*params).cdf)
-            row.update(ks_stat=float(ks.statistic), ks_pvalue=float(ks.pvalue))
-        except Exception as exc:  # one failing family must not sink the others
-            row = {"candidate": name, "dist": SCENARIO_NAMES[name], "aic": np.nan, "error": f"{name}: {exc}"}
-        rows.append(row)
+    with _quiet():
+        for name in candidates:
+            dist = getattr(stats, name)
+            try:
+                scaled = dist.fit(x / unit, floc=0)
+                params = (*scaled[:-1], scaled[-1] * unit)
+                row = _row(name, params, float(dist.logpdf(x, *params).sum()))
+                ks = stats.kstest(x, dist(*params).cdf)
+                row.update(ks_stat=float(ks.statistic), ks_pvalue=float(ks.pvalue))
+            except Exception as exc:  # one failing family must not sink the others
+                row = {"candidate": name, "dist": SCENARIO_NAMES[name], "aic": np.nan, "error": f"{name}: {exc}"}
+            rows.append(row)
     table = _finish_table(rows)
     best = table.iloc[0]
     return DurationFit(family=best["candidate"], params=tuple(float(p) for p in best["params"]),
@@ -220,28 +249,32 @@ def fit_patience(wait_s, abandoned, candidates=("expon", "weibull_min", "lognorm
     if len(events) < min_n:
         raise FitError(f"too little data: {len(events)} abandonments, need ≥ {min_n}")
     naive = float(events.mean())
-    events = np.maximum(events, resolution_s / 2)
     informative = censored[censored > 0]
+    _no_spread(np.concatenate([events, informative]), "all waits are")
+    events = np.maximum(events, resolution_s / 2)
     unit = float(np.median(np.concatenate([events, informative])))
     data = stats.CensoredData(uncensored=events / unit, right=informative / unit)
     rows = []
-    for name in candidates:
-        dist = getattr(stats, name)
-        try:
-            scaled = dist.fit(data, floc=0)
-            params = (*scaled[:-1], scaled[-1] * unit)
-            loglik = dist.logpdf(events, *params).sum() + dist.logsf(informative, *params).sum()
-            rows.append(_row(name, params, float(loglik)))
-        except Exception as exc:
-            rows.append({"candidate": name, "dist": SCENARIO_NAMES[name], "aic": np.nan, "error": f"{name}: {exc}"})
+    with _quiet():
+        for name in candidates:
+            dist = getattr(stats, name)
+            try:
+                scaled = dist.fit(data, floc=0)
+                params = (*scaled[:-1], scaled[-1] * unit)
+                loglik = dist.logpdf(events, *params).sum() + dist.logsf(informative, *params).sum()
+                rows.append(_row(name, params, float(loglik)))
+            except Exception as exc:
+                rows.append({"candidate": name, "dist": SCENARIO_NAMES[name], "aic": np.nan, "error": f"{name}: {exc}"})
     km = stats.ecdf(stats.CensoredData(uncensored=events, right=censored))
     km_t, km_s = km.sf.quantiles, km.sf.probabilities
     all_waits = np.sort(np.concatenate([events, censored]))
     at_risk = len(all_waits) - np.searchsorted(all_waits, events, side="left")
     upto = float(events[at_risk >= min_at_risk].max()) if (at_risk >= min_at_risk).any() else float(events.min())
-    for row in rows:
-        if np.isfinite(row["aic"]):
-            row["km_max_abs_diff"] = _km_gap(km_t, km_s, getattr(stats, row["candidate"])(*row["params"]), upto)
+    _drop_degenerate(rows)
+    with _quiet():
+        for row in rows:
+            if np.isfinite(row["aic"]):
+                row["km_max_abs_diff"] = _km_gap(km_t, km_s, getattr(stats, row["candidate"])(*row["params"]), upto)
     table = _finish_table(rows)
     best = table.iloc[0]
     return PatienceFit(family=best["candidate"], params=tuple(float(p) for p in best["params"]),

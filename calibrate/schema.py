@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -48,6 +49,8 @@ COLUMNS = ("contact_id", "customer_id", "channel", "reason", "created_at", "queu
            "answered_at", "abandoned_at", "handle_time_s", "agent_id", "bot_handled",
            "bot_resolved", "resolved_at", "reopened")
 REQUIRED = ("channel", "created_at")
+# a handle time over a year is a unit or typing error (1e12 s is 30,000 years), never agent work
+IMPLAUSIBLE_HANDLE_S = 366 * 86400.0
 _MISSING = object()
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
@@ -137,6 +140,32 @@ def localise(naive: pd.Series, tz: str) -> tuple[pd.Series, pd.Series, pd.Series
     return aware, nonexistent, ambiguous
 
 
+_OFFSET_PART = re.compile(r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)$")
+
+
+def utc_offsets(raw: pd.Series, fmt=None) -> set:
+    """The UTC offsets a time column is written with (``"+01:00"``), the zone of a zone-aware column
+    (``"zone:Europe/Berlin"``) and ``"naive"`` if any value has neither: what a file says about its
+    own zone when none was given (see :func:`calibrate.tickets.load_tickets`)."""
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        return {f"zone:{raw.dt.tz}"} if raw.notna().any() else set()
+    if pd.api.types.is_datetime64_dtype(raw.dtype):
+        return {"naive"} if raw.notna().any() else set()
+    if fmt in ("unix", "unix_ms"):
+        return set()  # instants: they say nothing about the local zone
+    text = raw.astype("string").str.strip()
+    text = text[text.notna() & (text != "")]
+    found = text.str.extract(_OFFSET_PART, expand=False)
+    out = {"naive"} if found.isna().any() else set()
+    for value in found.dropna().unique():
+        if value in ("Z", "UTC", "GMT"):
+            out.add("+00:00")
+        else:
+            digits = value[1:].replace(":", "")
+            out.add(f"{value[0]}{digits[:2]}:{(digits[2:] or '00')}")
+    return out
+
+
 def parse_times(raw: pd.Series, fmt, tz, file, column, rows):
     """Parse one time column; unreadable non-empty values raise, empty ones become NaT.
 
@@ -145,8 +174,10 @@ def parse_times(raw: pd.Series, fmt, tz, file, column, rows):
     """
     none = pd.Series(False, index=raw.index)
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        _check_range(raw, raw.astype("string"), file, column, rows)
         return raw.dt.tz_convert(tz), none, none
     if pd.api.types.is_datetime64_dtype(raw.dtype):
+        _check_range(raw, raw.astype("string"), file, column, rows)
         return localise(raw, tz)
     text = raw.astype("string").str.strip()
     missing = text.isna() | (text == "")
@@ -155,6 +186,9 @@ def parse_times(raw: pd.Series, fmt, tz, file, column, rows):
         numbers = pd.to_numeric(text, errors="coerce")
         _raise_first(numbers.isna() & ~missing, text, file, column, rows,
                      "not a Unix timestamp", "use plain seconds since 1970 or change time_format")
+        per_second = 1.0 if fmt == "unix" else 1000.0
+        _raise_first((numbers < _FIRST.timestamp() * per_second) | (numbers > _LAST.timestamp() * per_second),
+                     text, file, column, rows, _RANGE_PROBLEM, _RANGE_FIX)
         return pd.to_datetime(numbers, unit="s" if fmt == "unix" else "ms", utc=True).dt.tz_convert(tz), none, none
     if not fmt:  # forms that would parse, but could silently give the wrong instant
         _raise_first(text.str.fullmatch(_NUMERIC_DATE, na=False), text, file, column, rows,
@@ -172,8 +206,12 @@ def parse_times(raw: pd.Series, fmt, tz, file, column, rows):
     parsed = _to_datetime(text, fmt, utc=bool(offset.any()))
     hint = (f"expected time_format {fmt!r}" if fmt else
             "use ISO 8601 like 2024-11-29 14:05:00, or set time_format in the mapping file")
+    unread = text[parsed.isna() & ~missing]
+    if not fmt and len(unread) and re.fullmatch(r"\d{9,13}(?:\.\d+)?", unread.iloc[0]):
+        hint = "these look like Unix timestamps: set time_format: unix (seconds) or unix_ms in the mapping file"
     _raise_first(parsed.isna() & ~missing, text, file, column, rows,
                  "cannot read this as a date-time", hint)
+    _check_range(parsed, text, file, column, rows)
     if parsed.dt.tz is not None:
         return parsed.dt.tz_convert(tz), none, none
     return localise(parsed, tz)
@@ -184,10 +222,26 @@ def _to_datetime(text, fmt, utc):
         return pd.to_datetime(text, format=fmt, errors="coerce", utc=utc)
     parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=utc)
     if parsed.isna().sum() > text.isna().sum():
-        inferred = pd.to_datetime(text, errors="coerce", utc=utc)
+        with warnings.catch_warnings():  # "could not infer format": unreadable values get their own error
+            warnings.simplefilter("ignore", UserWarning)
+            inferred = pd.to_datetime(text, errors="coerce", utc=utc)
         if inferred.isna().sum() < parsed.isna().sum():
             parsed = inferred
     return parsed
+
+
+# Times are held in nanoseconds (pandas' default), which span 1677-09-22 … 2262-04-11; exports
+# write "never" as 9999-12-31 or 1900-01-01 placeholders, which must not crash the reader.
+_FIRST = pd.Timestamp("1677-09-22", tz="UTC")
+_LAST = pd.Timestamp("2262-04-10", tz="UTC")
+_RANGE_PROBLEM = "outside the dates peaksim can hold (1677-09-22 to 2262-04-10)"
+_RANGE_FIX = "leave the cell empty if it is a placeholder such as 9999-12-31, or correct the date"
+
+
+def _check_range(parsed, text, file, column, rows):
+    utc = parsed.dt.tz_convert("UTC") if parsed.dt.tz is not None else parsed.dt.tz_localize("UTC")
+    _raise_first(((utc < _FIRST) | (utc > _LAST)).fillna(False), text, file, column, rows,
+                 _RANGE_PROBLEM, _RANGE_FIX)
 
 
 def _raise_first(bad, text, file, column, rows, problem, fix):
@@ -197,9 +251,15 @@ def _raise_first(bad, text, file, column, rows, problem, fix):
 
 
 def parse_numbers(raw: pd.Series, file, column, rows) -> pd.Series:
-    """Seconds as float; ``H:MM:SS`` is accepted too (helpdesks export tracked time that way)."""
+    """Seconds as float; ``H:MM:SS`` is accepted too (helpdesks export tracked time that way), and
+    so is a Parquet duration column."""
+    if pd.api.types.is_timedelta64_dtype(raw.dtype):
+        return raw.dt.total_seconds().astype(float)
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
-        return raw.astype(float)
+        numbers = raw.astype(float)
+        _raise_first(pd.Series(np.isinf(numbers.to_numpy()), index=raw.index), numbers.astype("string"), file,
+                     column, rows, "not a finite number", "give seconds as plain numbers, or leave the cell empty")
+        return numbers
     text = raw.astype("string").str.strip()
     missing = text.isna() | (text == "")
     numbers = pd.to_numeric(text.mask(missing), errors="coerce").astype(float)
@@ -259,6 +319,7 @@ def finalise(frame: pd.DataFrame, dropped: Counter, examples: dict, tz) -> pd.Da
         ("missing_created_at", created.isna()),
         ("missing_channel", frame["channel"].isna()),
         ("negative_handle_time", frame["handle_time_s"] < 0),
+        ("implausible_handle_time", frame["handle_time_s"] > IMPLAUSIBLE_HANDLE_S),
         ("answered_before_created", frame["answered_at"] < created),
         ("abandoned_before_created", frame["abandoned_at"] < created),
         ("queued_before_created", frame["queued_at"] < created),

@@ -54,7 +54,9 @@ def synth_contacts(scenario, replication: int = 0) -> pd.DataFrame:
         if mask is not None:
             values = np.where(mask, values, np.nan)
         times = start + pd.to_timedelta(values, unit="s")
-        return pd.Series(times).dt.round("ms")
+        # rounded in UTC: rounding local times would have to re-localise them, which fails in the
+        # autumn hour that happens twice (every offset is whole minutes, so this is the same rounding)
+        return pd.Series(times).dt.tz_convert("UTC").dt.round("ms").dt.tz_convert(start.tz)
 
     names = np.array(list(scenario.channels))
     kinds = np.array([ch.kind for ch in scenario.channels.values()])

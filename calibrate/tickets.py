@@ -16,6 +16,7 @@ Formats: ``generic`` (CSV or Parquet, with an optional mapping file for helpdesk
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -29,7 +30,7 @@ import yaml
 from calibrate import sources
 from calibrate.schema import (BOOL_COLUMNS, COLUMNS, NUMBER_COLUMNS, REQUIRED, TIME_COLUMNS,
                               Described, TicketData, TicketError, drop_rows, finalise, parse_bools,
-                              parse_numbers, parse_times, sha256_bytes)
+                              parse_numbers, parse_times, sha256_bytes, utc_offsets)
 
 __all__ = ["load_tickets", "load_mapping", "TicketData", "TicketError", "FORMATS", "MAPPINGS"]
 
@@ -62,6 +63,13 @@ def load_tickets(paths, fmt="generic", mapping=None, tz=None, default_channel=No
     paths = [Path(p) for p in paths]
     if not paths:
         raise ValueError("The 'paths' parameter of load_tickets must name at least one file. Got [] instead.")
+    seen = {}
+    for path in paths:  # e.g. overlapping wildcards: every contact would count twice in the arrival rates
+        key = path.resolve()
+        if key in seen:
+            raise TicketError(path, "file", "given more than once", got=Described(f"also given as {seen[key]}"),
+                              fix="give each export once (check overlapping wildcards)")
+        seen[key] = path
     if mapping is not None and fmt != "generic":
         raise ValueError(f"The 'mapping' parameter of load_tickets only applies to fmt='generic'. Got fmt={fmt!r}.")
     spec = load_mapping(mapping) if fmt == "generic" else {}
@@ -72,6 +80,7 @@ def load_tickets(paths, fmt="generic", mapping=None, tz=None, default_channel=No
         raise TicketError("tz" if tz else "mapping", "tz", "unknown time zone", got=str(zone),
                           fix="use an IANA name such as Europe/Berlin") from None
     frames, files, dropped, notes, examples, rows_read = [], [], Counter(), Counter(), {}, 0
+    offsets = set() if fmt == "generic" and not (tz or spec.get("tz")) else None
     for path in paths:
         data = _read_bytes(path)
         files.append((str(path), sha256_bytes(data)))
@@ -80,15 +89,43 @@ def load_tickets(paths, fmt="generic", mapping=None, tz=None, default_channel=No
         elif fmt == "uci":
             frame, n = sources.read_uci(path, data, zone, dropped, notes, examples)
         else:
-            frame, n = _read_generic(path, data, spec, zone, default_channel, dropped, notes, examples)
+            frame, n = _read_generic(path, data, spec, zone, default_channel, dropped, notes, examples, offsets)
         if default_channel is not None:
             channel = frame["channel"] if "channel" in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
             frame["channel"] = channel.astype("string").replace("", pd.NA).fillna(default_channel)
         frames.append(frame)
         rows_read += n
+    if offsets:
+        zone = _zone_from_offsets(offsets, notes)
     contacts = finalise(pd.concat(frames, ignore_index=True), dropped, examples, zone)
     return TicketData(contacts=contacts, dropped=dict(dropped), rows_read=rows_read, files=files,
                       notes=dict(notes), drop_examples=examples)
+
+
+def _zone_from_offsets(offsets: set, notes: Counter) -> str:
+    """The zone to express times in when no ``tz`` was given, from what the files' times carry.
+
+    Arrival profiles are counted in wall-clock hours and days, so times written as
+    ``10:00+01:00`` must stay 10:00: converting them to UTC would move every contact an hour and
+    split each local day across two dates. One offset → that fixed offset (``Etc/GMT-1`` is
+    UTC+01:00); one zone-aware Parquet zone → that zone. Several offsets (a DST change) name no
+    single zone: times stay in UTC and a note says to pass ``tz``. Naive times are wall-clock UTC
+    already, so files with any naive time are left as they are.
+    """
+    zones = {o[5:] for o in offsets if o.startswith("zone:")}
+    fixed = {o for o in offsets if o[0] in "+-"}
+    if "naive" in offsets:
+        return "UTC"
+    if zones and not fixed:
+        if len(zones) == 1:
+            return zones.pop()
+    elif len(fixed) == 1 and not zones:
+        (offset,) = fixed
+        sign, hours, minutes = offset[0], int(offset[1:3]), int(offset[4:6])
+        if minutes == 0 and (hours == 0 or (sign == "+" and hours <= 14) or (sign == "-" and hours <= 12)):
+            return "UTC" if hours == 0 else f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"  # POSIX sign: inverted
+    notes[f"utc_offsets_read_as_utc: {', '.join(sorted(fixed | zones))}"] += 1
+    return "UTC"
 
 
 def load_mapping(mapping) -> dict:
@@ -104,7 +141,9 @@ def load_mapping(mapping) -> dict:
         try:
             mapping = yaml.safe_load(Path(mapping).read_text(encoding="utf-8")) or {}
         except FileNotFoundError:
-            raise TicketError(where, "mapping", "file does not exist", fix="check the path") from None
+            shipped = ", ".join(sorted(p.stem for p in MAPPINGS.glob("*.yaml")))
+            raise TicketError(where, "mapping", "file does not exist",
+                              fix=f"check the path, or name a shipped mapping: {shipped}") from None
         except yaml.YAMLError as exc:
             raise TicketError(where, "mapping", "not valid YAML", got=Described(str(exc).splitlines()[0]),
                               fix="check indentation and quoting") from None
@@ -115,11 +154,63 @@ def load_mapping(mapping) -> dict:
         if key not in MAPPING_KEYS:
             raise TicketError(where, key, "unknown mapping key", got=key, fix=f"use one of {', '.join(MAPPING_KEYS)}")
     for section in ("columns", "values"):
+        if not isinstance(mapping.get(section) or {}, dict):
+            raise TicketError(where, section, "must be a mapping of generic column names",
+                              got=Described(type(mapping[section]).__name__),
+                              fix=f"write one `generic_name: ...` per line, e.g. `channel: {'Via' if section == 'columns' else '{Mail: email}'}`")
         for name in mapping.get(section) or {}:
             if name not in COLUMNS:
                 raise TicketError(where, f"{section}.{name}", "not a generic column", got=name,
                                   fix=f"use one of {', '.join(COLUMNS)}")
+    _check_mapping_values(where, mapping)
     return dict(mapping)
+
+
+def _check_mapping_values(where, mapping):
+    """Each value of a mapping has the kind the reader uses, so a typo is a one-line error, not a crash."""
+    def scalar(value):
+        return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+
+    for name, source in (mapping.get("columns") or {}).items():
+        if not scalar(source):
+            raise TicketError(where, f"columns.{name}", "must be a column name of the export",
+                              got=Described(repr(source)),
+                              fix="write the export's column header as text, e.g. `created_at: Created at`")
+    for name, recode in (mapping.get("values") or {}).items():
+        if not isinstance(recode, dict):
+            raise TicketError(where, f"values.{name}", "must be a mapping of export values to generic values",
+                              got=Described(type(recode).__name__), fix="write e.g. `channel: {Mail: email, Phone: voice}`")
+        for old, new in recode.items():
+            if not scalar(new) and not isinstance(new, bool):
+                raise TicketError(where, f"values.{name}.{old}", "must be a value", got=Described(repr(new)),
+                                  fix=f"give the generic value to use for {old!r}, or remove the line")
+    for key in ("time_format", "tz", "sep", "encoding"):
+        value = mapping.get(key)
+        if value is not None and (not isinstance(value, str) or not value):
+            raise TicketError(where, key, "must be text" if key != "sep" else "must be a separator such as ',' or ';'",
+                              got=Described(repr(value)), fix=_MAPPING_EXAMPLES[key])
+    if mapping.get("tz") is not None:
+        try:
+            ZoneInfo(mapping["tz"])
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise TicketError(where, "tz", "unknown time zone", got=mapping["tz"],
+                              fix="use an IANA name such as Europe/Berlin") from None
+    if mapping.get("encoding") is not None:
+        try:
+            codecs.lookup(mapping["encoding"])
+        except LookupError:
+            raise TicketError(where, "encoding", "unknown encoding", got=mapping["encoding"],
+                              fix=_MAPPING_EXAMPLES["encoding"]) from None
+    na = mapping.get("na_values")
+    if na is not None and not (scalar(na) or (isinstance(na, list) and all(scalar(v) for v in na))):
+        raise TicketError(where, "na_values", "must be a value or a list of values that mean 'empty'",
+                          got=Described(repr(na)), fix="write e.g. `na_values: ['-', 'n/a']`")
+
+
+_MAPPING_EXAMPLES = {"time_format": "write e.g. time_format: '%Y-%m-%d %H:%M:%S' (or unix, unix_ms)",
+                     "tz": "use an IANA name such as Europe/Berlin",
+                     "sep": "write e.g. sep: ';' (or '\\t' for tabs)",
+                     "encoding": "use e.g. utf-8, latin-1 or cp1252"}
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -141,8 +232,9 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
                           row=row) from None
 
 
-def _read_generic(path, data, spec, tz, default_channel, dropped, notes, examples):
-    """CSV or Parquet by extension → generic columns, typed; returns (frame, rows read)."""
+def _read_generic(path, data, spec, tz, default_channel, dropped, notes, examples, offsets=None):
+    """CSV or Parquet by extension → generic columns, typed; returns (frame, rows read). ``offsets``,
+    a set, collects the UTC offsets the time columns are written with (:func:`utc_offsets`)."""
     if path.suffix.lower() in (".parquet", ".pq"):
         try:
             raw = pd.read_parquet(io.BytesIO(data))
@@ -153,6 +245,13 @@ def _read_generic(path, data, spec, tz, default_channel, dropped, notes, example
                               fix="export it again, or as CSV") from None
         rows = list(range(1, len(raw) + 1))
     else:
+        for magic, what in ((b"PK\x03\x04", "a zip archive (a zipped export or an Excel workbook)"),
+                            (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook")):
+            if data.startswith(magic):  # else it would be reported as "not valid utf-8"
+                raise TicketError(path, "file", f"{what}, not a CSV or Parquet file",
+                                  got=Described(f"starts with {magic!r}"),
+                                  fix="unzip it, or save the sheet as CSV (UTF-8) or Parquet; "
+                                      "the UCI incident log zip is read with --format uci")
         raw = _read_csv(path, data, spec)
         rows = list(range(2, len(raw) + 2))
     if raw.empty or raw.isna().all(axis=1).all():
@@ -188,6 +287,8 @@ def _read_generic(path, data, spec, tz, default_channel, dropped, notes, example
             col = col.astype("string").str.strip().replace({str(k): str(v) for k, v in values[name].items()})
         label = name if source == name else f"{source} ({name})"
         if name in TIME_COLUMNS:
+            if offsets is not None:
+                offsets |= utc_offsets(col, spec.get("time_format"))
             col, shifted, amb = parse_times(col, spec.get("time_format"), tz, path, label, rows)
             if shifted.any():
                 notes["dst_nonexistent_shifted"] += int(shifted.sum())
@@ -202,13 +303,36 @@ def _read_generic(path, data, spec, tz, default_channel, dropped, notes, example
     return frame, len(raw)
 
 
+def _check_row_lengths(path, text, sep):
+    """A row with more fields than the header has a value no column can hold: refuse it, naming the
+    row; extra fields that are all empty (a trailing separator) are harmless and ignored."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=sep)
+    try:
+        width = len(next(reader))
+        line = reader.line_num + 1
+        for row, record in enumerate(reader, start=2):  # the spreadsheet row; a quoted value may span lines
+            extra = [v for v in record[width:] if v.strip()]
+            if extra:
+                raise TicketError(path, "file", "rows have different numbers of fields",
+                                  got=Described(f"Expected {width} fields in line {line}, saw {len(record)}: "
+                                                f"{extra[0]!r} has no column"), row=row,
+                                  fix="check the separator and quoting of text fields, or name the extra column")
+            line = reader.line_num + 1
+    except (csv.Error, StopIteration):
+        return  # pandas reports malformed quoting with its own message
+
+
 def _read_csv(path, data, spec) -> pd.DataFrame:
     text = _decode(path, data, spec.get("encoding", "utf-8"))
     sep = spec.get("sep", ",")
     na_values = spec.get("na_values")
+    if len(sep) == 1:
+        _check_row_lengths(path, text, sep)
     try:
+        # index_col=False: when every data row ends in a separator (a trailing empty field), pandas
+        # would otherwise take the first column as the index and shift every column left by one
         raw = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=na_values is None,
-                          na_values=na_values, skip_blank_lines=False)
+                          na_values=na_values, skip_blank_lines=False, index_col=False)
     except pd.errors.EmptyDataError:
         raise TicketError(path, "file", "is empty", fix="export the tickets again") from None
     except pd.errors.ParserError as exc:
@@ -218,13 +342,14 @@ def _read_csv(path, data, spec) -> pd.DataFrame:
                           fix="check the separator and quoting of text fields",
                           row=int(line.group(1)) if line else None) from None
     header = next(csv.reader([text.lstrip("\ufeff").splitlines()[0]], delimiter=sep)) if len(sep) == 1 else []
-    twice = sorted({c.strip() for c in header if [h.strip() for h in header].count(c.strip()) > 1})
+    names = [h.strip() for h in header if h.strip()]  # empty names: a spreadsheet's unused trailing columns
+    twice = sorted({c for c in names if names.count(c) > 1})
     if twice:
         raise TicketError(path, "header", "a column name appears more than once", got=twice[0], row=1,
                           fix="rename or remove one of them, so it is clear which one holds the data")
     raw.columns = [str(c).strip() for c in raw.columns]
     if raw.shape[1] == 1:
-        header = text.splitlines()[0]
+        header = text.lstrip("\ufeff").splitlines()[0]
         for candidate, name in _SEPARATORS.items():
             if candidate != sep and candidate in header:
                 raise TicketError(path, "header", f"only one column found; the file looks {name}-separated",

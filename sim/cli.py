@@ -428,6 +428,16 @@ def _load(files, fmt, mapping=None, tz=None, default_channel=None):
         return load_tickets([str(f) for f in files], fmt=fmt, mapping=mapping, tz=tz, default_channel=default_channel)
 
 
+def _zone_notes(data, files) -> None:
+    """Times written with several UTC offsets and no --tz: say the hours are UTC, not local."""
+    for key in data.notes:
+        if key.startswith("utc_offsets_read_as_utc: "):
+            offsets = key.split(": ", 1)[1]
+            _note(f"note: {files[0]}{' …' if len(files) > 1 else ''}: times carry several UTC offsets ({offsets}) "
+                  "and no --tz was given, so arrival hours and days are counted in UTC; pass --tz "
+                  "(e.g. Europe/Berlin) to count them in local time")
+
+
 def _drops_line(data) -> str:
     drops = ", ".join(f"{k} {v:,}" for k, v in sorted(data.dropped.items(), key=lambda kv: -kv[1])) or "none"
     return f"{data.rows_read:,} rows read, {data.rows_used:,} used; dropped: {drops}"
@@ -453,6 +463,7 @@ def calibrate(
 
     interval = _check_interval(interval)
     data = _load(files, fmt, mapping, tz, default_channel)
+    _zone_notes(data, files)
     with _data_errors():
         if data.contacts.empty:
             raise PeaksimError(f"{files[0]}: no usable contacts ({_drops_line(data)}); check the file and --format")
@@ -476,6 +487,10 @@ def calibrate(
         table.add_row(name, f"{counts.get(name, 0):,}", _dist_text(params.get("handle_time")),
                       _dist_text(params.get("patience")), f"{pat.naive_mean_abandoned_s:.1f}" if pat else "–", other)
     out.print(table)
+    notes = {k: v for k, v in (cal.provenance.get("notes") or {}).items()
+             if not k.startswith("utc_offsets_read_as_utc")}  # has its own note line
+    if notes:
+        _note("notes: " + ", ".join(f"{k} {v:,}" for k, v in notes.items()))
     for line in cal.skipped:
         _note(f"skipped: {line}")
     _note(f"wrote {target}/calibration.yaml and {len(written)} diagnostics tables")
@@ -539,6 +554,8 @@ def backtest(
     interval = _check_interval(interval)
     train_data = _load(train, fmt, mapping, tz)
     test_data = _load(test, fmt, mapping, tz)
+    _zone_notes(train_data, train)
+    _zone_notes(test_data, test)
     target = output_dir(out_dir, "backtest")
     bar, update = _stage_bar()
     with bar, _data_errors():
@@ -563,10 +580,15 @@ def backtest(
         pct = row.metric == "abandon_rate"
         show = (lambda v: "–" if v != v else f"{100 * v:.2f} pp") if pct else (lambda v: "–" if v != v else f"{v:.1f} s")
         per = {900: "15-min ", 1800: "30-min ", 3600: "hourly "}.get(int(m["interval_s"]), "")
+        ratio = row.peaksim_mae / row.erlang_a_mae if row.erlang_a_mae > 0 else float("nan")
         table.add_row(per + ("abandonment" if pct else "ASA"),
-                      show(row.peaksim_mae), show(row.erlang_a_mae), f"{row.peaksim_mae / row.erlang_a_mae:.2f}",
+                      show(row.peaksim_mae), show(row.erlang_a_mae), "–" if ratio != ratio else f"{ratio:.2f}",
                       show(row.noise_floor_mae), show(row.replication_noise_mae))
     out.print(table)
+    if m["intervals_included"] == 0:
+        _note(f"note: no interval has ≥ {m['min_offered']} offered calls on channel {m['channel']!r} (the busiest "
+              f"has {int(result.intervals['offered'].max())}), so there are no errors to report; lower "
+              "--min-offered or use a longer --interval")
     _note(f"agent availability (busy share of present agents while callers wait, training): "
           f"{m['availability']['availability']:.3f}; patience replayed: {_dist_text(m['patience'])}")
     _note(f"wrote {target}/backtest_intervals.csv, backtest_summary.csv, backtest.json, calibration.yaml")
