@@ -44,6 +44,9 @@ def _at_path(text: str, raw_loc: tuple, data: object) -> tuple:
 def dotted(path: tuple) -> str:
     out = ""
     for part in path:
+        text = str(part)
+        if not isinstance(part, int) and (not text.isprintable() or not text or any(c.isspace() for c in text)):
+            part = repr(text)  # a key with spaces or line breaks: quoted, so the path stays one readable word
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(top level)"
 
@@ -172,12 +175,19 @@ def _union_member(loc: tuple, data: object) -> tuple[tuple, str] | None:
     return None
 
 
+def _key_text(key: object) -> str:
+    """A mapping key as written, or quoted when it holds line breaks or other control characters
+    (an error message must stay one line)."""
+    text = str(key)
+    return text if text.isprintable() else repr(text)
+
+
 def describe(value: object) -> str:
     """A short, readable rendering of an input value for `(got ...)`."""
     if isinstance(value, dict):
         if not value:
             return "an empty mapping"
-        keys = ", ".join(map(str, list(value)[:6])) + (", …" if len(value) > 6 else "")
+        keys = ", ".join(_key_text(k) for k in list(value)[:6]) + (", …" if len(value) > 6 else "")
         return f"a mapping with keys {keys}"
     if isinstance(value, list) and len(value) > 8:
         return f"a list of {len(value)} values"

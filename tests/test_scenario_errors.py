@@ -22,7 +22,8 @@ from sim.cli import app
 
 from conftest import TINY_SCENARIO, ROOT
 
-LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<path>\(top level\)|YAML syntax error|[^ ]+): "
+# a path is one word; a key with spaces in it is quoted: channels.'live chat'.handle_time
+LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<path>\(top level\)|YAML syntax error|(?:'[^'\n]*'|[^ '])+): "
                   r".+ \(got .+\); .+$")
 FILE_ONLY = re.compile(r"^(?P<file>.+?): .+ \(got .+\); .+$")
 
@@ -86,6 +87,10 @@ CASES = [
      r"channels\.voice\.handle_time\.mean", "yes/no value is not allowed"),
     ("seed is text", lambda d: d.update(seed="abc"), "seed", "got 'abc'"),
     ("name is a number", lambda d: d.update(name=5), "name", "must be a valid string (got 5)"),
+    ("channel named with a line break", lambda d: d["channels"].update({"a\nb": None}), r"channels\.'a\\nb'",
+     "must be a valid dictionary"),
+    ("name is a mapping with a line-break key", lambda d: d.update(name={"\n": None}), "name",
+     "got a mapping with keys '\\n'"),
     ("timezone is a number", lambda d: d.update(timezone=5), "timezone", "got 5"),
     ("start is not a date", lambda d: d.update(start="next monday"), "start", "got 'next monday'"),
     ("skills is text", lambda d: team(d).update(skills="voice"), r"agents\[0\]\.skills", "got 'voice'"),
