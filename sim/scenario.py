@@ -327,7 +327,10 @@ class Scenario(_Model):
         if self.duration is not None:
             return float(self.duration)
         end = self.end if self.end.tzinfo else self.end.replace(tzinfo=self.zone)
-        return (end - self.start_local).total_seconds()
+        # in UTC: Python subtracts two datetimes sharing one tzinfo as wall-clock times, which
+        # would make a horizon across a DST change an hour too long or too short
+        utc = dt.timezone.utc
+        return (end.astimezone(utc) - self.start_local.astimezone(utc)).total_seconds()
 
     @property
     def intervals_per_day(self) -> int:

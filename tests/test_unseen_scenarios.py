@@ -1,0 +1,59 @@
+"""Valid and invalid scenario shapes the other test files do not try, each once found to misbehave.
+
+Every case is small (hours, not days; one to three replications) so the file runs in seconds.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.errors import ScenarioError
+from sim.runner import run_scenario
+from sim.scenario import parse_scenario
+
+from conftest import TINY_SCENARIO
+from test_scenario_errors import LINE
+
+
+def tiny(**top) -> dict:
+    data = copy.deepcopy(TINY_SCENARIO)
+    data.update(top)
+    return data
+
+
+def write(tmp_path, data, name="s.yaml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+# --- time zones: an `end` across a DST change ------------------------------------------------------
+@pytest.mark.parametrize("zone,start,end,hours", [
+    ("America/New_York", "2026-10-31T12:00:00", "2026-11-02T03:15:00", 40.25),  # fall back: a 25-hour day
+    ("Europe/Berlin", "2026-10-24T00:00:00", "2026-10-26T00:00:00", 49.0),
+    ("Europe/Berlin", "2026-03-28T00:00:00", "2026-03-30T00:00:00", 47.0),  # spring forward: a 23-hour day
+])
+def test_an_end_across_a_dst_change_counts_elapsed_hours_not_wall_clock_hours(zone, start, end, hours):
+    data = tiny(timezone=zone, start=start, end=end, interval="60min")
+    del data["duration"]
+    sc = parse_scenario(data)
+    assert sc.horizon_s == pytest.approx(hours * 3600)
+    assert sc.n_intervals == int(np.ceil(hours))
+
+
+def test_the_last_interval_of_an_end_across_dst_is_the_local_end():
+    data = tiny(timezone="America/New_York", start="2026-10-31T20:00:00", end="2026-11-01T04:00:00",
+                interval="60min", replications=1)
+    del data["duration"]
+    result = run_scenario(parse_scenario(data))
+    starts = result.intervals["interval_start"].tolist()
+    assert starts[0] == "2026-10-31T20:00:00-04:00" and starts[-1] == "2026-11-01T03:00:00-05:00"
+    assert len(starts) == 9  # 20:00 … 01:00 EDT, 01:00 … 03:00 EST
+
+
