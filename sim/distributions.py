@@ -9,12 +9,13 @@ one numpy call per contact would dominate the run time.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Union, get_args
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
-from .units import parse_duration
+from .errors import at
+from .units import parse_clock, parse_duration
 
 DURATION_SCHEMA = WithJsonSchema({
     "anyOf": [{"type": "number", "minimum": 0},
@@ -28,7 +29,68 @@ NonNegativeSeconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=
                                DURATION_SCHEMA]
 
 
-class _Dist(BaseModel):
+def _holds_numbers(field) -> bool:
+    """Whether a field holds plain numbers (alone, in lists or in mappings): not a bool, a model (models
+    check their own fields), a duration or a clock time (their parsers refuse true/false themselves)."""
+    found = False
+
+    def parsed(metadata) -> bool:
+        return any(getattr(m, "func", None) in (parse_duration, parse_clock) for m in metadata)
+
+    def plain(a) -> bool:
+        nonlocal found
+        if a is bool or (isinstance(a, type) and issubclass(a, BaseModel)) or parsed(getattr(a, "__metadata__", ())):
+            return False
+        found = found or a in (int, float)
+        return all(plain(arg) for arg in get_args(a))
+
+    # pydantic moves a field's own `Annotated[...]` metadata (validators, bounds) to `field.metadata`
+    return not parsed(field.metadata) and plain(field.annotation) and found
+
+
+def _first_bool(value, path=()):
+    """Where (relative path) the first true/false sits in a value, lists and mappings included; None if nowhere."""
+    if isinstance(value, bool):
+        return path
+    items = enumerate(value) if isinstance(value, list) else value.items() if isinstance(value, dict) else ()
+    for key, item in items:
+        found = _first_bool(item, path + (key,))
+        if found is not None:
+            return found
+    return None
+
+
+class StrictModel(BaseModel):
+    """Base of every scenario model: `true`/`false` (YAML also reads yes/no/on/off so) is not a number.
+
+    pydantic's lax mode would read `replications: true` as 1 and `shrinkage: no` as 0, silently;
+    fields whose type is not (or does not contain) bool refuse them with a located message.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, data):
+        if not isinstance(data, dict):
+            return data
+        for name, field in cls.model_fields.items():
+            value = data.get(name)
+            if not isinstance(value, (bool, list, dict)) or not _holds_numbers(field):
+                continue
+            where = _first_bool(value)
+            if where is not None:
+                inner = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in where)
+                raise at(f".{name}{inner}", f"must be a number, not true/false (got {_first_value(value, where)!r}); "
+                         "write the number (YAML reads yes/no/on/off as true/false)")
+        return data
+
+
+def _first_value(value, path):
+    for key in path:
+        value = value[key]
+    return value
+
+
+class _Dist(StrictModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     @property

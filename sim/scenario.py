@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from .distributions import Distribution, NonNegativeSeconds, PositiveSeconds
+from .distributions import Distribution, NonNegativeSeconds, PositiveSeconds, StrictModel
 from .errors import ScenarioError, at, format_validation_error
 from .scenario_peak import (
     Arrivals, Behaviour, Bot, ChannelMix, Event, Ramp, Reason, check_references,
@@ -39,7 +39,7 @@ MAX_HORIZON_S = 400 * 86400  # a Q4 is 92 days; longer horizons are almost alway
 MAX_RESULT_ROWS = 50_000_000  # per-interval result rows held in memory: replications × intervals × (channels + groups)
 
 
-class _Model(BaseModel):
+class _Model(StrictModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .distributions import Distribution, PositiveSeconds
+from .distributions import Distribution, PositiveSeconds, StrictModel
 from .errors import at
 
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -22,7 +22,7 @@ Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 ChannelMix = dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]
 
 
-class _Model(BaseModel):
+class _Model(StrictModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

@@ -57,3 +57,40 @@ def test_the_last_interval_of_an_end_across_dst_is_the_local_end():
     assert len(starts) == 9  # 20:00 … 01:00 EDT, 01:00 … 03:00 EST
 
 
+# --- wrong types: true/false is not a number ---------------------------------------------------------
+BOOLEANS = [
+    ("replications", lambda d: d.update(replications=True)),
+    ("seed", lambda d: d.update(seed=False)),
+    ("agents[0].headcount", lambda d: d["agents"][0].update(headcount=True)),
+    ("agents[0].shrinkage", lambda d: d["agents"][0].update(shrinkage=False)),
+    ("agents[0].skills.voice", lambda d: d["agents"][0].update(skills={"voice": True})),
+    ("channels.voice.arrivals.rate_per_hour", lambda d: d["channels"]["voice"]["arrivals"].update(rate_per_hour=True)),
+    ("channels.voice.arrivals.rate_per_hour[1]",
+     lambda d: d["channels"]["voice"]["arrivals"].update(rate_per_hour=[5, True] + [5] * 46)),
+    ("channels.voice.service_level.target", lambda d: d["channels"]["voice"]["service_level"].update(target=True)),
+    ("channels.voice.concurrency", lambda d: d["channels"]["voice"].update(concurrency=True)),
+    ("channels.voice.handle_time.shape",
+     lambda d: d["channels"]["voice"].update(handle_time={"dist": "weibull", "shape": True, "mean": 180})),
+    ("events[0].multiplier", lambda d: d.update(events=[{"name": "bf", "date": "2026-11-23", "multiplier": True}])),
+]
+
+
+@pytest.mark.parametrize("field,mutate", BOOLEANS, ids=[b[0] for b in BOOLEANS])
+def test_true_or_false_where_a_number_belongs_is_an_error_not_1_or_0(tmp_path, field, mutate):
+    data = tiny()
+    mutate(data)
+    path = write(tmp_path, data)
+    res = CliRunner().invoke(app, ["validate", str(path)])
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1 and LINE.match(lines[0]), res.stderr
+    assert f": {field}: " in lines[0] and "true/false" in lines[0], lines[0]
+
+
+def test_booleans_still_work_where_a_boolean_belongs():
+    data = tiny()
+    data["agents"][0]["shrinkage_random"] = True
+    data["agents"][0]["shrinkage"] = 0.1
+    assert parse_scenario(data).agents[0].shrinkage_random is True
+
+
