@@ -90,6 +90,19 @@ def _first_value(value, path):
     return value
 
 
+MAX_SPREAD = 1000.0  # sd ÷ mean above this cannot be drawn reliably (lognormal σ², gamma shape under/overflow)
+MIN_GAMMA_SPREAD = 1e-6  # below this the gamma shape (mean/sd)² overflows; a deterministic time is meant
+
+
+def _check_spread(dist, low: float = 0.0, high: float = MAX_SPREAD) -> None:
+    """An sd so far from the mean that the distribution's parameters overflow is an input error, not a crash."""
+    ratio = dist.sd / dist.mean
+    if not low <= ratio <= high:
+        bounds = f"at most {high:g} × the mean" if not low else f"between {low:g} and {high:g} × the mean"
+        fix = "use a smaller sd" if ratio > high else "use a larger sd, or dist: deterministic for a fixed time"
+        raise at(".sd", f"must be {bounds} for a {dist.dist} distribution (got sd/mean = {ratio:.3g}); {fix}")
+
+
 class _Dist(StrictModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -123,7 +136,7 @@ class Exponential(_Dist):
 
 
 class Lognormal(_Dist):
-    """Right-skewed handle times, stated by their mean and standard deviation in seconds."""
+    """Right-skewed handle times, stated by their mean and standard deviation in seconds (sd at most 1000 × mean)."""
 
     dist: Literal["lognormal"]
     mean: PositiveSeconds
@@ -137,6 +150,11 @@ class Lognormal(_Dist):
         sigma2 = math.log1p((self.sd / self.mean) ** 2)
         return math.log(self.mean) - sigma2 / 2, math.sqrt(sigma2)
 
+    @model_validator(mode="after")
+    def _drawable(self):
+        _check_spread(self, high=MAX_SPREAD)
+        return self
+
     def sample(self, rng, n):
         mu, sigma = self._mu_sigma()
         return rng.lognormal(mu, sigma, n)
@@ -146,11 +164,16 @@ class Lognormal(_Dist):
 
 
 class Gamma(_Dist):
-    """Gamma by mean and standard deviation (shape = (mean/sd)²)."""
+    """Gamma by mean and standard deviation (shape = (mean/sd)²; sd between 0.000001 and 1000 × mean)."""
 
     dist: Literal["gamma"]
     mean: PositiveSeconds
     sd: PositiveSeconds
+
+    @model_validator(mode="after")
+    def _drawable(self):
+        _check_spread(self, low=MIN_GAMMA_SPREAD, high=MAX_SPREAD)
+        return self
 
     @property
     def mean_s(self) -> float:
@@ -168,7 +191,8 @@ class Weibull(_Dist):
     """Weibull by `shape` and either `scale` or `mean` (seconds); shape < 1 gives impatient early leavers."""
 
     dist: Literal["weibull"]
-    shape: float = Field(gt=0, allow_inf_nan=False)
+    # below 0.01 the mean-to-scale factor Γ(1 + 1/shape) overflows (and draws span hundreds of decades)
+    shape: float = Field(ge=0.01, allow_inf_nan=False)
     scale: PositiveSeconds | None = None
     mean: PositiveSeconds | None = None
 

@@ -94,3 +94,32 @@ def test_booleans_still_work_where_a_boolean_belongs():
     assert parse_scenario(data).agents[0].shrinkage_random is True
 
 
+# --- distributions whose parameters cannot be drawn from -----------------------------------------------
+@pytest.mark.parametrize("where", ["handle_time", "patience"])
+@pytest.mark.parametrize("dist,field", [
+    ({"dist": "gamma", "mean": 180, "sd": 1e200}, "sd"),  # shape (mean/sd)² underflows to 0
+    ({"dist": "gamma", "mean": 1e200, "sd": 180}, "sd"),  # shape overflows
+    ({"dist": "lognormal", "mean": 180, "sd": 1e200}, "sd"),  # σ² = log(1 + (sd/mean)²) overflows
+    ({"dist": "weibull", "shape": 0.001, "mean": 180}, "shape"),  # Γ(1 + 1/shape) overflows
+    ({"dist": "weibull", "shape": 0.001, "scale": 180}, "shape"),
+])
+def test_a_distribution_that_cannot_be_drawn_is_a_located_error_not_a_crash(tmp_path, where, dist, field):
+    data = tiny()
+    data["channels"]["voice"][where] = dist
+    path = write(tmp_path, data)
+    for command in (["validate"], ["run", "--no-report", "-r", "1", "-o", str(tmp_path / "out")]):
+        res = CliRunner().invoke(app, [command[0], str(path), *command[1:]])
+        assert res.exit_code == 2, res.output
+        lines = res.stderr.splitlines()
+        assert len(lines) == 1 and LINE.match(lines[0]), res.stderr
+        assert f": channels.voice.{where}.{field}: " in lines[0], lines[0]
+
+
+def test_a_wide_but_drawable_spread_still_runs():
+    data = tiny(replications=1)
+    data["channels"]["voice"]["handle_time"] = {"dist": "gamma", "mean": 180, "sd": 1800}
+    data["channels"]["voice"]["patience"] = {"dist": "weibull", "shape": 0.05, "mean": 300}
+    result = run_scenario(parse_scenario(data))
+    assert result.summary["arrived"].iloc[0] > 0
+
+
