@@ -14,11 +14,19 @@ from pydantic import BaseModel, ValidationError
 AT_PATH = re.compile(r"^@([^@]+)@\s*(.*)$", re.S)
 
 
+_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")  # what splits or garbles a line
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and control characters (e.g. from a YAML key) written as escapes."""
+    return _LINE_BREAKING.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 class PeaksimError(Exception):
-    """An input problem the user can fix; `lines` are printed as they are."""
+    """An input problem the user can fix; `lines` are printed as they are, each kept to one line."""
 
     def __init__(self, lines: list[str] | str):
-        self.lines = [lines] if isinstance(lines, str) else list(lines)
+        self.lines = [one_line(line) for line in ([lines] if isinstance(lines, str) else list(lines))]
         super().__init__("\n".join(self.lines))
 
 
@@ -44,8 +52,19 @@ def _at_path(text: str, raw_loc: tuple, data: object) -> tuple:
 def dotted(path: tuple) -> str:
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _odd_key(part):  # a blank key or one with tabs or line breaks: shown quoted and escaped
+            out += "[" + repr(part).replace(" ", "\\x20") + "]"
+        else:
+            out += f".{part}" if out else str(part)
     return out or "(top level)"
+
+
+def _odd_key(key) -> bool:
+    """Keys no planner means as a name: empty, padded with or holding whitespace other than single spaces."""
+    text = str(key)
+    return text != text.strip() or not text or any((c.isspace() and c != " ") or not c.isprintable() for c in text)
 
 
 def parse_dotted(text: str) -> tuple:

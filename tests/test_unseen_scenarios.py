@@ -123,3 +123,19 @@ def test_a_wide_but_drawable_spread_still_runs():
     assert result.summary["arrived"].iloc[0] > 0
 
 
+# --- messages stay one line whatever the keys hold -----------------------------------------------------
+@pytest.mark.parametrize("mutate", [
+    lambda d: d.update(name={"\n": None}),
+    lambda d: d["channels"].update({"a\u2028b": None}),
+    lambda d: d["channels"].update({" ": None}),
+    lambda d: d["agents"][0].update(skills=["voice", " "]),
+    lambda d: d["agents"][0].update(skills=["voice", "tab\there"]),
+], ids=["newline key", "line separator key", "blank channel", "blank skill", "tab in skill"])
+def test_odd_keys_give_one_line_with_a_path_without_raw_whitespace(tmp_path, mutate):
+    data = tiny()
+    mutate(data)
+    path = write(tmp_path, data)
+    res = CliRunner().invoke(app, ["validate", str(path)])
+    assert res.exit_code == 2
+    lines = res.stderr.splitlines()
+    assert lines and all(LINE.match(line) for line in lines), res.stderr
