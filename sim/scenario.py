@@ -242,6 +242,10 @@ class Scenario(_Model):
                      "simulate the peak in parts")
         if self.warmup >= self.horizon_s:
             raise at("warmup", f"must be shorter than the horizon (got {format_duration(self.warmup)}); shorten it")
+        if self.report_start_s >= self.horizon_s:
+            raise at("warmup", f"leaves no reporting interval: KPIs start at the first interval boundary after the "
+                     f"warm-up (got {format_duration(self.warmup)}, interval {format_duration(self.interval)}, horizon "
+                     f"{format_duration(self.horizon_s)}); shorten the warm-up or lengthen the horizon")
         per_day = self.intervals_per_day
         for name, channel in self.channels.items():
             rate = channel.arrivals.rate_per_hour
@@ -331,6 +335,12 @@ class Scenario(_Model):
         # would make a horizon across a DST change an hour too long or too short
         utc = dt.timezone.utc
         return (end.astimezone(utc) - self.start_local.astimezone(utc)).total_seconds()
+
+    @property
+    def report_start_s(self) -> float:
+        """Where the KPIs start: the warm-up rounded up to a whole interval, so the summary leaves out
+        exactly the contacts of the intervals that intervals.csv leaves out."""
+        return math.ceil(self.warmup / self.interval - 1e-9) * self.interval
 
     @property
     def intervals_per_day(self) -> int:

@@ -139,3 +139,31 @@ def test_odd_keys_give_one_line_with_a_path_without_raw_whitespace(tmp_path, mut
     assert res.exit_code == 2
     lines = res.stderr.splitlines()
     assert lines and all(LINE.match(line) for line in lines), res.stderr
+
+
+# --- a warm-up that is not a whole number of intervals --------------------------------------------------
+def test_a_warmup_between_interval_boundaries_leaves_out_the_same_contacts_in_every_table():
+    data = tiny(warmup="10min", interval="30min", duration="2h", replications=2)
+    data["channels"]["chat"] = {"kind": "async", "service_level": {"threshold": "1h", "target": 0.8},
+                                "handle_time": {"dist": "exponential", "mean": "4min"},
+                                "arrivals": {"rate_per_hour": 30}}
+    data["agents"][0]["skills"] = ["voice", "chat"]
+    result = run_scenario(parse_scenario(data))
+    assert result.intervals["interval_start"].iloc[0] == "2026-11-23T00:30:00+01:00"
+    by_interval = result.intervals.groupby("channel")[["arrived", "handled", "abandoned"]].sum()
+    summary = result.summary.set_index("channel")
+    for kpi in ("arrived", "handled", "abandoned"):
+        assert np.allclose(by_interval.loc[summary.index, kpi], summary[kpi]), kpi
+    reasons = result.reasons.set_index("channel")
+    assert np.allclose(reasons.loc[summary.index, "arrived"], summary["arrived"])
+
+
+def test_a_warmup_that_leaves_no_whole_interval_to_report_is_an_error(tmp_path):
+    data = tiny(duration="90min", interval="60min", warmup="70min")
+    path = write(tmp_path, data)
+    for command in (["validate"], ["run", "--no-report", "-o", str(tmp_path / "out")],
+                    ["staff", "-r", "2", "-o", str(tmp_path / "out")]):
+        res = CliRunner().invoke(app, [command[0], str(path), *command[1:]])
+        assert res.exit_code == 2, res.output
+        lines = res.stderr.splitlines()
+        assert len(lines) == 1 and LINE.match(lines[0]) and ": warmup: " in lines[0], res.stderr
