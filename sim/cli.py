@@ -251,7 +251,7 @@ def sweep(
 @cli_command
 def staff(
     scenario: Path = typer.Argument(..., help="scenario YAML file"),
-    replications: Optional[int] = typer.Option(None, "--replications", "-r", min=2, help="replications per iteration (default: the scenario's)"),
+    replications: Optional[int] = typer.Option(None, "--replications", "-r", min=2, help="replications per iteration (default: the scenario's, at least 2)"),
     check_replications: Optional[int] = typer.Option(None, "--check-replications", min=2, help="replications re-simulating each staffing with fresh seeds (default: --replications)"),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="root seed (default: the scenario's)"),
     out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (default results/<scenario-name>/)"),

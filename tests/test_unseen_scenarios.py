@@ -167,3 +167,40 @@ def test_a_warmup_that_leaves_no_whole_interval_to_report_is_an_error(tmp_path):
         assert res.exit_code == 2, res.output
         lines = res.stderr.splitlines()
         assert len(lines) == 1 and LINE.match(lines[0]) and ": warmup: " in lines[0], res.stderr
+
+
+# --- staff on shapes the staffing tests do not use ------------------------------------------------------
+def test_staff_follows_a_shrinkage_profile_per_interval_of_the_day():
+    from sim.staffing import run_staff
+
+    data = tiny(duration="4h", replications=2, seed=3)
+    data["agents"][0]["shrinkage"] = [0.5] * 4 + [0.0] * 44  # half the team away 00:00–02:00
+    sc = parse_scenario(data)
+    result = run_staff(sc, replications=2, check_replications=2, max_iterations=3, repair_rounds=1)
+    head = result.plans["sim"][0]
+    available = np.floor(head * (1 - np.array([0.5] * 4 + [0.0] * 4)) + 0.5)
+    assert head[1:4].min() >= 2 * available[1:4].min() - 1  # on shift: about twice the agents available
+    assert abs(available[2:4].mean() - available[4:].mean()) <= 2  # the same load needs the same agents available
+
+
+def test_staff_when_no_contact_ever_arrives(tmp_path):
+    data = tiny(duration="2h", replications=2)
+    data["channels"]["voice"]["arrivals"] = {"rate_per_hour": 0}
+    path = write(tmp_path, data)
+    res = CliRunner().invoke(app, ["staff", str(path), "-r", "2", "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    staffing = __import__("pandas").read_csv(tmp_path / "out" / "staffing.csv")
+    assert (staffing[["agents_sim", "agents_erlang_c", "agents_erlang_a"]] == 0).all().all()
+
+
+def test_staff_on_a_one_replication_scenario_still_has_confidence_intervals(tmp_path):
+    import json
+
+    data = tiny(duration="3h", replications=1)
+    path = write(tmp_path, data)
+    res = CliRunner().invoke(app, ["staff", str(path), "-o", str(tmp_path / "out"), "--max-iterations", "3",
+                                   "--repair-rounds", "1"])
+    assert res.exit_code == 0, res.output
+    meta = json.loads((tmp_path / "out" / "staffing.json").read_text())
+    assert meta["replications"] >= 2 and meta["check_replications"] >= 2
+    assert meta["share_of_intervals_not_significantly_below_target"]["sim"] > 0.5
