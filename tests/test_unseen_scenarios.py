@@ -204,3 +204,33 @@ def test_staff_on_a_one_replication_scenario_still_has_confidence_intervals(tmp_
     meta = json.loads((tmp_path / "out" / "staffing.json").read_text())
     assert meta["replications"] >= 2 and meta["check_replications"] >= 2
     assert meta["share_of_intervals_not_significantly_below_target"]["sim"] > 0.5
+
+
+# --- calibrate → scenario → every command ---------------------------------------------------------------
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory):
+    """A synth → calibrate round trip of a small two-channel scenario (tickets carry agent ids)."""
+    base = tmp_path_factory.mktemp("calibrated")
+    data = tiny(duration="1d", interval="60min", replications=1, timezone="Europe/Berlin",
+                start="2026-10-24T00:00:00")  # the horizon ends after the autumn DST change
+    data["channels"]["chat"] = {"service_level": {"threshold": "60s", "target": 0.8},
+                                "handle_time": {"dist": "lognormal", "mean": "5min", "sd": "3min"},
+                                "patience": {"dist": "exponential", "mean": "2min"},
+                                "arrivals": {"rate_per_hour": 40}, "concurrency": 2}
+    data["agents"][0]["skills"] = {"voice": 1, "chat": 2}
+    data["agents"][0]["headcount"] = 9
+    source = write(base, data, "source.yaml")
+    runner = CliRunner()
+    res = runner.invoke(app, ["synth", str(source), "-o", str(base / "tickets.csv")])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["calibrate", str(base / "tickets.csv"), "--min-n", "10", "-o", str(base / "cal")])
+    assert res.exit_code == 0, res.output
+    return base
+
+
+def test_report_rebuilds_a_calibration_folder_that_holds_inferred_staffing(calibrated):
+    """calibrate writes staffing.csv (agents inferred from the tickets) beside fits.csv: still a calibration."""
+    assert (calibrated / "cal" / "staffing.csv").is_file()
+    res = CliRunner().invoke(app, ["report", str(calibrated / "cal")])
+    assert res.exit_code == 0, res.output
+    assert 'data-report-kind="calibrate"' in (calibrated / "cal" / "report.html").read_text(encoding="utf-8")
