@@ -624,6 +624,11 @@ def scenario_yaml(scenario: Scenario, comment: str = "") -> str:
     import yaml
 
     data = _drop_none(scenario_data(scenario, mode="json"))
+    # the calibration's values are already merged into the channels: the file stands alone (a relative
+    # `calibration:` path would not resolve from the output folder), the source is kept as a comment
+    source = data.pop("calibration", None)
+    if source is not None:
+        comment = f"{comment}\ncalibrated values merged from {source}".lstrip("\n")
     head = "".join(f"# {line}\n" for line in comment.splitlines())
     return head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120, default_flow_style=None)
 

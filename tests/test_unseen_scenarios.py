@@ -234,3 +234,26 @@ def test_report_rebuilds_a_calibration_folder_that_holds_inferred_staffing(calib
     res = CliRunner().invoke(app, ["report", str(calibrated / "cal")])
     assert res.exit_code == 0, res.output
     assert 'data-report-kind="calibrate"' in (calibrated / "cal" / "report.html").read_text(encoding="utf-8")
+
+
+def calibrated_scenario(base, **top) -> dict:
+    data = tiny(duration="6h", interval="30min", replications=2, start="2026-11-02T06:00:00",
+                timezone="Europe/Berlin", calibration="cal/calibration.yaml", **top)
+    data["channels"] = {"voice": {"service_level": {"threshold": "20s", "target": 0.8}, "arrivals": {"growth": 1.2}},
+                        "chat": {"service_level": {"threshold": "60s", "target": 0.8}, "concurrency": 2}}
+    data["agents"] = [{"name": "team", "skills": {"voice": 1, "chat": 2}, "headcount": 10}]
+    return data
+
+
+def test_staff_on_a_calibrated_scenario_writes_a_scenario_that_loads_anywhere(calibrated, tmp_path):
+    path = write(calibrated, calibrated_scenario(calibrated), "uses_calibration.yaml")
+    out = tmp_path / "staff"
+    res = CliRunner().invoke(app, ["staff", str(path), "-r", "2", "--max-iterations", "2", "--repair-rounds", "0",
+                                   "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(app, ["validate", str(out / "staffed_scenario.yaml")])  # another folder than cal/
+    assert res.exit_code == 0, res.output
+    from sim.scenario import load_scenario
+
+    back, original = load_scenario(out / "staffed_scenario.yaml"), load_scenario(path)
+    assert back.channels == original.channels  # the calibrated values were written out
