@@ -239,8 +239,10 @@ def sweep(
     for m in meta["marginal_value_of_one_more_agent"]:
         if "per_agent" not in m:
             continue
-        gains = "; ".join(f"{ch}: {v['service_level_pp']:+.2f} pp SL, {v['asa_s']:+.1f} s ASA, "
-                          f"{v['abandon_rate_pp']:+.2f} pp abandoned" for ch, v in m["per_agent"].items())
+        def signed(value, digits):  # None: the KPI is undefined at one of the points
+            return "–" if value is None else f"{value:+.{digits}f}"
+        gains = "; ".join(f"{ch}: {signed(v['service_level_pp'], 2)} pp SL, {signed(v['asa_s'], 1)} s ASA, "
+                          f"{signed(v['abandon_rate_pp'], 2)} pp abandoned" for ch, v in m["per_agent"].items())
         out.print(f"One more agent ({m['axis']}, from point {m['from_point']}): {gains}", markup=False, highlight=False)
     _write_report(target, "sweep")
     _note(f"wrote {target}/sweep.csv, sweep.json and report.html ({meta['points']} points x "

@@ -207,7 +207,9 @@ def point_rows(point_id: int, point: dict, axes: list[Axis], scenario: Scenario,
         row = {"point": point_id, **{a.column: point[a.name] for a in axes}, "channel": rec["channel"],
                "target_sl": target}
         row.update({c: rec[c] for k in KPI_COLUMNS for c in (k, f"{k}_lo", f"{k}_hi")})
-        row.update(meets_target=bool(sl == sl and sl >= target), agent_hours=hours, cost=hours * cost_per_hour)
+        # a channel that got no contacts to serve misses no target (else it would veto every point)
+        meets = (sl == sl and sl >= target) or rec["offered"] == 0
+        row.update(meets_target=bool(meets), agent_hours=hours, cost=hours * cost_per_hour)
         rows.append(row)
     return pd.DataFrame(rows, columns=sweep_columns(axes))
 
@@ -329,6 +331,10 @@ def best_point(table: pd.DataFrame, axes: list[Axis]) -> dict | None:
             "agent_hours": float(first["agent_hours"]), "cost": float(first["cost"])}
 
 
+def _finite(value: float) -> float | None:
+    return round(value, 4) if math.isfinite(value) else None
+
+
 def _plain(value):
     return int(value) if float(value).is_integer() else float(value)
 
@@ -367,11 +373,16 @@ def marginal_values(table: pd.DataFrame, axes: list[Axis], scenario: Scenario, b
         for channel in ref_rows.index:
             kpis = ["service_level", "abandon_rate", "asa_s"]
             d = nxt.loc[channel, kpis].astype(float) - ref_rows.loc[channel, kpis].astype(float)
-            per_channel[channel] = {
-                "service_level_pp": round(100 * float(d["service_level"]) / extra_agents, 4),
-                "abandon_rate_pp": round(100 * float(d["abandon_rate"]) / extra_agents, 4),
-                "asa_s": round(float(d["asa_s"]) / extra_agents, 4),
+            if not np.isfinite(d).any():
+                continue  # no contacts left the queue at either point: nothing to compare
+            per_channel[channel] = {  # None where a KPI is undefined at either point (e.g. ASA with none answered)
+                "service_level_pp": _finite(100 * float(d["service_level"]) / extra_agents),
+                "abandon_rate_pp": _finite(100 * float(d["abandon_rate"]) / extra_agents),
+                "asa_s": _finite(float(d["asa_s"]) / extra_agents),
             }
+        if not per_channel:
+            out.append({"axis": axis.name, "from_point": ref, "note": "no channel has contacts to compare"})
+            continue
         out.append({"axis": axis.name, "from_point": ref, "to_point": int(nxt["point"].iloc[0]),
                     "extra_agents_on_shift": round(float(extra_agents), 4),
                     "extra_cost": round(float(nxt["cost"].iloc[0] - ref_rows["cost"].iloc[0]), 2),

@@ -257,3 +257,45 @@ def test_staff_on_a_calibrated_scenario_writes_a_scenario_that_loads_anywhere(ca
 
     back, original = load_scenario(out / "staffed_scenario.yaml"), load_scenario(path)
     assert back.channels == original.channels  # the calibrated values were written out
+
+
+# --- channels without contacts in sweeps, and JSON outputs -----------------------------------------------
+def strict_json(path):
+    """JSON as other tools read it: NaN and Infinity are not JSON."""
+    import json
+
+    def refuse(name):
+        raise ValueError(f"{path.name} holds {name}, which is not JSON")
+    return json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse)
+
+
+def test_sweep_with_a_channel_that_gets_no_contacts_still_finds_the_cheapest_point(tmp_path):
+    data = tiny(duration="3h", replications=2)
+    data["channels"]["fax"] = {"service_level": {"threshold": "20s", "target": 0.8},
+                               "handle_time": {"dist": "exponential", "mean": "3min"},
+                               "arrivals": {"rate_per_hour": 0}}
+    data["agents"][0]["skills"] = ["voice", "fax"]
+    path = write(tmp_path, data)
+    res = CliRunner().invoke(app, ["sweep", str(path), "--agents", "team=6:10:2", "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "nan" not in res.output.lower()
+    meta = strict_json(tmp_path / "out" / "sweep.json")
+    assert meta["best_point"] is not None and meta["best_point"]["agents_team"] in (8, 10)
+    assert "fax" not in meta["marginal_value_of_one_more_agent"][0]["per_agent"]  # nothing to compare
+
+
+def test_a_sweep_where_no_channel_gets_contacts_writes_valid_json(tmp_path):
+    data = tiny(duration="2h", replications=2)
+    data["channels"]["voice"]["arrivals"] = {"rate_per_hour": 0}
+    path = write(tmp_path, data)
+    res = CliRunner().invoke(app, ["sweep", str(path), "--agents", "team=1:2:1", "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "nan" not in res.output.lower()
+    strict_json(tmp_path / "out" / "sweep.json")
+
+
+def test_json_outputs_write_undefined_numbers_as_null(tmp_path):
+    from sim.outputs import write_json
+
+    write_json({"sl": float("nan"), "per_agent": [{"asa_s": float("inf")}, 1.5]}, tmp_path / "x.json")
+    assert strict_json(tmp_path / "x.json") == {"per_agent": [{"asa_s": None}, 1.5], "sl": None}
