@@ -299,3 +299,12 @@ def test_json_outputs_write_undefined_numbers_as_null(tmp_path):
 
     write_json({"sl": float("nan"), "per_agent": [{"asa_s": float("inf")}, 1.5]}, tmp_path / "x.json")
     assert strict_json(tmp_path / "x.json") == {"per_agent": [{"asa_s": None}, 1.5], "sl": None}
+
+
+def test_the_sweep_report_shows_the_marginal_values_the_sweep_saved(tmp_path):
+    path = write(tmp_path, tiny(duration="2h", replications=2))
+    res = CliRunner().invoke(app, ["sweep", str(path), "--agents", "team=6:12:2", "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert strict_json(tmp_path / "out" / "sweep.json")["marginal_value_of_one_more_agent"][0]["per_agent"]
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "Marginal values" in html and "service_level_pp" in html
