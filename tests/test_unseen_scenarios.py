@@ -308,3 +308,17 @@ def test_the_sweep_report_shows_the_marginal_values_the_sweep_saved(tmp_path):
     assert strict_json(tmp_path / "out" / "sweep.json")["marginal_value_of_one_more_agent"][0]["per_agent"]
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "Marginal values" in html and "service_level_pp" in html
+
+
+def test_synth_writes_contacts_of_the_repeated_autumn_hour(tmp_path):
+    import pandas as pd
+
+    data = tiny(start="2026-11-01T00:00:00", timezone="America/New_York", duration="4h", replications=1)
+    path = write(tmp_path, data)
+    res = CliRunner().invoke(app, ["synth", str(path), "-o", str(tmp_path / "tickets.csv")])
+    assert res.exit_code == 0, res.output
+    created = pd.read_csv(tmp_path / "tickets.csv")["created_at"]
+    assert created.str.startswith("2026-11-01T01:").sum() > 100  # 01:00–02:00 happens twice: EDT, then EST
+    assert {"-04:00", "-05:00"} <= set(created[created.str.startswith("2026-11-01T01:")].str[-6:])
+    utc = pd.to_datetime(created, utc=True)
+    assert utc.is_monotonic_increasing and utc.iloc[-1] < pd.Timestamp("2026-11-01T09:00:00Z")
