@@ -322,3 +322,19 @@ def test_synth_writes_contacts_of_the_repeated_autumn_hour(tmp_path):
     assert {"-04:00", "-05:00"} <= set(created[created.str.startswith("2026-11-01T01:")].str[-6:])
     utc = pd.to_datetime(created, utc=True)
     assert utc.is_monotonic_increasing and utc.iloc[-1] < pd.Timestamp("2026-11-01T09:00:00Z")
+
+
+def test_backtest_of_a_chat_log_explains_an_availability_above_one(tmp_path):
+    """Chat agents hold several contacts at once, so busy agents exceed present agents: say so."""
+    data = tiny(duration="8h", replications=1)
+    data["channels"]["voice"].update(concurrency=3, arrivals={"rate_per_hour": 200},
+                                     patience={"dist": "exponential", "mean": "1min"})
+    data["agents"][0]["headcount"] = 3
+    path = write(tmp_path, data)
+    runner = CliRunner()
+    assert runner.invoke(app, ["synth", str(path), "-o", str(tmp_path / "t.csv")]).exit_code == 0
+    res = runner.invoke(app, ["backtest", "--train", str(tmp_path / "t.csv"), "--test", str(tmp_path / "t.csv"),
+                              "-r", "1", "-o", str(tmp_path / "bt")])
+    assert res.exit_code == 2, res.output
+    assert "no minutes with customers waiting" not in res.stderr
+    assert "several contacts at once" in res.stderr and "--channel" in res.stderr
