@@ -338,3 +338,14 @@ def test_backtest_of_a_chat_log_explains_an_availability_above_one(tmp_path):
     assert res.exit_code == 2, res.output
     assert "no minutes with customers waiting" not in res.stderr
     assert "several contacts at once" in res.stderr and "--channel" in res.stderr
+
+
+def test_a_calibration_with_an_undrawable_distribution_names_the_field_cleanly(tmp_path):
+    (tmp_path / "cal.yaml").write_text("channels:\n  voice:\n    handle_time: {dist: gamma, mean: 100, sd: 1.0e+200}\n")
+    data = tiny(calibration="cal.yaml")
+    del data["channels"]["voice"]["handle_time"]
+    res = CliRunner().invoke(app, ["validate", str(write(tmp_path, data))])
+    assert res.exit_code == 2
+    line = res.stderr.strip()
+    assert "@" not in line and "Value error" not in line, line
+    assert line.startswith(f"{tmp_path / 'cal.yaml'}: channels.voice.handle_time.sd: must be between"), line
