@@ -28,13 +28,15 @@ app = typer.Typer(
     add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
     help="peaksim: Q4 peak-season capacity simulator for customer service.",
 )
-err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line in logs
-out = Console(width=None if sys.stdout.isatty() else 130, soft_wrap=True)
+# one-line messages stay one line in logs; no emoji codes: `--agents team=a:b:c` must not print as "a🅱c"
+err = Console(stderr=True, soft_wrap=True, emoji=False)
+out = Console(width=None if sys.stdout.isatty() else 130, soft_wrap=True, emoji=False)
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
 EXIT_FAILED = 1
+MAX_AGENTS = 100_000  # sim.scenario.MAX_AGENTS (not imported here: pydantic would slow every command's start)
 
 
 def cli_command(fn):
@@ -261,7 +263,7 @@ def staff(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
     max_abandon: Optional[float] = typer.Option(None, "--max-abandon", help="cap on the abandonment share per interval, e.g. 0.05"),
     max_occupancy: Optional[float] = typer.Option(None, "--max-occupancy", help="cap on occupancy per interval, e.g. 0.85"),
-    max_agents: int = typer.Option(5000, "--max-agents", min=1, help="most agents a group may get in one interval"),
+    max_agents: int = typer.Option(5000, "--max-agents", min=1, max=MAX_AGENTS, help="most agents a group may get in one interval"),
     max_iterations: int = typer.Option(12, "--max-iterations", min=1, help="iterations of the staffing algorithm"),
     repair_rounds: int = typer.Option(6, "--repair-rounds", min=0, help="verification-and-repair rounds after the iterations (0: none)"),
     shift_templates: Optional[Path] = typer.Option(None, "--shift-templates", help="YAML shift templates: also plan shifts (MILP) and re-simulate them"),

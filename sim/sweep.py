@@ -23,15 +23,17 @@ import difflib
 import itertools
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from . import __version__
 from .calendar import interval_grid
-from .errors import PeaksimError
+from .errors import PeaksimError, format_validation_error
 from .executors import run_tasks
 from .outputs import atomic_write, write_json
 from .runner import aggregate, run_replication
@@ -60,6 +62,7 @@ def parse_range(text: str, option: str, integer: bool) -> tuple[float, ...]:
     """`start:stop:step` (stop included), `a,b,c`, or one value; an empty range is an error."""
     text = text.strip()
     kind = "whole numbers" if integer else "numbers"
+    option = option if option.endswith("=") else f"{option} "  # `--agents team=10:40:2`, `--scale 1:2:0.5`
     try:
         if ":" in text:
             parts = [float(p) for p in text.split(":")]
@@ -67,24 +70,24 @@ def parse_range(text: str, option: str, integer: bool) -> tuple[float, ...]:
                 raise ValueError
             start, stop, step = parts
             if step <= 0:
-                raise PeaksimError(f"{option} {text}: the step must be positive (got {step:g}); write start:stop:step")
+                raise PeaksimError(f"{option}{text}: the step must be positive (got {step:g}); write start:stop:step")
             n = math.floor((stop - start) / step + 1e-9) + 1
             values = [start + k * step for k in range(max(n, 0))]
         else:
             values = [float(p) for p in text.split(",") if p.strip()]
     except ValueError:
-        raise PeaksimError(f"{option} {text}: not a range; write start:stop:step (e.g. 10:40:2) or a list 10,12,15") from None
+        raise PeaksimError(f"{option}{text}: not a range; write start:stop:step (e.g. 10:40:2) or a list 10,12,15") from None
     if not values:
-        raise PeaksimError(f"{option} {text}: the range is empty (start is above stop); write start:stop:step with start <= stop")
+        raise PeaksimError(f"{option}{text}: the range is empty (start is above stop); write start:stop:step with start <= stop")
     values = [round(v, 10) for v in values]
     if any(v < 0 or not math.isfinite(v) for v in values):
-        raise PeaksimError(f"{option} {text}: values must be non-negative (got {min(values):g})")
+        raise PeaksimError(f"{option}{text}: values must be non-negative (got {min(values):g})")
     if integer:
         if any(v != int(v) for v in values):
-            raise PeaksimError(f"{option} {text}: headcounts must be {kind} (got {next(v for v in values if v != int(v)):g})")
+            raise PeaksimError(f"{option}{text}: headcounts must be {kind} (got {next(v for v in values if v != int(v)):g})")
         values = [int(v) for v in values]
     if len(set(values)) != len(values):
-        raise PeaksimError(f"{option} {text}: the range repeats a value; give distinct values")
+        raise PeaksimError(f"{option}{text}: the range repeats a value; give distinct values")
     return tuple(values)
 
 
@@ -177,7 +180,12 @@ def apply_point(scenario: Scenario, point: dict[str, float], axes: list[Axis]) -
         elif factor != 1.0:
             group = scaled_group(group, factor)
         agents.append(group)
-    return Scenario.model_validate({**data, "agents": agents})
+    try:
+        return Scenario.model_validate({**data, "agents": agents})
+    except ValidationError as exc:  # e.g. a headcount beyond the scenario's limits: the options are at fault
+        where = ", ".join(f"{name}={value:g}" for name, value in point.items())
+        first = format_validation_error(exc, "", {}, Scenario, {**data, "agents": agents})[0]
+        raise PeaksimError(f"sweep point {where}: {re.sub(r'^:[0-9]+: ', '', first)}; narrow --agents or --scale") from None
 
 
 def agent_hours(scenario: Scenario) -> float:

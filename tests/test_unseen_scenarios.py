@@ -349,3 +349,28 @@ def test_a_calibration_with_an_undrawable_distribution_names_the_field_cleanly(t
     line = res.stderr.strip()
     assert "@" not in line and "Value error" not in line, line
     assert line.startswith(f"{tmp_path / 'cal.yaml'}: channels.voice.handle_time.sd: must be between"), line
+
+
+# --- sweep options beyond the scenario's limits, and messages printed as written ---------------------
+@pytest.mark.parametrize("option", [["--agents", "team=1:200001:100000"], ["--scale", "1:100000:99999"]])
+def test_a_sweep_point_beyond_the_agent_limit_is_bad_input_not_a_bug(tmp_path, option):
+    path = write(tmp_path, tiny(duration="2h", replications=1))
+    res = CliRunner().invoke(app, ["sweep", str(path), *option, "-o", str(tmp_path / "out")])
+    assert res.exit_code == 2, res.output
+    line = res.stderr.strip()
+    assert "internal error" not in line and "\n" not in line
+    assert "agents[0].headcount" in line and "100000" in line, line
+
+
+def test_staff_refuses_a_max_agents_above_the_scenario_limit(tmp_path):
+    path = write(tmp_path, tiny(duration="2h", replications=2))
+    res = CliRunner().invoke(app, ["staff", str(path), "--max-agents", "200000", "-o", str(tmp_path / "out")])
+    assert res.exit_code == 2 and "internal error" not in res.output
+
+
+def test_messages_are_printed_as_written_not_as_emoji(tmp_path):
+    """rich turns `:b:` into 🅱 by default; option values and names must reach the planner unchanged."""
+    path = write(tmp_path, tiny(duration="2h", replications=1))
+    res = CliRunner().invoke(app, ["sweep", str(path), "--agents", "team=a:b:c", "-o", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert res.stderr.startswith("--agents team=a:b:c: not a range"), res.stderr
