@@ -239,8 +239,8 @@ def _message(err: dict, loc: tuple, vocabulary: set) -> str:
     what = re.sub(r"^input should be ", "must be ", what)
     if "(got" not in what:
         what += f" (got {describe(value)})"
-    what = re.sub(r"^list should have at least (\d+) items? after validation, not \d+", r"needs at least \1 entry", what)
-    what = re.sub(r"^dictionary should have at least (\d+) items? after validation, not \d+", r"needs at least \1 entry", what)
+    what = re.sub(r"^(?:list|dictionary) should have (at least|at most) (\d+) items? after validation, not \d+",
+                  lambda m: f"needs {m[1]} {m[2]} entr{'y' if m[2] == '1' else 'ies'}", what)
     what = re.sub(r"^string should have at least 1 character", "must not be empty", what)
     if not sep or not fix.strip():
         fix = _FIXES.get(kind, "see the scenario reference (peaksim schema)")

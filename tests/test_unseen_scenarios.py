@@ -374,3 +374,15 @@ def test_messages_are_printed_as_written_not_as_emoji(tmp_path):
     res = CliRunner().invoke(app, ["sweep", str(path), "--agents", "team=a:b:c", "-o", str(tmp_path / "out")])
     assert res.exit_code == 2
     assert res.stderr.startswith("--agents team=a:b:c: not a range"), res.stderr
+
+
+@pytest.mark.parametrize("values,fragment", [
+    ([1] * 6, "day_of_week: needs at least 7 entries (got"),
+    ([1] * 8, "day_of_week: needs at most 7 entries (got"),
+])
+def test_a_day_of_week_list_of_the_wrong_length_says_so_plainly(values, fragment):
+    data = tiny()
+    data["channels"]["voice"]["arrivals"] = {"per_day": 100, "day_of_week": values}
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(data)
+    assert fragment in info.value.lines[0], info.value.lines[0]
