@@ -293,7 +293,8 @@ class Scenario(_Model):
             raise at(f"channels.{unserved[0]}", f"no agent group has this channel as a skill (got {unserved[0]!r}); add it to a group's skills")
         expected = self.expected_contacts()
         if expected > MAX_CONTACTS_PER_REPLICATION:
-            raise at("channels", f"about {expected:,.0f} contacts per replication exceeds the limit of "
+            shown = f"{expected:,.0f}" if expected < 1e15 else f"{expected:.3g}"  # not 300 digits for growth: 1e300
+            raise at("channels", f"about {shown} contacts per replication exceeds the limit of "
                      f"{MAX_CONTACTS_PER_REPLICATION:,} (got that from rates × horizon); shorten the horizon or lower the rates")
         rows = self.replications * self.n_intervals * (len(self.channels) + len(self.agents))
         if rows > MAX_RESULT_ROWS:

@@ -386,3 +386,12 @@ def test_a_day_of_week_list_of_the_wrong_length_says_so_plainly(values, fragment
     with pytest.raises(ScenarioError) as info:
         parse_scenario(data)
     assert fragment in info.value.lines[0], info.value.lines[0]
+
+
+def test_an_absurd_volume_is_reported_as_a_readable_number():
+    data = tiny()
+    data["channels"]["voice"]["arrivals"]["growth"] = 1e300
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(data)
+    line = info.value.lines[0]
+    assert "channels: about 4e+302 contacts per replication exceeds the limit" in line and len(line) < 300, line
