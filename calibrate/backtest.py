@@ -335,8 +335,14 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
         avail = {"availability": float(availability), "source": "given"}
     u = avail["availability"]
     if not (0 < u <= 1):
-        raise BacktestError(f"The agent availability must be in (0, 1]. Got {u!r} instead"
-                         + (" (the training data have no minutes with customers waiting)." if availability == "train" else "."))
+        if availability != "train":
+            why = "."
+        elif u > 1:  # more contacts in service than agents present: a channel with concurrency (chat)
+            why = (f" (on channel {name!r} agents hold several contacts at once, so busy exceeds present; the "
+                   "backtest replays a one-call-at-a-time queue: pick such a channel with --channel)")
+        else:
+            why = " (the training data have no minutes with customers waiting)."
+        raise BacktestError(f"The agent availability must be in (0, 1]. Got {u!r} instead{why}")
     handle_time = scale_distribution(params["handle_time"], 1.0 / u)
     patience_dist = patience_for_replay(cal.results[name]["patience"], patience)
     off = _offered(contacts)

@@ -54,9 +54,8 @@ def synth_contacts(scenario, replication: int = 0) -> pd.DataFrame:
         if mask is not None:
             values = np.where(mask, values, np.nan)
         times = start + pd.to_timedelta(values, unit="s")
-        # rounded in UTC: rounding local times would have to re-localise them, which fails in the
-        # autumn hour that happens twice (every offset is whole minutes, so this is the same rounding)
-        return pd.Series(times).dt.tz_convert("UTC").dt.round("ms").dt.tz_convert(start.tz)
+        # rounded in UTC: rounding local times fails on the repeated hour of an autumn DST change
+        return pd.Series(times.tz_convert("UTC").round("ms").tz_convert(start.tz))
 
     names = np.array(list(scenario.channels))
     kinds = np.array([ch.kind for ch in scenario.channels.values()])

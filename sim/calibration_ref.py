@@ -29,7 +29,7 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from .distributions import Distribution
-from .errors import ScenarioError
+from .errors import AT_PATH, ScenarioError
 from .units import parse_duration
 from .yamlsource import load_yaml_with_lines
 
@@ -110,6 +110,10 @@ def _checked(key: str, value, where: str, path: str, interval_s: float | None):
         _DIST.validate_python(value)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
+        located = AT_PATH.match(str(first["msg"]).removeprefix("Value error, "))
+        if located:  # a check that names its own field and fix (e.g. `.sd: must be between …`)
+            field = located.group(1).lstrip(".")
+            raise ScenarioError([f"{where}: {path}{'.' + field if field else ''}: {located.group(2)}"]) from None
         raise ScenarioError([f"{where}: {path}: not a valid distribution ({first['msg']}, got {value!r}); "
                              "recalibrate with `peaksim calibrate` or set it in the scenario"]) from None
     return copy.deepcopy(value)

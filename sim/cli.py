@@ -28,13 +28,15 @@ app = typer.Typer(
     add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
     help="peaksim: Q4 peak-season capacity simulator for customer service.",
 )
-err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line in logs
-out = Console(width=None if sys.stdout.isatty() else 130, soft_wrap=True)
+# one-line messages stay one line in logs; no emoji codes: `--agents team=a:b:c` must not print as "a🅱c"
+err = Console(stderr=True, soft_wrap=True, emoji=False)
+out = Console(width=None if sys.stdout.isatty() else 130, soft_wrap=True, emoji=False)
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
 EXIT_FAILED = 1
+MAX_AGENTS = 100_000  # sim.scenario.MAX_AGENTS (not imported here: pydantic would slow every command's start)
 
 
 def cli_command(fn):
@@ -239,8 +241,10 @@ def sweep(
     for m in meta["marginal_value_of_one_more_agent"]:
         if "per_agent" not in m:
             continue
-        gains = "; ".join(f"{ch}: {v['service_level_pp']:+.2f} pp SL, {v['asa_s']:+.1f} s ASA, "
-                          f"{v['abandon_rate_pp']:+.2f} pp abandoned" for ch, v in m["per_agent"].items())
+        def signed(value, digits):  # None: the KPI is undefined at one of the points
+            return "–" if value is None else f"{value:+.{digits}f}"
+        gains = "; ".join(f"{ch}: {signed(v['service_level_pp'], 2)} pp SL, {signed(v['asa_s'], 1)} s ASA, "
+                          f"{signed(v['abandon_rate_pp'], 2)} pp abandoned" for ch, v in m["per_agent"].items())
         out.print(f"One more agent ({m['axis']}, from point {m['from_point']}): {gains}", markup=False, highlight=False)
     for line in warning_summary(meta.get("point_warnings", {})):
         _note(f"warning: {line} (messages in sweep.json point_warnings)")
@@ -253,7 +257,7 @@ def sweep(
 @cli_command
 def staff(
     scenario: Path = typer.Argument(..., help="scenario YAML file"),
-    replications: Optional[int] = typer.Option(None, "--replications", "-r", min=2, help="replications per iteration (default: the scenario's)"),
+    replications: Optional[int] = typer.Option(None, "--replications", "-r", min=2, help="replications per iteration (default: the scenario's, at least 2)"),
     check_replications: Optional[int] = typer.Option(None, "--check-replications", min=2, help="replications re-simulating each staffing with fresh seeds (default: --replications)"),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="root seed (default: the scenario's)"),
     out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (default results/<scenario-name>/)"),
@@ -261,7 +265,7 @@ def staff(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
     max_abandon: Optional[float] = typer.Option(None, "--max-abandon", help="cap on the abandonment share per interval, e.g. 0.05"),
     max_occupancy: Optional[float] = typer.Option(None, "--max-occupancy", help="cap on occupancy per interval, e.g. 0.85"),
-    max_agents: int = typer.Option(5000, "--max-agents", min=1, help="most agents a group may get in one interval"),
+    max_agents: int = typer.Option(5000, "--max-agents", min=1, max=MAX_AGENTS, help="most agents a group may get in one interval"),
     max_iterations: int = typer.Option(12, "--max-iterations", min=1, help="iterations of the staffing algorithm"),
     repair_rounds: int = typer.Option(6, "--repair-rounds", min=0, help="verification-and-repair rounds after the iterations (0: none)"),
     shift_templates: Optional[Path] = typer.Option(None, "--shift-templates", help="YAML shift templates: also plan shifts (MILP) and re-simulate them"),

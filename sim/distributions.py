@@ -9,13 +9,13 @@ one numpy call per contact would dominate the run time.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Union, get_args
 
 import numpy as np
-from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
-from .model_base import ScenarioModel
-from .units import parse_duration
+from .errors import at
+from .units import parse_clock, parse_duration
 
 DURATION_SCHEMA = WithJsonSchema({
     "anyOf": [{"type": "number", "minimum": 0},
@@ -29,7 +29,82 @@ NonNegativeSeconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=
                                DURATION_SCHEMA]
 
 
-class _Dist(ScenarioModel):
+def _holds_numbers(field) -> bool:
+    """Whether a field holds plain numbers (alone, in lists or in mappings): not a bool, a model (models
+    check their own fields), a duration or a clock time (their parsers refuse true/false themselves)."""
+    found = False
+
+    def parsed(metadata) -> bool:
+        return any(getattr(m, "func", None) in (parse_duration, parse_clock) for m in metadata)
+
+    def plain(a) -> bool:
+        nonlocal found
+        if a is bool or (isinstance(a, type) and issubclass(a, BaseModel)) or parsed(getattr(a, "__metadata__", ())):
+            return False
+        found = found or a in (int, float)
+        return all(plain(arg) for arg in get_args(a))
+
+    # pydantic moves a field's own `Annotated[...]` metadata (validators, bounds) to `field.metadata`
+    return not parsed(field.metadata) and plain(field.annotation) and found
+
+
+def _first_bool(value, path=()):
+    """Where (relative path) the first true/false sits in a value, lists and mappings included; None if nowhere."""
+    if isinstance(value, bool):
+        return path
+    items = enumerate(value) if isinstance(value, list) else value.items() if isinstance(value, dict) else ()
+    for key, item in items:
+        found = _first_bool(item, path + (key,))
+        if found is not None:
+            return found
+    return None
+
+
+class StrictModel(BaseModel):
+    """Base of every scenario model: `true`/`false` (YAML also reads yes/no/on/off so) is not a number.
+
+    pydantic's lax mode would read `replications: true` as 1 and `shrinkage: no` as 0, silently;
+    fields whose type is not (or does not contain) bool refuse them with a located message.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, data):
+        if not isinstance(data, dict):
+            return data
+        for name, field in cls.model_fields.items():
+            value = data.get(name)
+            if not isinstance(value, (bool, list, dict)) or not _holds_numbers(field):
+                continue
+            where = _first_bool(value)
+            if where is not None:
+                inner = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in where)
+                raise at(f".{name}{inner}", f"must be a number, not true/false (got {_first_value(value, where)!r}); "
+                         "write the number (YAML reads yes/no/on/off as true/false)")
+        return data
+
+
+def _first_value(value, path):
+    for key in path:
+        value = value[key]
+    return value
+
+
+MAX_SPREAD = 1000.0  # sd ÷ mean above this cannot be drawn reliably (lognormal σ², gamma shape under/overflow)
+MIN_GAMMA_SPREAD = 1e-6  # below this the gamma shape (mean/sd)² overflows; a deterministic time is meant
+
+
+def _check_spread(dist, low: float = 0.0, high: float = MAX_SPREAD) -> None:
+    """An sd so far from the mean that the distribution's parameters overflow is an input error, not a crash."""
+    ratio = dist.sd / dist.mean
+    if not low <= ratio <= high:
+        bounds = f"at most {high:g} × the mean" if not low else f"between {low:g} and {high:g} × the mean"
+        fix = "use a smaller sd" if ratio > high else "use a larger sd, or dist: deterministic for a fixed time"
+        raise at(".sd", f"must be {bounds} for a {dist.dist} distribution (got sd/mean = {ratio:.3g}); {fix}")
+
+
+class _Dist(StrictModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     @property
     def mean_s(self) -> float:  # pragma: no cover - every subclass overrides
@@ -61,7 +136,7 @@ class Exponential(_Dist):
 
 
 class Lognormal(_Dist):
-    """Right-skewed handle times, stated by their mean and standard deviation in seconds."""
+    """Right-skewed handle times, stated by their mean and standard deviation in seconds (sd at most 1000 × mean)."""
 
     dist: Literal["lognormal"]
     mean: PositiveSeconds
@@ -75,6 +150,11 @@ class Lognormal(_Dist):
         sigma2 = math.log1p((self.sd / self.mean) ** 2)
         return math.log(self.mean) - sigma2 / 2, math.sqrt(sigma2)
 
+    @model_validator(mode="after")
+    def _drawable(self):
+        _check_spread(self, high=MAX_SPREAD)
+        return self
+
     def sample(self, rng, n):
         mu, sigma = self._mu_sigma()
         return rng.lognormal(mu, sigma, n)
@@ -84,11 +164,16 @@ class Lognormal(_Dist):
 
 
 class Gamma(_Dist):
-    """Gamma by mean and standard deviation (shape = (mean/sd)²)."""
+    """Gamma by mean and standard deviation (shape = (mean/sd)²; sd between 0.000001 and 1000 × mean)."""
 
     dist: Literal["gamma"]
     mean: PositiveSeconds
     sd: PositiveSeconds
+
+    @model_validator(mode="after")
+    def _drawable(self):
+        _check_spread(self, low=MIN_GAMMA_SPREAD, high=MAX_SPREAD)
+        return self
 
     @property
     def mean_s(self) -> float:
@@ -106,7 +191,8 @@ class Weibull(_Dist):
     """Weibull by `shape` and either `scale` or `mean` (seconds); shape < 1 gives impatient early leavers."""
 
     dist: Literal["weibull"]
-    shape: float = Field(gt=0, allow_inf_nan=False)
+    # below 0.01 the mean-to-scale factor Γ(1 + 1/shape) overflows (and draws span hundreds of decades)
+    shape: float = Field(ge=0.01, allow_inf_nan=False)
     scale: PositiveSeconds | None = None
     mean: PositiveSeconds | None = None
 

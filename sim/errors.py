@@ -14,11 +14,19 @@ from pydantic import BaseModel, ValidationError
 AT_PATH = re.compile(r"^@([^@]+)@\s*(.*)$", re.S)
 
 
+_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")  # what splits or garbles a line
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and control characters (e.g. from a YAML key) written as escapes."""
+    return _LINE_BREAKING.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 class PeaksimError(Exception):
-    """An input problem the user can fix; `lines` are printed as they are."""
+    """An input problem the user can fix; `lines` are printed as they are, each kept to one line."""
 
     def __init__(self, lines: list[str] | str):
-        self.lines = [lines] if isinstance(lines, str) else list(lines)
+        self.lines = [one_line(line) for line in ([lines] if isinstance(lines, str) else list(lines))]
         super().__init__("\n".join(self.lines))
 
 
@@ -44,11 +52,19 @@ def _at_path(text: str, raw_loc: tuple, data: object) -> tuple:
 def dotted(path: tuple) -> str:
     out = ""
     for part in path:
-        text = str(part)
-        if not isinstance(part, int) and (not text.isprintable() or not text or any(c.isspace() for c in text)):
-            part = repr(text)  # a key with spaces or line breaks: quoted, so the path stays one readable word
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _odd_key(part):  # a blank key or one with tabs or line breaks: shown quoted and escaped
+            out += "[" + repr(part).replace(" ", "\\x20") + "]"
+        else:
+            out += f".{part}" if out else str(part)
     return out or "(top level)"
+
+
+def _odd_key(key) -> bool:
+    """Keys no planner means as a name: empty, padded with or holding whitespace other than single spaces."""
+    text = str(key)
+    return text != text.strip() or not text or any((c.isspace() and c != " ") or not c.isprintable() for c in text)
 
 
 def parse_dotted(text: str) -> tuple:
@@ -175,19 +191,12 @@ def _union_member(loc: tuple, data: object) -> tuple[tuple, str] | None:
     return None
 
 
-def _key_text(key: object) -> str:
-    """A mapping key as written, or quoted when it holds line breaks or other control characters
-    (an error message must stay one line)."""
-    text = str(key)
-    return text if text.isprintable() else repr(text)
-
-
 def describe(value: object) -> str:
     """A short, readable rendering of an input value for `(got ...)`."""
     if isinstance(value, dict):
         if not value:
             return "an empty mapping"
-        keys = ", ".join(_key_text(k) for k in list(value)[:6]) + (", …" if len(value) > 6 else "")
+        keys = ", ".join(map(str, list(value)[:6])) + (", …" if len(value) > 6 else "")
         return f"a mapping with keys {keys}"
     if isinstance(value, list) and len(value) > 8:
         return f"a list of {len(value)} values"
@@ -230,8 +239,8 @@ def _message(err: dict, loc: tuple, vocabulary: set) -> str:
     what = re.sub(r"^input should be ", "must be ", what)
     if "(got" not in what:
         what += f" (got {describe(value)})"
-    what = re.sub(r"^list should have at least (\d+) items? after validation, not \d+", r"needs at least \1 entry", what)
-    what = re.sub(r"^dictionary should have at least (\d+) items? after validation, not \d+", r"needs at least \1 entry", what)
+    what = re.sub(r"^(?:list|dictionary) should have (at least|at most) (\d+) items? after validation, not \d+",
+                  lambda m: f"needs {m[1]} {m[2]} entr{'y' if m[2] == '1' else 'ies'}", what)
     what = re.sub(r"^string should have at least 1 character", "must not be empty", what)
     if not sep or not fix.strip():
         fix = _FIXES.get(kind, "see the scenario reference (peaksim schema)")

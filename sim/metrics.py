@@ -245,10 +245,10 @@ def replication_intervals(rec: ReplicationRecords, scenario: Scenario, o: Outcom
 
 
 def replication_summary(rec: ReplicationRecords, scenario: Scenario, o: Outcomes | None = None) -> pd.DataFrame:
-    """Per channel KPIs of one replication over contacts arriving after the warm-up."""
+    """Per channel KPIs of one replication over contacts arriving after the warm-up (rounded up to a whole interval)."""
     o = o or Outcomes(rec)
     n_ch = len(scenario.channels)
-    rows = o.arrival >= scenario.warmup
+    rows = o.arrival >= scenario.report_start_s
     rows = None if rows.all() else rows  # no warm-up to drop: no copies of every column
     table = _kpis_by_key(o, o.channel.astype(np.int64), n_ch, _thresholds(scenario), _async(scenario), rows)
     table.insert(0, "channel", np.arange(n_ch))
@@ -279,13 +279,13 @@ def replication_origins(rec: ReplicationRecords, scenario: Scenario, o: Outcomes
 
 
 def replication_reasons(rec: ReplicationRecords, scenario: Scenario, o: Outcomes, n_reasons: int) -> pd.DataFrame:
-    """Per channel × contact reason KPIs over contacts arriving after the warm-up."""
+    """Per channel × contact reason KPIs over contacts arriving after the warm-up (rounded up to a whole interval)."""
     n_ch = len(scenario.channels)
     if n_reasons == 1:  # no reasons defined: the per-channel summary is the answer
         table = replication_summary(rec, scenario, o)
         table.insert(2, "reason", 0)
         return table
-    rows = o.arrival >= scenario.warmup
+    rows = o.arrival >= scenario.report_start_s
     key = o.channel.astype(np.int64) * n_reasons + o.reason
     table = _kpis_by_key(o, key, n_ch * n_reasons, _thresholds(scenario), np.repeat(_async(scenario), n_reasons),
                          rows)

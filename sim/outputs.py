@@ -7,6 +7,7 @@ leave half a file. Every writer goes through `atomic_write`.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -40,7 +41,19 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_json(obj: dict, path: Path, sort_keys: bool = True) -> None:
-    atomic_write(path, json.dumps(obj, indent=2, sort_keys=sort_keys, default=str) + "\n")
+    """Standard JSON: an undefined number (NaN, ±inf, e.g. a KPI with no contacts) is written as null."""
+    atomic_write(path, json.dumps(_json_numbers(obj), indent=2, sort_keys=sort_keys, default=str,
+                                  allow_nan=False) + "\n")
+
+
+def _json_numbers(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_numbers(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_numbers(v) for v in value]
+    return value
 
 
 def output_dir(out: str | Path | None, default_name: str) -> Path:

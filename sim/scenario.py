@@ -17,16 +17,15 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
-    BeforeValidator, Field, ValidationError, WithJsonSchema, field_validator,
+    BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator,
     model_validator,
 )
 
-from .distributions import Distribution, NonNegativeSeconds, PositiveSeconds
+from .distributions import Distribution, NonNegativeSeconds, PositiveSeconds, StrictModel
 from .errors import ScenarioError, at, format_validation_error
 from .scenario_peak import (
     Arrivals, Behaviour, Bot, ChannelMix, Event, Ramp, Reason, check_references,
 )
-from .model_base import ScenarioModel
 from .units import format_clock, format_duration, parse_clock
 from .yamlsource import load_yaml_with_lines
 
@@ -40,8 +39,8 @@ MAX_HORIZON_S = 400 * 86400  # a Q4 is 92 days; longer horizons are almost alway
 MAX_RESULT_ROWS = 50_000_000  # per-interval result rows held in memory: replications × intervals × (channels + groups)
 
 
-class _Model(ScenarioModel):
-    pass
+class _Model(StrictModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _weekday(value: object) -> object:
@@ -247,6 +246,10 @@ class Scenario(_Model):
                      "simulate the peak in parts")
         if self.warmup >= self.horizon_s:
             raise at("warmup", f"must be shorter than the horizon (got {format_duration(self.warmup)}); shorten it")
+        if self.report_start_s >= self.horizon_s:
+            raise at("warmup", f"leaves no reporting interval: KPIs start at the first interval boundary after the "
+                     f"warm-up (got {format_duration(self.warmup)}, interval {format_duration(self.interval)}, horizon "
+                     f"{format_duration(self.horizon_s)}); shorten the warm-up or lengthen the horizon")
         per_day = self.intervals_per_day
         for name, channel in self.channels.items():
             rate = channel.arrivals.rate_per_hour
@@ -305,7 +308,8 @@ class Scenario(_Model):
             raise at(f"channels.{unserved[0]}", f"no agent group has this channel as a skill (got {unserved[0]!r}); add it to a group's skills")
         expected = self.expected_contacts()
         if expected > MAX_CONTACTS_PER_REPLICATION:
-            raise at("channels", f"about {expected:,.0f} contacts per replication exceeds the limit of "
+            shown = f"{expected:,.0f}" if expected < 1e15 else f"{expected:.3g}"  # not 300 digits for growth: 1e300
+            raise at("channels", f"about {shown} contacts per replication exceeds the limit of "
                      f"{MAX_CONTACTS_PER_REPLICATION:,} (got that from rates × horizon); shorten the horizon or lower the rates")
         rows = self.replications * self.n_intervals * (len(self.channels) + len(self.agents))
         if rows > MAX_RESULT_ROWS:
@@ -343,7 +347,16 @@ class Scenario(_Model):
         if self.duration is not None:
             return float(self.duration)
         end = self.end if self.end.tzinfo else self.end.replace(tzinfo=self.zone)
-        return (end - self.start_local).total_seconds()
+        # in UTC: Python subtracts two datetimes sharing one tzinfo as wall-clock times, which
+        # would make a horizon across a DST change an hour too long or too short
+        utc = dt.timezone.utc
+        return (end.astimezone(utc) - self.start_local.astimezone(utc)).total_seconds()
+
+    @property
+    def report_start_s(self) -> float:
+        """Where the KPIs start: the warm-up rounded up to a whole interval, so the summary leaves out
+        exactly the contacts of the intervals that intervals.csv leaves out."""
+        return math.ceil(self.warmup / self.interval - 1e-9) * self.interval
 
     @property
     def intervals_per_day(self) -> int:

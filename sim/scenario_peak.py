@@ -12,19 +12,18 @@ import datetime as dt
 import difflib
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from .distributions import Distribution, PositiveSeconds
+from .distributions import Distribution, PositiveSeconds, StrictModel
 from .errors import at
-from .model_base import ScenarioModel
 
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 ChannelMix = dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]
 
 
-class _Model(ScenarioModel):
-    pass
+class _Model(StrictModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Dispersion(_Model):

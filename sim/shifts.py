@@ -36,12 +36,12 @@ from typing import Annotated
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from scipy.optimize import LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
 from .calendar import interval_grid, iso
-from .distributions import NonNegativeSeconds, PositiveSeconds
+from .distributions import NonNegativeSeconds, PositiveSeconds, StrictModel
 from .errors import PeaksimError, format_validation_error
 from .scenario import WEEKDAYS, Scenario, Weekday
 from .schedule import scheduled_per_interval
@@ -53,7 +53,7 @@ ClockTime = Annotated[int, BeforeValidator(parse_clock)]
 SHORTFALL_PRICE = 1e6  # per missing agent-interval: far above any shift's cost
 
 
-class _Model(BaseModel):
+class _Model(StrictModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

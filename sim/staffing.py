@@ -52,7 +52,7 @@ from scipy.special import betainc, gammainc
 from . import __version__
 from .arrivals import channel_rates
 from .backlog import days_beyond, deadline_slots, in_reach, open_seconds
-from .calendar import interval_grid, iso, multipliers
+from .calendar import daily_profile, interval_grid, iso, multipliers
 from .checks import scenario_warnings
 from .erlang import erlang_a_agents, erlang_c_agents
 from .errors import PeaksimError
@@ -65,6 +65,7 @@ from .sweep import scenario_data
 METHODS = ("sim", "erlang_c", "erlang_a")
 DEFAULT_MAX_AGENTS = 5000
 DEFAULT_REPAIR_ROUNDS = 6
+MIN_REPLICATIONS = 2  # the default for a scenario that asks for one replication
 SETTLED = 0.01  # the ISA has settled when two iterations in a row move less than this share of agent-hours
 
 
@@ -279,14 +280,26 @@ def on_shift_for(available: int, shrinkage: float) -> int:
     return h
 
 
+def shrinkage_per_interval(scenario: Scenario) -> np.ndarray:
+    """groups × intervals share not available: `shrinkage` is one value or one per interval of the day."""
+    grid = interval_grid(scenario)
+    return np.array([daily_profile(g.shrinkage, grid) for g in scenario.agents]).reshape(len(scenario.agents), len(grid))
+
+
+def on_shift(need: np.ndarray, shrinkage: np.ndarray) -> np.ndarray:
+    """groups × intervals headcount on shift for groups × intervals agents available, interval by interval."""
+    out = np.zeros(need.shape, dtype=int)
+    cache: dict[tuple[int, float], int] = {}
+    for index, a in np.ndenumerate(need):
+        key = (int(a), float(shrinkage[index]))
+        out[index] = cache[key] if key in cache else cache.setdefault(key, on_shift_for(*key))
+    return out
+
+
 def group_headcount(scenario: Scenario, agents_per_channel: np.ndarray, shares: np.ndarray) -> np.ndarray:
     """groups × intervals headcount on shift from channels × intervals agents needed (available)."""
     need = np.ceil(shares @ agents_per_channel - 1e-9).astype(int)
-    out = np.zeros_like(need)
-    for g, group in enumerate(scenario.agents):
-        cache: dict[int, int] = {}
-        out[g] = [cache.setdefault(int(a), on_shift_for(int(a), group.shrinkage)) for a in need[g]]
-    return out
+    return on_shift(need, shrinkage_per_interval(scenario))
 
 
 def with_headcount(scenario: Scenario, headcount: np.ndarray) -> Scenario:
@@ -500,8 +513,8 @@ def repair_staffing(scenario: Scenario, isa: IsaResult, replications: int, round
     opened = open_seconds(scenario, days_beyond(scenario))
     n, width = scenario.n_intervals, scenario.interval
     queues = channel_queues(scenario, isa.shares)
-    available = np.array([[math.floor(h * (1.0 - g.shrinkage) + 0.5) for h in row]
-                          for row, g in zip(isa.headcount, scenario.agents)], dtype=float)
+    shrinkage = shrinkage_per_interval(scenario)
+    available = np.floor(isa.headcount * (1.0 - shrinkage) + 0.5)
     extra = np.zeros((len(queues), n))  # channel agents added
     headcount = isa.headcount.copy()
     log = []
@@ -538,7 +551,7 @@ def repair_staffing(scenario: Scenario, isa: IsaResult, replications: int, round
             break
         extra += add
         need = np.ceil(available + isa.shares @ extra - 1e-9).astype(int)
-        proposal = np.array([[on_shift_for(int(a), g.shrinkage) for a in row] for row, g in zip(need, scenario.agents)])
+        proposal = on_shift(need, shrinkage)
         _check_max(scenario, proposal, max_agents, "simulation staffing (repair)")
         headcount = np.maximum(headcount, proposal)
     return IsaResult(headcount, isa.channel_agents + np.ceil(extra - 1e-9).astype(int), isa.shares, isa.history,
@@ -583,7 +596,9 @@ def run_staff(scenario: Scenario, replications: int | None = None, check_replica
               max_agents: int = DEFAULT_MAX_AGENTS, seed_for_check: int | None = None,
               progress=None, repair_rounds: int = DEFAULT_REPAIR_ROUNDS) -> StaffResult:
     """ISA staffing (then verification and repair) plus Erlang C / Erlang A baselines, each re-simulated with fresh seeds."""
-    n = replications or scenario.replications
+    # at least 2 (as `peaksim staff -r` requires): with one replication the check has no CI, and every
+    # interval would count as "significantly below target"
+    n = replications or max(scenario.replications, MIN_REPLICATIONS)
     isa = iterative_staffing(scenario, n, targets, jobs, scheduler, max_iterations, max_agents, progress)
     if repair_rounds:
         isa = repair_staffing(scenario, isa, n, repair_rounds, jobs, scheduler, max_agents, progress)
@@ -604,7 +619,9 @@ def run_staff(scenario: Scenario, replications: int | None = None, check_replica
     meets = service.assign(ok=service["service_level"] >= service["target"]).dropna(subset=["service_level"])
     reach = in_reach(scenario)
     position = pd.Series(np.arange(len(starts)), index=starts)
-    meets["in_reach"] = [bool(reach[c][position[t]]) for c, t in zip(meets["channel"], meets["interval_start"])]
+    # as a bool array: on an empty frame (no interval with contacts) a plain list would become a float column
+    meets["in_reach"] = np.array([bool(reach[c][position[t]]) for c, t in zip(meets["channel"], meets["interval_start"])],
+                                 dtype=bool)
     reached = meets[meets["in_reach"]]
     meta = {
         "peaksim_version": __version__, "scenario": scenario.name, "scenario_sha256": scenario_hash(scenario),
@@ -633,6 +650,11 @@ def scenario_yaml(scenario: Scenario, comment: str = "") -> str:
     import yaml
 
     data = _drop_none(scenario_data(scenario, mode="json"))
+    # the calibration's values are already merged into the channels: the file stands alone (a relative
+    # `calibration:` path would not resolve from the output folder), the source is kept as a comment
+    source = data.pop("calibration", None)
+    if source is not None:
+        comment = f"{comment}\ncalibrated values merged from {source}".lstrip("\n")
     head = "".join(f"# {line}\n" for line in comment.splitlines())
     return head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120, default_flow_style=None)
 

@@ -23,15 +23,17 @@ import difflib
 import itertools
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from . import __version__
 from .calendar import interval_grid
-from .errors import PeaksimError
+from .errors import PeaksimError, format_validation_error
 from .executors import run_tasks
 from .outputs import atomic_write, write_json
 from .runner import aggregate, run_replication
@@ -60,6 +62,7 @@ def parse_range(text: str, option: str, integer: bool) -> tuple[float, ...]:
     """`start:stop:step` (stop included), `a,b,c`, or one value; an empty range is an error."""
     text = text.strip()
     kind = "whole numbers" if integer else "numbers"
+    option = option if option.endswith("=") else f"{option} "  # `--agents team=10:40:2`, `--scale 1:2:0.5`
     try:
         if ":" in text:
             parts = [float(p) for p in text.split(":")]
@@ -67,24 +70,24 @@ def parse_range(text: str, option: str, integer: bool) -> tuple[float, ...]:
                 raise ValueError
             start, stop, step = parts
             if step <= 0:
-                raise PeaksimError(f"{option} {text}: the step must be positive (got {step:g}); write start:stop:step")
+                raise PeaksimError(f"{option}{text}: the step must be positive (got {step:g}); write start:stop:step")
             n = math.floor((stop - start) / step + 1e-9) + 1
             values = [start + k * step for k in range(max(n, 0))]
         else:
             values = [float(p) for p in text.split(",") if p.strip()]
     except ValueError:
-        raise PeaksimError(f"{option} {text}: not a range; write start:stop:step (e.g. 10:40:2) or a list 10,12,15") from None
+        raise PeaksimError(f"{option}{text}: not a range; write start:stop:step (e.g. 10:40:2) or a list 10,12,15") from None
     if not values:
-        raise PeaksimError(f"{option} {text}: the range is empty (start is above stop); write start:stop:step with start <= stop")
+        raise PeaksimError(f"{option}{text}: the range is empty (start is above stop); write start:stop:step with start <= stop")
     values = [round(v, 10) for v in values]
     if any(v < 0 or not math.isfinite(v) for v in values):
-        raise PeaksimError(f"{option} {text}: values must be non-negative (got {min(values):g})")
+        raise PeaksimError(f"{option}{text}: values must be non-negative (got {min(values):g})")
     if integer:
         if any(v != int(v) for v in values):
-            raise PeaksimError(f"{option} {text}: headcounts must be {kind} (got {next(v for v in values if v != int(v)):g})")
+            raise PeaksimError(f"{option}{text}: headcounts must be {kind} (got {next(v for v in values if v != int(v)):g})")
         values = [int(v) for v in values]
     if len(set(values)) != len(values):
-        raise PeaksimError(f"{option} {text}: the range repeats a value; give distinct values")
+        raise PeaksimError(f"{option}{text}: the range repeats a value; give distinct values")
     return tuple(values)
 
 
@@ -177,7 +180,12 @@ def apply_point(scenario: Scenario, point: dict[str, float], axes: list[Axis]) -
         elif factor != 1.0:
             group = scaled_group(group, factor)
         agents.append(group)
-    return Scenario.model_validate({**data, "agents": agents})
+    try:
+        return Scenario.model_validate({**data, "agents": agents})
+    except ValidationError as exc:  # e.g. a headcount beyond the scenario's limits: the options are at fault
+        where = ", ".join(f"{name}={value:g}" for name, value in point.items())
+        first = format_validation_error(exc, "", {}, Scenario, {**data, "agents": agents})[0]
+        raise PeaksimError(f"sweep point {where}: {re.sub(r'^:[0-9]+: ', '', first)}; narrow --agents or --scale") from None
 
 
 def agent_hours(scenario: Scenario) -> float:
@@ -207,7 +215,9 @@ def point_rows(point_id: int, point: dict, axes: list[Axis], scenario: Scenario,
         row = {"point": point_id, **{a.column: point[a.name] for a in axes}, "channel": rec["channel"],
                "target_sl": target}
         row.update({c: rec[c] for k in KPI_COLUMNS for c in (k, f"{k}_lo", f"{k}_hi")})
-        row.update(meets_target=bool(sl == sl and sl >= target), agent_hours=hours, cost=hours * cost_per_hour)
+        # a channel that got no contacts to serve misses no target (else it would veto every point)
+        meets = (sl == sl and sl >= target) or rec["offered"] == 0
+        row.update(meets_target=bool(meets), agent_hours=hours, cost=hours * cost_per_hour)
         rows.append(row)
     return pd.DataFrame(rows, columns=sweep_columns(axes))
 
@@ -358,6 +368,10 @@ def best_point(table: pd.DataFrame, axes: list[Axis]) -> dict | None:
             "agent_hours": float(first["agent_hours"]), "cost": float(first["cost"])}
 
 
+def _finite(value: float) -> float | None:
+    return round(value, 4) if math.isfinite(value) else None
+
+
 def _plain(value):
     return int(value) if float(value).is_integer() else float(value)
 
@@ -396,11 +410,16 @@ def marginal_values(table: pd.DataFrame, axes: list[Axis], scenario: Scenario, b
         for channel in ref_rows.index:
             kpis = ["service_level", "abandon_rate", "asa_s"]
             d = nxt.loc[channel, kpis].astype(float) - ref_rows.loc[channel, kpis].astype(float)
-            per_channel[channel] = {
-                "service_level_pp": round(100 * float(d["service_level"]) / extra_agents, 4),
-                "abandon_rate_pp": round(100 * float(d["abandon_rate"]) / extra_agents, 4),
-                "asa_s": round(float(d["asa_s"]) / extra_agents, 4),
+            if not np.isfinite(d).any():
+                continue  # no contacts left the queue at either point: nothing to compare
+            per_channel[channel] = {  # None where a KPI is undefined at either point (e.g. ASA with none answered)
+                "service_level_pp": _finite(100 * float(d["service_level"]) / extra_agents),
+                "abandon_rate_pp": _finite(100 * float(d["abandon_rate"]) / extra_agents),
+                "asa_s": _finite(float(d["asa_s"]) / extra_agents),
             }
+        if not per_channel:
+            out.append({"axis": axis.name, "from_point": ref, "note": "no channel has contacts to compare"})
+            continue
         out.append({"axis": axis.name, "from_point": ref, "to_point": int(nxt["point"].iloc[0]),
                     "extra_agents_on_shift": round(float(extra_agents), 4),
                     "extra_cost": round(float(nxt["cost"].iloc[0] - ref_rows["cost"].iloc[0]), 2),

@@ -15,13 +15,14 @@ from ..errors import PeaksimError
 from ..outputs import atomic_write
 
 # kind → the file whose presence identifies it; checked in this order (the first match wins,
-# so a comparison or sweep folder that also holds run tables is reported as what it is).
+# so a comparison or sweep folder that also holds run tables is reported as what it is, and a
+# calibration, whose diagnostics include a staffing.csv inferred from the tickets, as a calibration).
 SIGNATURES = [
     ("compare", "compare.csv"),
     ("sweep", "sweep.csv"),
+    ("calibrate", "fits.csv"),
     ("staff", "staffing.csv"),
     ("backtest", "backtest_intervals.csv"),
-    ("calibrate", "fits.csv"),
     ("run", "summary.csv"),
 ]
 KINDS = [kind for kind, _ in SIGNATURES]

@@ -92,7 +92,8 @@ def build(directory: Path) -> Page:
     page.figure(kpis_figure(sweep, channels, x, x_title, best_rows, page))
     if "cost" in sweep.columns or "agent_hours" in sweep.columns:
         page.figure(cost_figure(sweep, x, x_title, best_rows))
-    marginal = meta.get("marginal_values", meta.get("marginal"))
+    marginal = meta.get("marginal_values", meta.get("marginal")) or _marginal_rows(
+        meta.get("marginal_value_of_one_more_agent"))
     if marginal:
         page.section("Marginal values", "What one more step of each swept setting buys, as saved by the sweep.")
         frame = pd.DataFrame(marginal) if isinstance(marginal, list) else pd.DataFrame(
@@ -100,6 +101,19 @@ def build(directory: Path) -> Page:
         page.table(frame)
     page.scenario(meta.get("scenario_definition"))
     return page
+
+
+def _marginal_rows(saved: list | None) -> list[dict]:
+    """`peaksim sweep`'s marginal values (per axis, per channel) as flat table rows."""
+    rows = []
+    for m in saved or []:
+        head = {"axis": m.get("axis"), "from_point": m.get("from_point"), "to_point": m.get("to_point"),
+                "extra_agents_on_shift": m.get("extra_agents_on_shift"), "extra_cost": m.get("extra_cost")}
+        if not m.get("per_agent"):
+            rows.append({**head, "note": m.get("note", "")})
+        for channel, values in (m.get("per_agent") or {}).items():
+            rows.append({**head, "channel": channel, **values})
+    return rows
 
 
 def kpis_figure(sweep: pd.DataFrame, channels: list[str], x: str, x_title: str, best_rows: pd.DataFrame,
