@@ -169,6 +169,9 @@ def calibrate_dir(path: Path) -> Path:
              + 5 * rng.standard_normal(), "fitted_rate_per_hour": 50 + 40 * np.sin(i / 8)}
             for c in CHANNELS for d in ("mon", "tue") for i in range(16, 40)]
     _write(pd.DataFrame(prof), path / "arrival_profile.csv")
+    aht = [{"channel": c, "interval_of_day": i, "n": 100 + i, "mean_handle_time_s": 180 * (1 + 0.1 * np.sin(i / 4)),
+            "multiplier": 1 + 0.1 * np.sin(i / 4)} for c in CHANNELS for i in range(24)]
+    _write(pd.DataFrame(aht), path / "handle_time_profile.csv")
     (path / "calibration.yaml").write_text(f"channels:\n  voice:\n    handle_time: {{dist: lognormal, mean: 180s}}\n"
                                            f"# {XSS}\n")
     return path

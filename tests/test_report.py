@@ -20,7 +20,7 @@ from sim.compare import compare_tables, paired_interval, welch_interval, write_c
 from sim.errors import PeaksimError
 from sim.report import KINDS, build_report, detect_kind, render_report
 
-EXPECTED_FIGURES = {"run": 7, "sweep": 2, "staff": 4, "calibrate": 4, "backtest": 2, "compare": 3}
+EXPECTED_FIGURES = {"run": 7, "sweep": 2, "staff": 4, "calibrate": 5, "backtest": 2, "compare": 3}
 
 
 @pytest.fixture(scope="module")

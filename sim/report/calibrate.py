@@ -19,7 +19,8 @@ from .common import Page, esc, number, read_meta, read_table, read_text, standar
 
 HINT = "rerun `peaksim calibrate TICKETS --out DIR` to write it again"
 FILES = {"fits": "fits.csv", "qq": "handle_time_qq.csv", "hist": "handle_time_hist.csv",
-         "km": "patience_km.csv", "profile": "arrival_profile.csv", "calibration": "calibration.yaml"}
+         "km": "patience_km.csv", "profile": "arrival_profile.csv", "aht_profile": "handle_time_profile.csv",
+         "calibration": "calibration.yaml"}
 OBSERVED, FITTED = "#57606a", "#D55E00"
 
 
@@ -35,6 +36,8 @@ def read(directory: Path) -> dict:
         "km": t("km", ["channel", "t_s", "km_survival"], ["t_s", "km_survival", "fitted_survival"]),
         "profile": t("profile", ["channel", "weekday", "interval_of_day", "observed_rate_per_hour"],
                      ["interval_of_day", "observed_rate_per_hour", "fitted_rate_per_hour"]),
+        "aht_profile": t("aht_profile", ["channel", "interval_of_day", "multiplier"],
+                         ["interval_of_day", "n", "mean_handle_time_s", "multiplier"]),
         "calibration": read_text(directory, FILES["calibration"]),
     }
 
@@ -47,7 +50,7 @@ def build(directory: Path) -> Page:
     page.warnings(meta.get("warnings") or [])
     fits = data["fits"]
     channels = list(dict.fromkeys(fits["channel"].astype(str)))
-    for key in ("hist", "qq", "km", "profile"):
+    for key in ("hist", "qq", "km", "profile", "aht_profile"):
         if data[key] is not None:
             channels += [c for c in dict.fromkeys(data[key]["channel"].astype(str)) if c not in channels]
     for name in channels:
@@ -63,6 +66,8 @@ def build(directory: Path) -> Page:
         page.figure(histogram(data["hist"], page))
     if data["qq"] is not None and not data["qq"].empty:
         page.figure(qq(data["qq"], page))
+    if data["aht_profile"] is not None and not data["aht_profile"].empty:
+        page.figure(handle_time_by_hour(data["aht_profile"], page))
     if data["km"] is not None and not data["km"].empty:
         page.section("Patience", "Abandonment is only seen for contacts that were not answered first, so the "
                      "empirical curve is the Kaplan–Meier estimate for censored data.")
@@ -166,3 +171,20 @@ def profiles(profile: pd.DataFrame, page: Page) -> go.Figure:
         fig.update_yaxes(title_text="contacts per hour", rangemode="tozero", row=r, col=1)
     fig.update_layout(bargap=0.1)
     return style(fig, 280 * len(channels) + 120, "Arrival profile: observed vs fitted rate")
+
+
+def handle_time_by_hour(table: pd.DataFrame, page: Page) -> go.Figure:
+    """The handle-time multiplier per interval of the day (1 = the channel's mean), with the
+    number of handled contacts behind each value: intervals with too few stay at 1."""
+    fig = go.Figure()
+    for name in dict.fromkeys(table["channel"].astype(str)):
+        part = table[table["channel"].astype(str) == name]
+        n = part["n"] if "n" in part.columns else pd.Series([float("nan")] * len(part), index=part.index)
+        fig.add_trace(go.Scatter(x=part["interval_of_day"], y=part["multiplier"], mode="lines+markers",
+                                 name=esc(name), line={"color": page.colours(name), "shape": "hv"},
+                                 customdata=n, hovertemplate=f"<b>{esc(name)}</b><br>interval of day %{{x}}"
+                                 "<br>multiplier: %{y:.2f}<br>handled contacts: %{customdata:,}<extra></extra>"))
+    fig.add_hline(y=1.0, line={"color": OBSERVED, "dash": "dot", "width": 1})
+    fig.update_xaxes(title_text="interval of the day (local time)")
+    fig.update_yaxes(title_text="handle time ÷ channel mean", rangemode="tozero")
+    return style(fig, 360, "Handle time by time of day (handle_time_profile)")
