@@ -260,3 +260,21 @@ def test_handle_time_profile_scales_work_by_arrival_interval():
         parse_scenario({**sc.model_dump(mode="json", exclude_none=True),
                         "channels": {"voice": {**sc.channels["voice"].model_dump(mode="json", exclude_none=True),
                                                "handle_time_profile": [1.0, 2.0]}}}, "<test>")
+
+
+def test_service_level_counts_contacts_still_waiting_past_the_threshold_as_missed():
+    """Hand case: three emails in the first half hour, one agent, 2 h each, threshold 30 min,
+    horizon 3 h. The first is answered at once (within), the second after ~2 h (missed), the
+    third is still waiting at the horizon after more than 2.5 h: it has missed the threshold
+    already, so the service level is 1/3, not the 1/2 that leaving it out would report."""
+    from sim.runner import run_scenario
+
+    sc = parse_scenario({
+        "name": "late backlog", "start": "2026-11-27T00:00:00+01:00", "duration": "3h", "interval": "30min",
+        "replications": 1, "channels": {"email": {
+            "kind": "async", "service_level": {"threshold": "30min", "target": 0.8},
+            "handle_time": {"dist": "deterministic", "value": "2h"}, "arrivals": {"counts": [3, 0, 0, 0, 0, 0]}}},
+        "agents": [{"name": "a", "skills": ["email"], "headcount": 1}]}, "<test>")
+    row = run_scenario(sc).summary.set_index("channel").loc["email"]
+    assert (row["handled"], row["abandoned"], row["waiting_end"]) == (2, 0, 1)
+    assert row["service_level"] == pytest.approx(1 / 3)
