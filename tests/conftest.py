@@ -78,3 +78,13 @@ TINY_SCENARIO = {
 def scenario_dict():
     """A small valid scenario as a dict, for tests that tweak one key."""
     return copy.deepcopy(TINY_SCENARIO)
+
+
+def write_yaml(tmp_path, data, name="s.yaml"):
+    """A scenario mapping written as YAML in `tmp_path` (key order kept); returns the path."""
+    import yaml
+
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+

@@ -12,7 +12,6 @@ import time
 
 import pandas as pd
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 import sim.runner
@@ -23,7 +22,7 @@ from sim.outputs import confined, write_run
 from sim.runner import run_scenario
 from sim.scenario import parse_scenario, scenario_hash
 
-from conftest import ROOT
+from conftest import ROOT, write_yaml
 
 PACKAGES = [ROOT / "sim", ROOT / "calibrate"]
 
@@ -48,10 +47,7 @@ def scenario(**changes) -> dict:
     return data
 
 
-def write(tmp_path, data, name="s.yaml"):
-    path = tmp_path / name
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+write = write_yaml  # conftest
 
 
 # --- warnings ----------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ import copy
 
 import numpy as np
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from sim.cli import app
@@ -17,7 +16,7 @@ from sim.errors import ScenarioError
 from sim.runner import run_scenario
 from sim.scenario import parse_scenario
 
-from conftest import TINY_SCENARIO
+from conftest import TINY_SCENARIO, write_yaml
 from test_scenario_errors import LINE
 
 
@@ -27,10 +26,7 @@ def tiny(**top) -> dict:
     return data
 
 
-def write(tmp_path, data, name="s.yaml"):
-    path = tmp_path / name
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+write = write_yaml  # conftest
 
 
 # --- time zones: an `end` across a DST change ------------------------------------------------------
