@@ -274,6 +274,18 @@ def _erlang_a(offered, agents, interval_s, aht_s, patience_s, fractional):
     return rate, asa
 
 
+def _laid_onto(profile: list, interval_s: float) -> list:
+    """A calibration's per-interval-of-day profile at the replay's interval (repeated or averaged,
+    as a scenario referencing the calibration would get it)."""
+    from sim.calibration_ref import _resample
+    from sim.errors import ScenarioError
+
+    try:
+        return [float(m) for m in _resample(list(profile), "<calibration>", "handle_time_profile", interval_s)]
+    except ScenarioError as exc:
+        raise BacktestError(f"{exc.lines[0]}") from None
+
+
 def _wmae(frame, predicted, observed, weights):
     err = (frame[predicted] - frame[observed]).abs()
     ok = np.isfinite(err.to_numpy(dtype=float))
@@ -378,21 +390,19 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     else:  # the comparison interval's volume, spread evenly, as a Poisson rate
         volumes = np.repeat(obs["offered"].to_numpy() / per, per)
     profile = params.get("handle_time_profile") if aht_profile else None  # per interval of the day
-    if profile is not None and len(profile) * interval_s != 86400:
-        raise BacktestError(f"The calibration's handle-time profile has {len(profile)} values per day; "
-                            f"it must match the interval {interval!r} (recalibrate with that interval).")
     sc = _scenario(start, n * per, sub_s, volumes, sim_agents, handle_time, patience_dist, replications, seed,
-                   arrivals, None if profile is None else [float(m) for m in profile for _ in range(per)])
+                   arrivals, None if profile is None else _laid_onto(profile, sub_s))
     tick(f"simulating {replications} replications")
     (pred_rate, pred_asa), (own_rate, own_asa) = _simulate(sc, replications, n, interval_s)
 
     aht = float(cal.results[name]["handle_time"].mean) / u
     patience_mean = exponential_patience_mle(train_contacts)
     starts = start + step * np.arange(n)
-    if profile is not None:  # the same hour-of-day handle time peaksim gets
+    if profile is not None:  # the same time-of-day handle time peaksim gets
+        per_interval = np.asarray(_laid_onto(profile, interval_s), dtype=float)
         local = pd.DatetimeIndex(starts)
-        slot = ((local - local.normalize()) // step).to_numpy(dtype=np.int64) % len(profile)
-        aht = aht * np.asarray(profile, dtype=float)[slot]
+        slot = ((local - local.normalize()) // step).to_numpy(dtype=np.int64) % len(per_interval)
+        aht = aht * per_interval[slot]
     ea_rate, ea_asa = _erlang_a(obs["offered"].to_numpy(), coarse_agents, interval_s, aht, patience_mean,
                                 fractional=True)
 

@@ -169,3 +169,13 @@ def test_technion_backtest_figures(technion):
     assert 0.02 < ab.noise_floor_mae < 0.04
     assert abs(ab.peaksim_bias) < 0.025
     assert 25 < asa.peaksim_mae < 50 and 0.8 < asa.peaksim_mae / asa.erlang_a_mae < 1.25
+
+
+def test_a_calibrations_time_of_day_profile_is_laid_onto_the_replay_interval():
+    from calibrate.backtest import _laid_onto
+
+    hourly = [1.0] * 12 + [2.0] * 12
+    assert _laid_onto(hourly, 1800) == [1.0] * 24 + [2.0] * 24  # each hour's value for both halves
+    assert _laid_onto([1.0, 3.0] * 24, 3600) == [2.0] * 24  # half hours averaged into hours
+    with pytest.raises(BacktestError, match="cannot be laid onto"):
+        _laid_onto([1.0] * 5, 3600)
