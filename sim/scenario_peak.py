@@ -72,7 +72,8 @@ class Arrivals(_Model):
     counts: list[Annotated[int, Field(ge=0, le=1_000_000)]] | None = Field(
         default=None,
         description="replay: exactly this many contacts in each interval of the whole horizon, at uniform random "
-                    "times inside it (not Poisson; events, growth and dispersion do not apply)")
+                    "times inside it (not Poisson; events, growth and dispersion do not apply; none while a sync "
+                    "channel is closed)")
     growth: Positive = Field(default=1.0, description="volume multiplier versus last year")
     dispersion: Dispersion | None = None
 
