@@ -134,7 +134,8 @@ class SeenByArrivals:
     answered: np.ndarray  # groups × channels answered contacts
     queued: np.ndarray  # channels × intervals: contacts entering the queue (by queue-entry interval)
     within: np.ndarray  # channels × intervals: answered within the threshold (by arrival interval)
-    left: np.ndarray  # channels × intervals: answered or abandoned (by arrival interval), the SL denominator
+    left: np.ndarray  # channels × intervals: answered, abandoned or still waiting past the threshold at the
+    #                   horizon (by arrival interval): the SL denominator, as in the KPIs
 
 
 def seen_by_arrivals(scenario: Scenario, replication: int) -> SeenByArrivals:
@@ -168,7 +169,9 @@ def seen_by_arrivals(scenario: Scenario, replication: int) -> SeenByArrivals:
     in_time = answered & (c["answered"] - c["queued"] <= thresholds[channel])
     key = channel * n_int + interval
     within = np.bincount(key[in_time], minlength=n_ch * n_int).reshape(n_ch, n_int)
-    left_n = np.bincount(key[answered | abandoned], minlength=n_ch * n_int).reshape(n_ch, n_int)
+    # as in the KPIs (sim/metrics.py): still waiting at the horizon past the threshold is a miss
+    late = entered & ~answered & ~abandoned & (rec.horizon_s - c["queued"] > thresholds[channel])
+    left_n = np.bincount(key[answered | abandoned | late], minlength=n_ch * n_int).reshape(n_ch, n_int)
     return SeenByArrivals(replication, triples, by, queued, within, left_n)
 
 
