@@ -108,11 +108,11 @@ def _kpis_by_key(o: Outcomes, key: np.ndarray, n_keys: int, thresholds: np.ndarr
     })
     # still waiting at the horizon and already past the threshold: a certain miss (an email backlog
     # must not leave the service level looking perfect); those waiting less are undecided, left out
-    late = pick(o.waiting_end).copy()  # pick() may return the column itself
-    late[late] = ~_within(o.horizon_s - pick(o.queued)[late], pick(o.channel)[late], thresholds)
-    missed_late = count(late)
+    waiting = np.flatnonzero(pick(o.waiting_end))  # few: indices, not another per-contact mask
+    late = waiting[~_within(o.horizon_s - pick(o.queued)[waiting], pick(o.channel)[waiting], thresholds)]
+    missed_late = np.bincount(key[late], minlength=n_keys)[:n_keys].astype(float)
     handled_key = key[handled]
-    del key, flags, late
+    del key, flags, waiting, late
     handled_wait = pick(o.answered)[handled]
     handled_wait -= pick(o.queued)[handled]  # = Outcomes.wait of the handled, without a column for all contacts
     within = np.bincount(handled_key[_within(handled_wait, pick(o.channel)[handled], thresholds)], minlength=n_keys)
