@@ -4,7 +4,7 @@ Why: demos and tests need ticket data whose true parameters are known. Simulatin
 and exporting each contact as a helpdesk would (created, queued, answered or abandoned, handle
 time, agent) gives exactly that, with the censoring real exports have: a served customer's
 patience is never written down, only their wait. Calibrating the file must then recover the
-scenario's handle-time, patience and arrival parameters (``tests/test_synth.py``).
+scenario's handle-time, patience, arrival, bot and reopen parameters (``tests/test_synth.py``).
 
 Mapping from the model's records (:mod:`sim.records`) to the generic columns
 (:mod:`calibrate.schema`):
@@ -17,7 +17,11 @@ created_at      arrival; ``queued_at`` = queue entry (the model has no IVR, so e
 answered_at     when an agent took it; ``handle_time_s`` = service end − answer
 abandoned_at    the deadline, for contacts that abandoned (queue entry + patience)
 agent_id        ``<group>-<agent id>``
+reason          the contact's reason (empty for the scenario's general reason)
+bot_handled     on channels with a bot: whether the contact met it (else empty)
+bot_resolved    of those: whether the bot (apparently) resolved it
 resolved_at     async channels only: service end
+reopened        handled contacts: whether a reopen of it arrived within the horizon
 =============== ==========================================================================
 
 Contacts still waiting at the horizon have neither answer nor abandonment (as in a real export
@@ -68,20 +72,56 @@ def synth_contacts(scenario, replication: int = 0) -> pd.DataFrame:
         "contact_id": [f"C{replication}-{i}" for i in range(len(o.arrival))],
         "customer_id": np.char.add("K", c["customer"].astype(str)),
         "channel": names[c["channel"]],
-        "reason": pd.Series(pd.NA, index=range(len(o.arrival)), dtype="string"),
+        "reason": _reasons(scenario, c["reason"]),
         "created_at": at(o.arrival),
         "queued_at": at(o.queued),
         "answered_at": at(c["answered"], o.handled),
         "abandoned_at": at(c["deadline"], o.abandoned),
         "handle_time_s": np.round(np.where(finished, c["end"] - c["answered"], np.nan), 3),
         "agent_id": pd.Series(agent).replace("", pd.NA),
-        "bot_handled": pd.Series(pd.NA, index=range(len(o.arrival)), dtype="boolean"),
-        "bot_resolved": pd.Series(pd.NA, index=range(len(o.arrival)), dtype="boolean"),
+        **_bot_columns(scenario, c),
         "resolved_at": at(c["end"], finished & is_async),
-        "reopened": pd.Series(pd.NA, index=range(len(o.arrival)), dtype="boolean"),
+        "reopened": _reopened(o, c, finished),
     })
     frame = frame.sort_values("created_at", kind="stable", ignore_index=True)
     return frame[list(COLUMNS)]
+
+
+def _reasons(scenario, index: np.ndarray) -> pd.Series:
+    """Reason names in the order the model numbers them (the general reason first, written empty)."""
+    from sim.contacts import GENERAL
+
+    names = [GENERAL] + [r for r in (scenario.reasons or {}) if r != GENERAL]
+    labels = np.array([pd.NA] + names[1:], dtype=object)
+    return pd.Series(labels[np.asarray(index, dtype=np.int64)], dtype="string")
+
+
+def _bot_columns(scenario, c) -> dict[str, pd.Series]:
+    """``bot_handled`` / ``bot_resolved`` where the channel has a bot, empty elsewhere."""
+    from sim.contacts import BOT, CONTAINED
+
+    has_bot = np.array([ch.bot is not None for ch in scenario.channels.values()])[c["channel"]]
+    met = (c["flags"] & BOT) != 0
+    resolved = (c["flags"] & CONTAINED) != 0
+    return {"bot_handled": pd.Series(pd.array(met, dtype="boolean")).where(has_bot, pd.NA),
+            "bot_resolved": pd.Series(pd.array(resolved, dtype="boolean")).where(has_bot & met, pd.NA)}
+
+
+def _reopened(o, c, finished: np.ndarray) -> pd.Series:
+    """For each finished contact, whether a reopen of it arrived before the horizon: the reopen
+    belongs to the same customer's latest contact that had ended by the reopen's arrival."""
+    from sim.records import ORIGINS
+
+    out = pd.Series(pd.array(np.where(finished, False, pd.NA), dtype="boolean"))
+    reopens = np.flatnonzero(o.origin == ORIGINS.index("reopen"))
+    if reopens.size == 0 or not finished.any():
+        return out
+    done = np.flatnonzero(finished)
+    ended = pd.DataFrame({"customer": c["customer"][done], "end": c["end"][done], "row": done}).sort_values("end")
+    asked = pd.DataFrame({"customer": c["customer"][reopens], "at": o.arrival[reopens]}).sort_values("at")
+    match = pd.merge_asof(asked, ended, left_on="at", right_on="end", by="customer", direction="backward")
+    out.iloc[match["row"].dropna().astype(np.int64).to_numpy()] = True
+    return out
 
 
 def write_tickets(frame: pd.DataFrame, path) -> Path:

@@ -135,3 +135,42 @@ def test_handle_time_profile_is_recovered_and_reaches_a_referencing_scenario(tmp
         "agents:\n  - {name: team, skills: [voice], headcount: 5}\n")
     sc = load_scenario(tmp_path / "s.yaml")
     assert sc.channels["voice"].handle_time_profile == [float(m) for m in got for _ in range(2)]
+
+
+def test_bot_containment_reasons_and_reopens_survive_the_round_trip(tmp_path):
+    """A chat with a bot (containment 0.3) and two reasons (returns: first-contact resolution
+    0.8, reopening after ~1 h): the synthetic export carries reason, bot and reopen columns, and
+    the calibration recovers containment and the reopen rate within 3.5 binomial standard
+    errors (reopens of the last hours fall past the horizon: a 2-week horizon and a 1-hour delay
+    keep that censoring under 0.5% of contacts)."""
+    sc = parse_scenario({
+        "name": "bot and reopens", "start": "2025-11-03T00:00:00+01:00", "timezone": "Europe/Berlin",
+        "duration": "14d", "interval": "60min", "seed": 8, "replications": 1,
+        "reasons": {"returns": {"fcr": 0.8, "reopen_delay": {"dist": "exponential", "mean": "1h"}},
+                    "order_status": {}},
+        "channels": {"chat": {
+            "service_level": {"threshold": "60s", "target": 0.8},
+            "handle_time": {"dist": "gamma", "mean": "5min", "sd": "3min"},
+            "patience": {"dist": "exponential", "mean": "10min"},
+            "reasons": {"returns": 0.5, "order_status": 0.5},
+            "bot": {"containment": 0.3, "session": {"dist": "exponential", "mean": "1min"}},
+            "arrivals": {"rate_per_hour": 40}}},
+        "agents": [{"name": "team", "skills": ["chat"], "headcount": 5}]}, "<test>")
+    frame = synth_contacts(sc)
+    assert set(frame["reason"].dropna()) == {"returns", "order_status"}
+    assert frame["bot_handled"].fillna(False).all()  # every chat meets the bot first
+    write_tickets(frame, tmp_path / "t.csv")
+    cal = calibrate(load_tickets(tmp_path / "t.csv", tz="Europe/Berlin"))
+    behaviour = cal.results["chat"]["behaviour"]
+    fresh = (frame["reason"].notna()) & frame["bot_handled"].fillna(False)
+    contain = behaviour.bot_containment
+    se = np.sqrt(0.3 * 0.7 / contain.n)
+    assert contain.n >= 0.9 * fresh.sum() and abs(contain.value - 0.3) < 3.5 * se
+    # reopens: 20% of handled 'returns' contacts, none of 'order_status' (half the handled contacts)
+    reopen = behaviour.reopen_rate
+    handled = frame["handle_time_s"].notna()
+    share_returns = (frame.loc[handled, "reason"] == "returns").mean()
+    expected = 0.2 * share_returns
+    assert abs(reopen.value - expected) < 3.5 * np.sqrt(expected * (1 - expected) / reopen.n) + 0.005
+    assert cal.channels["chat"]["reasons"]["returns"]["share"] == pytest.approx(
+        (frame["reason"] == "returns").mean(), abs=1e-9)
