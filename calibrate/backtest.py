@@ -277,11 +277,11 @@ def _erlang_a(offered, agents, interval_s, aht_s, patience_s, fractional):
 def _laid_onto(profile: list, interval_s: float) -> list:
     """A calibration's per-interval-of-day profile at the replay's interval (repeated or averaged,
     as a scenario referencing the calibration would get it)."""
-    from sim.calibration_ref import _resample
+    from sim.calibration_ref import resample_daily
     from sim.errors import ScenarioError
 
     try:
-        return [float(m) for m in _resample(list(profile), "<calibration>", "handle_time_profile", interval_s)]
+        return [float(m) for m in resample_daily(list(profile), "<calibration>", "handle_time_profile", interval_s)]
     except ScenarioError as exc:
         raise BacktestError(f"{exc.lines[0]}") from None
 

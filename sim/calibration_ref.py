@@ -105,7 +105,7 @@ def _checked(key: str, value, where: str, path: str, interval_s: float | None):
             raise ScenarioError([f"{where}: {path}: needs `rate_per_hour`; recalibrate with `peaksim calibrate`"])
         return _demand(value, where, path, interval_s)
     if key == "handle_time_profile":
-        return _resample(value, where, path, interval_s)
+        return resample_daily(value, where, path, interval_s)
     try:
         _DIST.validate_python(value)
     except ValidationError as exc:
@@ -122,7 +122,7 @@ def _checked(key: str, value, where: str, path: str, interval_s: float | None):
 def _demand(value: dict, where: str, path: str, interval_s: float | None) -> dict:
     """The fitted weekday-averaged daily profile and day-of-week multipliers as the scenario's
     demand form (`per_day` × `day_of_week` × `intraday`), so `growth` and `events` apply on top."""
-    rates = _resample(value["rate_per_hour"], where, f"{path}.rate_per_hour", interval_s)
+    rates = resample_daily(value["rate_per_hour"], where, f"{path}.rate_per_hour", interval_s)
     if not isinstance(rates, list) or interval_s is None:
         return {"rate_per_hour": rates}
     per_day = sum(rates) * interval_s / 3600
@@ -139,7 +139,7 @@ def _demand(value: dict, where: str, path: str, interval_s: float | None) -> dic
     return demand
 
 
-def _resample(rates, where: str, path: str, interval_s: float | None):
+def resample_daily(rates, where: str, path: str, interval_s: float | None):
     """A daily profile (n values per day) laid onto the scenario's intervals per day."""
     if isinstance(rates, (int, float)) and not isinstance(rates, bool):
         return rates
