@@ -60,6 +60,8 @@ class ContactFactory:
         self.reason_models = [(scenario.reasons or {}).get(name, Reason()) for name in self.reasons]
         self.channels = list(scenario.channels.values())
         self.handle_profiles = [multipliers(ch.handle_time_profile, grid) for ch in self.channels]
+        self.patience_profiles = [multipliers(ch.patience_profile, grid) for ch in self.channels]
+        self.reason_patience = any(m.patience is not None for m in self.reason_models)
         names = list(scenario.channels)
         dates = grid["date"].to_numpy()
         self.mixes: list[list[np.ndarray]] = []
@@ -142,12 +144,30 @@ class ContactFactory:
             queued[escalated] = bot_end[escalated]
             work[escalated] *= bot.escalation_handle_factor
             patience_factor[escalated] = bot.escalation_patience_factor
-        if channel.patience is not None:
-            deadline = queued + channel.patience.sample(rng.patience, n) * patience_factor
+        patience = self._patience(channel, reason, present, rng.patience)
+        if patience is not None:
+            if channel.patience_profile is not None:
+                patience_factor = patience_factor * self.patience_profiles[c][k]
+            deadline = queued + patience * patience_factor
         else:
             deadline = np.full(n, np.inf)
         return {"arrival": times, "queued": queued, "deadline": deadline, "work": work,
                 "reason": reason, "flags": flags, "bot_end": bot_end}
+
+    def _patience(self, channel, reason: np.ndarray, present, rng: np.random.Generator) -> np.ndarray | None:
+        """Each contact's patience (s): its reason's own on a sync channel, else the channel's; None
+        if nobody abandons. Without reason patience the stream is used exactly as before."""
+        own = (self.reason_patience and channel.kind == "sync"
+               and any(self.reason_models[r].patience is not None for r in present))
+        if not own:
+            return None if channel.patience is None else channel.patience.sample(rng, reason.size)
+        patience = np.full(reason.size, np.inf)
+        for r in present:
+            dist = self.reason_models[r].patience or channel.patience
+            if dist is not None:
+                rows = reason == r
+                patience[rows] = dist.sample(rng, int(rows.sum()))
+        return patience
 
     def _reasons(self, c: int, k: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         mixes = self.mixes[c]

@@ -19,6 +19,7 @@ from .behaviour import CustomerBehaviour
 from .calendar import interval_grid, open_changes
 from .contacts import ContactFactory, Streams
 from .model import ChannelSpec, ContactCentre, GroupSpec
+from .model_load import LoadAdaptiveCentre
 from .records import ContactLog
 from .scenario import Scenario
 from .schedule import group_timeline, proficiency_changes
@@ -88,18 +89,36 @@ def fresh_contacts(scenario: Scenario, grid: pd.DataFrame, replication: int, log
         streams = channel_streams(seed, replication, c)
         first = len(log)
         replay = scenario.channels[name].arrivals.counts is not None
+        reason_counts = scenario.channels[name].arrivals.reason_counts
+        by_reason = None if not reason_counts else [
+            (factory.reasons.index(r), np.asarray(v, dtype=np.int64)) for r, v in reason_counts.items()]
         for k0 in range(0, len(grid), chunk):
             rate, left = rates[name][k0:k0 + chunk], scenario.horizon_s - k0 * scenario.interval
-            if replay:  # exact counts (the rate is count ÷ interval length, so this recovers them)
+            reason = None
+            if by_reason is not None:  # exact counts per reason, merged in time order
+                times, reason = _reason_arrivals(by_reason, k0, chunk, rate, scenario, left, arrivals_rng)
+            elif replay:  # exact counts (the rate is count ÷ interval length, so this recovers them)
                 times = uniform_arrivals(np.rint(rate * scenario.interval / 3600.0), scenario.interval, left, arrivals_rng)
             else:
                 times = poisson_arrivals(rate, scenario.interval, left, arrivals_rng)
             times = k0 * scenario.interval + times
             n = times.size
             log.extend(n, channel=c, origin=0, customer=np.arange(len(log), len(log) + n),
-                       **factory.draw(c, times, streams))
+                       **factory.draw(c, times, streams, reason))
         blocks.append((first, len(log) - first))
     return blocks
+
+
+def _reason_arrivals(by_reason, k0, chunk, rate, scenario, left, rng) -> tuple[np.ndarray, np.ndarray]:
+    """One chunk of a replay by reason: each reason's exact counts at uniform times (none while the
+    channel is closed, where the total's rate is zero), merged in time order with their reasons."""
+    open_ = rate > 0
+    parts = [uniform_arrivals(np.where(open_, counts[k0:k0 + chunk], 0), scenario.interval, left, rng)
+             for _, counts in by_reason]
+    times = np.concatenate(parts)
+    reason = np.repeat([r for r, _ in by_reason], [part.size for part in parts]).astype(np.int64)
+    order = np.argsort(times, kind="stable")
+    return times[order], reason[order]
 
 
 def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | None = None) -> ReplicationRecords:
@@ -114,7 +133,13 @@ def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | No
     factory = ContactFactory(scenario, grid)
     blocks = fresh_contacts(scenario, grid, replication, log, factory)
     env = simpy.Environment()
-    centre = ContactCentre(env, channels, groups, log, scenario.horizon_s, scenario.interval)
+    steps = [None if ch.handle_time_by_queue is None
+             else (tuple(ch.handle_time_by_queue.waiting), tuple(ch.handle_time_by_queue.multiplier))
+             for ch in scenario.channels.values()]
+    if any(s is not None for s in steps):  # load-adaptive handle time: a subclass, the base stays as fast
+        centre = LoadAdaptiveCentre(env, channels, groups, log, scenario.horizon_s, scenario.interval, steps=steps)
+    else:
+        centre = ContactCentre(env, channels, groups, log, scenario.horizon_s, scenario.interval)
     n_channels = len(scenario.channels)
     CustomerBehaviour(
         scenario, factory, centre,
