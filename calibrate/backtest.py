@@ -60,7 +60,7 @@ from calibrate.backtest_inputs import (availability_by_replay, load_steps, patie
 from calibrate.profiles import _presence, infer_staffing
 from calibrate.schema import TicketData
 
-__all__ = ["BacktestError", "BacktestResult", "backtest", "agent_availability", "scale_distribution",
+__all__ = ["BacktestError", "BacktestResult", "backtest", "daily_errors", "agent_availability", "scale_distribution",
            "patience_for_replay", "whole_agents", "observed_intervals", "exponential_patience_mle", "ROUNDING",
            "INTERVAL_COLUMNS"]
 
@@ -515,6 +515,21 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
         "wall_seconds": round(time.perf_counter() - started, 3),
     }
     return BacktestResult(intervals=frame, summary=summary, meta=meta, calibration=cal, scenario=sc)
+
+
+def daily_errors(result: BacktestResult) -> dict:
+    """Offered-weighted MAE of *daily* abandonment (the included intervals summed per local
+    date): ``{"peaksim", "erlang_a", "days"}``. Sampling noise is small over a whole day, so
+    this measures what the hourly error cannot separate from noise: systematic misses."""
+    f = result.intervals[result.intervals["included"]]
+    day = pd.DatetimeIndex(f["interval_start"]).date
+    offered = f["offered"].astype(float)
+    sums = pd.DataFrame({"offered": offered, "observed": f["observed_abandon_rate"] * offered,
+                         "peaksim": f["predicted_abandon_rate"] * offered,
+                         "erlang_a": f["erlang_a_abandon_rate"] * offered}).groupby(day).sum()
+    out = {m: float((sums[m] - sums["observed"]).abs().sum() / sums["offered"].sum()) if len(sums) else math.nan
+           for m in ("peaksim", "erlang_a")}
+    return {**out, "days": int(len(sums))}
 
 
 def _span(contacts: pd.DataFrame, interval_s: float) -> tuple:

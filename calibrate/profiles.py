@@ -217,8 +217,9 @@ def _presence(starts, ends, edges):
 
 def _nobody_waiting(contacts, starts: pd.Series, ends: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Whether no caller was waiting when each session's first call was answered (that call
-    included) and when its last call ended."""
-    end = contacts["answered_at"].fillna(contacts["abandoned_at"])
+    included) and when its last call ended. Only calls that were answered are counted: the
+    abandonment times of a replayed period must not shape its staffing (the backtest's leak test)."""
+    end = contacts["answered_at"]
     ok = contacts["queued_at"].notna() & end.notna()
     ns = lambda t: pd.DatetimeIndex(t).as_unit("ns").asi8  # noqa: E731
     q, e = np.sort(ns(contacts.loc[ok, "queued_at"])), np.sort(ns(end[ok]))
@@ -241,7 +242,7 @@ def infer_staffing(contacts, interval="60min", max_gap="30min", lead="0s", lag="
     Still a lower bound in one way: idle agents who took no call at all, and idle time before the
     first or after the last call of a session, are invisible in a ticket log. ``lead`` and ``lag``
     add that idle time back where the log shows the agent was idle: a session starts ``lead``
-    before its first call if nobody was waiting when that call was answered (otherwise the agent
+    before its first call if no (later answered) caller was waiting when that call was answered (otherwise the agent
     had just arrived and took a waiting caller at once), and ends ``lag`` after its last call if
     nobody was left waiting (otherwise the agent left with callers in the queue). Extensions stop
     halfway to the same agent's neighbouring session. ``lead`` and ``lag`` are chosen on
