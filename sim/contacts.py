@@ -205,6 +205,11 @@ class Templates:
             buffer.reverse()
             self.buffers[(c, r)] = buffer
         queued, deadline, work, flags, bot_end = buffer.pop()
+        profile = self.factory.patience_profiles[c]
+        if self.factory.channels[c].patience_profile is not None and math.isfinite(deadline):
+            # drawn at time 0: the patience takes the multiplier of the interval it really arrives in
+            k = min(int(t // self.factory.interval), self.factory.n_intervals - 1)
+            deadline = queued + (deadline - queued) * profile[k] / profile[0]
         applies = self.factory.automation(c, r)
         if applies is not None and int(t // self.factory.interval) >= applies[0]:
             auto = applies[1]

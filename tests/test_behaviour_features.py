@@ -139,3 +139,19 @@ def test_multipliers_of_one_reproduce_the_base_model_exactly():
     for column in ("answered", "end", "agent", "work"):
         np.testing.assert_array_equal(base[column], adaptive[column])
     assert math.isfinite(np.nanmax(base["answered"]))
+
+
+def test_redials_take_the_patience_multiplier_of_the_interval_they_arrive_in():
+    """Contacts created during the run are drawn in blocks at time 0; their patience must still
+    follow the profile at their own arrival time (no agents: deadline − queue entry = patience)."""
+    profile = [1.0 + 0.25 * (k % 4) for k in range(48)]
+    sc = build(channels__voice__patience={"dist": "deterministic", "value": "100s"},
+               channels__voice__patience_profile=profile,
+               channels__voice__behaviour={"redial": {"probability": 1.0,
+                                                      "delay": {"dist": "deterministic", "value": "7min"}}},
+               agents=[{"name": "team", "skills": ["voice"], "headcount": 0}])
+    c = simulate(sc, 0).contacts
+    k = (c["arrival"] // 1800).astype(int)
+    redials = c["origin"] != 0
+    assert redials.sum() > 100 and len(set(k[redials] % 4)) == 4
+    np.testing.assert_allclose(c["deadline"] - c["queued"], 100.0 * np.array(profile)[k])
