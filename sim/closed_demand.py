@@ -39,8 +39,9 @@ def closed_volume(scenario: Scenario) -> dict[str, dict]:
             continue
         opened = channel_calendar(scenario, name).per_interval(scenario.interval, scenario.horizon_s)
         closed = lengths - opened
-        decided = np.array([hours.closed_by_exception(d) for d in dates], dtype=bool)
-        day_open = np.array([hours.on(d) is not None for d in dates], dtype=bool)
+        unique, index = np.unique(dates, return_inverse=True)
+        decided = np.array([hours.closed_by_exception(d) for d in unique], dtype=bool)[index]
+        day_open = np.array([hours.on(d) is not None for d in unique], dtype=bool)[index]
         scale = arrivals.growth * event_multipliers(scenario, name, dates)
         parts, lost = [], 0.0
         if arrivals.counts is not None:

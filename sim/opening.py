@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, PrivateAttr, WithJsonSchema, model_validator
 
 from .distributions import StrictModel
 from .errors import at
@@ -53,7 +53,7 @@ class OpeningException(_Model):
                                                            "rule on")
     start: ClockTime | None = Field(default=None, description="opens at (local HH:MM) on those dates")
     end: ClockTime | None = Field(default=None, description="closes at (local HH:MM, 24:00 = midnight) on those dates")
-    closed: bool = Field(default=False, description="true: closed all day on those dates")
+    closed: bool = Field(default=False, strict=True, description="true: closed all day on those dates")
 
     @model_validator(mode="after")
     def _hours_or_closed(self):
@@ -79,6 +79,7 @@ class OpeningHours(_Model):
     exceptions: list[OpeningException] | None = Field(
         default=None, description="special dates: other hours (`start`, `end`) or `closed: true`; they replace the "
                                   "weekly rule on those dates (e.g. 07:00–24:00 on Black Friday, closed on 25 December)")
+    _by_date: dict = PrivateAttr(default_factory=dict)  # date → its exception (built once, looked up per date)
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -90,17 +91,19 @@ class OpeningHours(_Model):
                     raise at(f".exceptions[{i}].dates", f"{date.isoformat()} is already in exceptions[{seen[date]}] "
                              "(got the same date twice); give each date one set of hours")
                 seen[date] = i
+        self._by_date = {date: self.exceptions[i] for date, i in seen.items()}
         return self
 
     def on(self, date: dt.date) -> tuple[int, int] | None:
         """Wall-clock (start_s, end_s) on a local date, or None if closed: the date's exception, else the weekly rule."""
-        for exception in self.exceptions or ():
-            if date in exception.dates:
-                return None if exception.closed else (exception.start, exception.end)
+        exception = self._by_date.get(date)
+        if exception is not None:
+            return None if exception.closed else (exception.start, exception.end)
         return (self.start, self.end) if WEEKDAYS[date.weekday()] in self.days else None
 
     def closed_by_exception(self, date: dt.date) -> bool:
-        return any(e.closed and date in e.dates for e in self.exceptions or ())
+        exception = self._by_date.get(date)
+        return exception is not None and exception.closed
 
 
 @dataclass(frozen=True)
