@@ -9,12 +9,10 @@ per-contact records, a closed form, or the small reference simulation in tests/r
 5. capacity warnings quote the quantities that raised them, and say what patience does.
 """
 
-import datetime as dt
 import json
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 

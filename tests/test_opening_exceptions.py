@@ -17,7 +17,6 @@ from conftest import write_yaml
 from sim.backlog import in_reach, open_seconds
 from sim.calendar import interval_grid
 from sim.cli import app
-from sim.metrics import Outcomes
 from sim.opening import channel_calendar
 from sim.records import ORIGINS
 from sim.replication import build_specs, simulate
