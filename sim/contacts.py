@@ -94,10 +94,11 @@ class ContactFactory:
         return self.automation_from[r], auto
 
     def draw(self, c: int, times: np.ndarray, rng: Streams, reason: np.ndarray | None = None,
-             automation: bool = True) -> dict[str, np.ndarray]:
+             at_arrival: bool = True) -> dict[str, np.ndarray]:
         """Complete contact columns for arrivals `times` (seconds) on channel c (reasons drawn
         from the channel's mix unless given, as for a redial that keeps its reason).
-        `automation=False` leaves automation to the caller (see `Templates`)."""
+        `at_arrival=False` leaves what depends on the arrival time (automation, the handle-time and
+        patience profiles) to the caller (see `Templates`)."""
         channel = self.channels[c]
         n = times.size
         k = np.minimum((times // self.interval).astype(np.int64), self.n_intervals - 1)
@@ -110,11 +111,11 @@ class ContactFactory:
             model = self.reason_models[r]
             dist = model.handle_time or channel.handle_time
             work[rows] = dist.sample(rng.handle, int(rows.sum())) * model.handle_factor
-        if channel.handle_time_profile is not None:
+        if channel.handle_time_profile is not None and at_arrival:
             work *= self.handle_profiles[c][k]
         flags = np.zeros(n, dtype=np.int8)
         queued = times.copy()
-        for r in present if automation else ():
+        for r in present if at_arrival else ():
             applies = self.automation(c, int(r))
             if applies is None:
                 continue
@@ -146,7 +147,7 @@ class ContactFactory:
             patience_factor[escalated] = bot.escalation_patience_factor
         patience = self._patience(channel, reason, present, rng.patience)
         if patience is not None:
-            if channel.patience_profile is not None:
+            if channel.patience_profile is not None and at_arrival:
                 patience_factor = patience_factor * self.patience_profiles[c][k]
             deadline = queued + patience * patience_factor
         else:
@@ -184,8 +185,9 @@ class Templates:
     """Contacts created during the run, drawn in blocks per (channel, reason) relative to time 0.
 
     One `draw` call per block keeps a single source of truth for what a contact brings while
-    costing microseconds per contact; only automation, which depends on the date, is applied
-    when the contact is created.
+    costing microseconds per contact; what depends on the arrival time is applied when the
+    contact is created: automation (from its date) and the handle-time and patience multipliers of
+    the interval the contact arrives in (a redial at 14:00 gets 14:00's multiplier, not that of time 0).
     """
 
     BLOCK = 512
@@ -193,23 +195,28 @@ class Templates:
     def __init__(self, factory: ContactFactory, streams: list[Streams], uniform: list):
         self.factory, self.streams, self.uniform = factory, streams, uniform
         self.buffers: dict[tuple[int, int], list] = {}
+        self.profiles = [None if ch.handle_time_profile is None else factory.handle_profiles[c].tolist()
+                         for c, ch in enumerate(factory.channels)]
+        self.patience_profiles = [None if ch.patience_profile is None else factory.patience_profiles[c].tolist()
+                                  for c, ch in enumerate(factory.channels)]
 
     def contact(self, c: int, r: int, t: float) -> tuple[float, float, float, int, float]:
         """(queued, deadline, work, flags, bot_end) for a contact on channel c, reason r, arriving at t."""
         buffer = self.buffers.get((c, r))
         if not buffer:
             cols = self.factory.draw(c, np.zeros(self.BLOCK), self.streams[c], np.full(self.BLOCK, r),
-                                     automation=False)
+                                     at_arrival=False)
             buffer = list(zip(cols["queued"].tolist(), cols["deadline"].tolist(), cols["work"].tolist(),
                               cols["flags"].tolist(), cols["bot_end"].tolist()))
             buffer.reverse()
             self.buffers[(c, r)] = buffer
         queued, deadline, work, flags, bot_end = buffer.pop()
-        profile = self.factory.patience_profiles[c]
-        if self.factory.channels[c].patience_profile is not None and math.isfinite(deadline):
-            # drawn at time 0: the patience takes the multiplier of the interval it really arrives in
-            k = min(int(t // self.factory.interval), self.factory.n_intervals - 1)
-            deadline = queued + (deadline - queued) * profile[k] / profile[0]
+        profile = self.profiles[c]
+        if profile is not None:
+            work *= profile[min(int(t // self.factory.interval), len(profile) - 1)]
+        patience = self.patience_profiles[c]
+        if patience is not None and math.isfinite(deadline):
+            deadline = queued + (deadline - queued) * patience[min(int(t // self.factory.interval), len(patience) - 1)]
         applies = self.factory.automation(c, r)
         if applies is not None and int(t // self.factory.interval) >= applies[0]:
             auto = applies[1]

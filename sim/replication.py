@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from .arrivals import channel_rates, poisson_arrivals, uniform_arrivals
+from .arrivals import channel_demand, interval_lengths, poisson_arrivals, replay_counts, uniform_arrivals
 from .behaviour import CustomerBehaviour
 from .calendar import interval_grid, open_changes
 from .contacts import ContactFactory, Streams
@@ -22,7 +22,7 @@ from .model import ChannelSpec, ContactCentre, GroupSpec
 from .model_load import LoadAdaptiveCentre
 from .records import ContactLog
 from .scenario import Scenario
-from .schedule import group_timeline, proficiency_changes
+from .schedule import group_timeline, proficiency_changes, timeline_average
 
 # random sources; contacts created during the run draw from the DYNAMIC offsets of each
 SOURCE_ARRIVALS, SOURCE_HANDLE, SOURCE_PATIENCE, SOURCE_REASON, SOURCE_BOT, SOURCE_AUTOMATION = range(6)
@@ -50,6 +50,7 @@ class ReplicationRecords:
     busy_seconds: np.ndarray  # groups × intervals
     staffed: dict[str, np.ndarray]
     horizon_s: float
+    scheduled: np.ndarray | None = None  # groups × intervals: mean agents scheduled after shrinkage (None: unknown)
 
 
 def build_specs(scenario: Scenario, grid: pd.DataFrame, replication: int | None = None
@@ -81,27 +82,33 @@ def fresh_contacts(scenario: Scenario, grid: pd.DataFrame, replication: int, log
     Returns the (first_row, count) block of each channel.
     """
     seed = scenario.seed
-    rates = channel_rates(scenario, grid, lambda c: stream(seed, replication, SOURCE_DISPERSION, c))
+    demand = channel_demand(scenario, grid, lambda c: stream(seed, replication, SOURCE_DISPERSION, c))
     chunk = scenario.intervals_per_day
     blocks = []
     for c, name in enumerate(scenario.channels):
         arrivals_rng = stream(seed, replication, SOURCE_ARRIVALS, c)
         streams = channel_streams(seed, replication, c)
         first = len(log)
-        replay = scenario.channels[name].arrivals.counts is not None
+        d = demand[name]
         reason_counts = scenario.channels[name].arrivals.reason_counts
-        by_reason = None if not reason_counts else [
-            (factory.reasons.index(r), np.asarray(v, dtype=np.int64)) for r, v in reason_counts.items()]
+        by_reason = None if not reason_counts else _prorated_reasons(reason_counts, factory, d, scenario)
         for k0 in range(0, len(grid), chunk):
-            rate, left = rates[name][k0:k0 + chunk], scenario.horizon_s - k0 * scenario.interval
+            part, left, offset = slice(k0, k0 + chunk), scenario.horizon_s - k0 * scenario.interval, k0 * scenario.interval
             reason = None
             if by_reason is not None:  # exact counts per reason, merged in time order
-                times, reason = _reason_arrivals(by_reason, k0, chunk, rate, scenario, left, arrivals_rng)
-            elif replay:  # exact counts (the rate is count ÷ interval length, so this recovers them)
-                times = uniform_arrivals(np.rint(rate * scenario.interval / 3600.0), scenario.interval, left, arrivals_rng)
+                parts = [uniform_arrivals(counts[part], scenario.interval, left, arrivals_rng, d.seconds[part],
+                                          d.calendar, offset) for _, counts in by_reason]
+                times = np.concatenate(parts)
+                reason = np.repeat([r for r, _ in by_reason], [x.size for x in parts]).astype(np.int64)
+                order = np.argsort(times, kind="stable")
+                times, reason = times[order], reason[order]
+            elif d.counts is not None:  # a replay: exactly these counts
+                times = uniform_arrivals(d.counts[part], scenario.interval, left, arrivals_rng, d.seconds[part],
+                                         d.calendar, offset)
             else:
-                times = poisson_arrivals(rate, scenario.interval, left, arrivals_rng)
-            times = k0 * scenario.interval + times
+                times = poisson_arrivals(d.rate[part], scenario.interval, left, arrivals_rng, d.seconds[part],
+                                         d.calendar, offset)
+            times = offset + times
             n = times.size
             log.extend(n, channel=c, origin=0, customer=np.arange(len(log), len(log) + n),
                        **factory.draw(c, times, streams, reason))
@@ -109,16 +116,12 @@ def fresh_contacts(scenario: Scenario, grid: pd.DataFrame, replication: int, log
     return blocks
 
 
-def _reason_arrivals(by_reason, k0, chunk, rate, scenario, left, rng) -> tuple[np.ndarray, np.ndarray]:
-    """One chunk of a replay by reason: each reason's exact counts at uniform times (none while the
-    channel is closed, where the total's rate is zero), merged in time order with their reasons."""
-    open_ = rate > 0
-    parts = [uniform_arrivals(np.where(open_, counts[k0:k0 + chunk], 0), scenario.interval, left, rng)
-             for _, counts in by_reason]
-    times = np.concatenate(parts)
-    reason = np.repeat([r for r, _ in by_reason], [part.size for part in parts]).astype(np.int64)
-    order = np.argsort(times, kind="stable")
-    return times[order], reason[order]
+def _prorated_reasons(reason_counts: dict, factory: ContactFactory, d, scenario: Scenario) -> list:
+    """(reason index, counts per interval) of a replay by reason, each prorated by open share as
+    the channel's `counts` are (whole open intervals keep their counts exactly)."""
+    lengths = interval_lengths(len(d.seconds), scenario.interval, scenario.horizon_s)
+    return [(factory.reasons.index(r), replay_counts(np.asarray(v, dtype=float), d.seconds, lengths))
+            for r, v in reason_counts.items()]
 
 
 def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | None = None) -> ReplicationRecords:
@@ -149,5 +152,7 @@ def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | No
     env.run(until=scenario.horizon_s)
     centre.close()
     contacts = log.columns() if columns is None else log.take(columns)
+    edges = np.minimum(np.arange(scenario.n_intervals + 1) * scenario.interval, scenario.horizon_s)
+    scheduled = np.array([timeline_average(g.times, g.counts, edges) for g in groups]).reshape(len(groups), -1)
     return ReplicationRecords(replication, contacts, np.array(centre.busy_seconds),
-                              centre.staffed.columns(), scenario.horizon_s)
+                              centre.staffed.columns(), scenario.horizon_s, scheduled)
