@@ -55,8 +55,8 @@ import numpy as np
 import pandas as pd
 
 from calibrate.calibration import Calibration, calibrate
-from calibrate.backtest_inputs import (availability_by_replay, load_steps, patience_by_hour as patience_by_hour_fit,
-                                      reason_replay)
+from calibrate.backtest_inputs import (availability_by_replay, call_types, load_steps,
+                                      patience_by_hour as patience_by_hour_fit, reason_replay)
 from calibrate.profiles import _presence, infer_staffing
 from calibrate.schema import TicketData
 
@@ -424,7 +424,9 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
         if arrivals != "counts":
             raise BacktestError("The 'by_reason' parameter of backtest replays counts by call type; it needs "
                                 f"arrivals='counts'. Got {arrivals!r} instead.")
-        replay = reason_replay(cal, name, u, train_contacts, contacts, start, n * per, sub_s, n, interval_s, patience)
+        if len(call_types(contacts)) > 1:  # one type (or none recorded): the plain replay already is by type
+            replay = reason_replay(cal, name, u, train_contacts, contacts, start, n * per, sub_s, n, interval_s,
+                                   patience)
     if patience_by_hour:
         hourly_patience = patience_by_hour_fit(train_contacts, interval=interval)
         if not hourly_patience.empty:

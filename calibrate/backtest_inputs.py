@@ -22,7 +22,7 @@ import pandas as pd
 
 from calibrate.behaviour_fits import handle_time_by_queue, offered_calls, patience_profile
 
-__all__ = ["reason_replay", "patience_by_hour", "load_steps", "ReasonReplay"]
+__all__ = ["reason_replay", "call_types", "patience_by_hour", "load_steps", "ReasonReplay"]
 
 
 class ReasonReplay:
@@ -33,6 +33,18 @@ class ReasonReplay:
     def __init__(self, reasons: dict, reason_counts: dict, aht_s: np.ndarray, patience_s: np.ndarray, table: pd.DataFrame):
         self.reasons, self.reason_counts, self.aht_s, self.patience_s, self.table = (
             reasons, reason_counts, aht_s, patience_s, table)
+
+
+UNSPECIFIED = "unspecified"
+
+
+def call_types(contacts: pd.DataFrame) -> list:
+    """The call types (reasons) of a period's offered calls; a missing reason is its own type."""
+    return sorted(_typed(offered_calls(contacts))["reason"].unique())
+
+
+def _typed(off: pd.DataFrame) -> pd.DataFrame:
+    return off.assign(reason=off["reason"].astype("string").fillna(UNSPECIFIED).astype(str))
 
 
 def _counts_by(off: pd.DataFrame, start, n: int, width_s: float, reasons: list) -> dict:
@@ -59,11 +71,10 @@ def reason_replay(cal, channel: str, availability: float, train_contacts: pd.Dat
     """
     from calibrate.backtest import patience_for_replay, scale_distribution
 
-    params, results = cal.channels[channel], cal.results[channel]
-    off_test = offered_calls(test_contacts)
-    names = sorted(off_test["reason"].dropna().astype(str).unique())
-    off_train = offered_calls(train_contacts)
-    grouped = off_train.groupby(off_train["reason"].astype(str))
+    results = cal.results[channel]
+    off_test, off_train = _typed(offered_calls(test_contacts)), _typed(offered_calls(train_contacts))
+    names = sorted(off_test["reason"].unique())
+    grouped = off_train.groupby("reason")
     train = pd.DataFrame({"n": grouped.size(), "waits_s": grouped["wait_s"].sum(),
                           "abandoned": grouped["served"].apply(lambda s: int((~s).sum()))})
     channel_aht = float(results["handle_time"].mean) / availability

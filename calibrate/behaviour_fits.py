@@ -90,6 +90,9 @@ def handle_time_by_queue(contacts: pd.DataFrame, steps=DEFAULT_STEPS, max_gap="3
     talk = contacts.loc[served, "handle_time_s"].to_numpy(dtype=float)
     k_call = np.searchsorted(steps, waiting.to_numpy(), side="right") - 1
     staffing = infer_staffing(contacts, interval=resolution, max_gap=max_gap, lead=lead, lag=lag)
+    if staffing.empty or not served.any():  # nothing to measure: no step changes the handle time
+        return pd.DataFrame({"waiting": list(steps), "calls": 0, "talk_s": math.nan, "minutes": 0,
+                             "availability": math.nan, "multiplier": 1.0})
     off = offered_calls(contacts)
     first = staffing["interval_start"].iloc[0]
     edges = np.arange(len(staffing) + 1) * pd.Timedelta(resolution).total_seconds()

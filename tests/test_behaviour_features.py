@@ -155,3 +155,18 @@ def test_redials_take_the_patience_multiplier_of_the_interval_they_arrive_in():
     redials = c["origin"] != 0
     assert redials.sum() > 100 and len(set(k[redials] % 4)) == 4
     np.testing.assert_allclose(c["deadline"] - c["queued"], 100.0 * np.array(profile)[k])
+
+
+def test_reason_counts_are_prorated_by_open_share_as_counts_are():
+    """Open from 00:15: the first 30-min interval is half open, so each reason replays half its
+    count there (4 → 2, 2 → 1), inside the open part; whole intervals keep their counts."""
+    counts = {"a": [4, 2, 0, 0, 0, 0, 0, 0], "b": [2, 0, 2, 0, 0, 0, 0, 0]}
+    total = [x + y for x, y in zip(counts["a"], counts["b"])]
+    sc = build(channels__voice__arrivals={"counts": total, "reason_counts": counts},
+               channels__voice__open={"start": "00:15", "end": "24:00"},
+               channels__voice__reasons={"a": 1, "b": 1}, reasons={"a": {}, "b": {}})
+    c = simulate(sc, 0).contacts
+    k = (c["arrival"] // 1800).astype(int)
+    assert np.bincount(k[c["reason"] == 1], minlength=8)[:3].tolist() == [2, 2, 0]
+    assert np.bincount(k[c["reason"] == 2], minlength=8)[:3].tolist() == [1, 0, 2]
+    assert (c["arrival"] >= 900).all()

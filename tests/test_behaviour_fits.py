@@ -130,3 +130,30 @@ def test_leak_test_predictions_ignore_the_test_periods_abandonment_times():
     assert a["predicted_abandon_rate"].notna().sum() > 40
     pd.testing.assert_series_equal(a["predicted_abandon_rate"], b["predicted_abandon_rate"])
     pd.testing.assert_series_equal(a["erlang_a_abandon_rate"], b["erlang_a_abandon_rate"])
+
+
+def test_replay_by_call_type_counts_calls_without_a_type_as_their_own_type():
+    """Every offered call is replayed once: calls with no recorded reason form their own type,
+    and a test period with a single type falls back to the plain replay."""
+    from calibrate.schema import TicketData
+    from calibrate.synth import synth_contacts
+
+    from test_synth import scenario
+
+    as_data = lambda frame: TicketData(contacts=frame, dropped={}, rows_read=len(frame), files=[("s", "-")])  # noqa: E731
+    train = synth_contacts(scenario(seed=1, days=3))
+    test = synth_contacts(scenario(seed=2, days=2))
+    reason = np.array(["a", "b", None, "a"], dtype=object)[np.arange(len(test)) % 4]
+    test = test.assign(reason=pd.Series(reason, index=test.index, dtype="string"))
+    r = backtest(as_data(train), as_data(test), replications=1, by_reason=True)
+    counts = r.scenario.channels["voice"].arrivals.reason_counts
+    assert set(counts) == {"a", "b", "unspecified"}
+    assert sum(map(sum, counts.values())) == sum(r.scenario.channels["voice"].arrivals.counts) == r.meta["offered_total"]
+    single = backtest(as_data(train), as_data(train), replications=1, by_reason=True)
+    assert single.meta["by_reason"] is None and single.scenario.channels["voice"].arrivals.reason_counts is None
+
+
+def test_handle_time_by_queue_without_served_calls_changes_nothing():
+    c = log([(0, 60, False, 0, "A"), (5, 30, False, 0, "A")])
+    t = handle_time_by_queue(c, steps=(0, 2))
+    assert t["multiplier"].tolist() == [1.0, 1.0] and t["calls"].tolist() == [0, 0]
