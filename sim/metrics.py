@@ -107,7 +107,7 @@ def _rows(columns: dict[str, np.ndarray], mask: np.ndarray, names: tuple[str, ..
 def contact_outcomes(rec: ReplicationRecords) -> pd.DataFrame:
     """One row per contact with outcome flags and wait (seconds): for tests and ticket export."""
     o = Outcomes(rec)
-    c = rec.contacts
+    c = rec.contacts if o.kept is None else {name: column[o.kept] for name, column in rec.contacts.items()}
     return pd.DataFrame({
         "arrival": o.arrival, "queued": o.queued, "left_queue": o.left_queue(slice(None)), "channel": o.channel,
         "origin": c["origin"], "customer": c["customer"], "reason": c["reason"],

@@ -31,10 +31,14 @@ def used(frame: pd.DataFrame | None) -> bool:
 
 
 def run_section(page: Page, summary: pd.DataFrame, intervals: pd.DataFrame, groups: pd.DataFrame | None,
-                reasons: pd.DataFrame | None) -> None:
-    """Cards per channel, levers per interval, overflow work per group, reasons against their own targets."""
+                reasons: pd.DataFrame | None, settings: dict[str, dict]) -> None:
+    """Cards per channel, levers per interval, overflow work per group, reasons against their own targets
+    (when a reason has a target of its own; `settings` are the channels' from the saved scenario)."""
     overflow_groups = groups is not None and "overflow_handled" in groups.columns
-    own_targets = reasons is not None and "sl_target" in reasons.columns
+    own_targets = reasons is not None and "sl_target" in reasons.columns and any(
+        (row["sl_target"], row["sl_threshold_s"]) != (settings.get(str(row["channel"]), {}).get("target"),
+                                                     settings.get(str(row["channel"]), {}).get("threshold"))
+        for row in reasons.to_dict("records"))
     if not (used(summary) or overflow_groups):
         if own_targets:
             reason_table(page, reasons)

@@ -93,7 +93,7 @@ def build(directory: Path) -> Page:
         page.figure(backlog(intervals, async_channels, page))
 
     groups = data["groups"]
-    levers.run_section(page, summary, intervals, groups, data["reasons"])
+    levers.run_section(page, summary, intervals, groups, data["reasons"], settings)
     if groups is not None and not groups.empty:
         page.section("Agents", "Occupancy: share of on-shift time with at least one contact. "
                      "Agents: mean agents on shift after shrinkage.")
