@@ -49,14 +49,17 @@ class Outcomes:
     def __init__(self, rec: ReplicationRecords):
         c = rec.contacts
         self.kept = self.prevented = self.callbacks = None
-        apart = (c["flags"] & PREVENTED) != 0
-        apart |= c["origin"] == CALLBACK
-        if apart.any():  # copies of every column: only when a scenario prevents contacts or calls back
+        # which flags occur at all: one pass and no temporary, so unused levers cost (almost) nothing here
+        self.flag_bits = int(np.bitwise_or.reduce(c["flags"])) if c["flags"].size else 0
+        callbacks = bool(c["origin"].size) and int(c["origin"].max()) >= CALLBACK
+        if self.flag_bits & PREVENTED or callbacks:  # copies of every column: only when levers add rows
+            apart = (c["flags"] & PREVENTED) != 0
+            apart |= c["origin"] == CALLBACK
             self.prevented = _rows(c, (c["flags"] & PREVENTED) != 0, ("arrival", "channel", "reason"))
             self.callbacks = _rows(c, c["origin"] == CALLBACK, ("arrival", "queued", "answered", "channel", "reason"))
             self.kept = np.flatnonzero(~apart)
             c = {name: column[self.kept] for name, column in c.items()}
-        del apart
+            del apart
         self.arrival, self.queued, self.channel = c["arrival"], c["queued"], c["channel"]
         self.answered = c["answered"]
         self.flags, self.customer, self.origin, self.reason = c["flags"], c["customer"], c["origin"], c["reason"]
@@ -143,11 +146,11 @@ def _kpis_by_key(o: Outcomes, key: np.ndarray, n_keys: int, thresholds: np.ndarr
         "abandoned": count(abandoned),
         "waiting_end": count(pick(o.waiting_end)),
         "unique_customers": distinct_per_key(key, pick(o.customer), n_keys),
-        "balked": count((flags & BALKED) != 0),
     })
-    wide = flags.dtype.itemsize > 1  # 16-bit flags: this run offers callbacks
-    out["callbacks_offered"] = count((flags & CB_OFFERED) != 0) if wide else 0.0
-    out["callbacks_accepted"] = count((flags & CB_ACCEPTED) != 0) if wide else 0.0
+    bits = o.flag_bits  # count only flags that occur (no mask over every contact for an unused lever)
+    out["balked"] = count((flags & BALKED) != 0) if bits & BALKED else 0.0
+    out["callbacks_offered"] = count((flags & CB_OFFERED) != 0) if bits & CB_OFFERED else 0.0
+    out["callbacks_accepted"] = count((flags & CB_ACCEPTED) != 0) if bits & CB_ACCEPTED else 0.0
     out["callbacks_declined"] = out["callbacks_offered"] - out["callbacks_accepted"]
     out["overflowed"] = count(pick(o.overflowed)) if o.overflowed is not None else 0.0
     # still waiting at the horizon and already past the threshold: a certain miss (an email backlog
