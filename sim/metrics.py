@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .contacts import AUTO, BALKED, CB_ACCEPTED, CB_OFFERED, CONTAINED, ESCALATED, FALSE, PREVENTED
+from .metrics_levers import apart_kpis, overflow_work, promises, reason_thresholds
 from .records import ORIGINS
 from .replication import ReplicationRecords
 from .scenario import Scenario
@@ -185,49 +186,6 @@ def _kpis_by_key(o: Outcomes, key: np.ndarray, n_keys: int, thresholds: np.ndarr
     return out
 
 
-def _apart_kpis(out: pd.DataFrame, o: Outcomes, key_of, n_keys: int, promise: np.ndarray,
-                since: float = -np.inf) -> None:
-    """Add the KPIs of the rows Outcomes set apart, keyed like `out` (in place): `prevented`, and for
-    callbacks completed, pending at the horizon, within promise, their wait (request → answer) and the
-    share that met the promise (within ÷ (completed + pending already past it)).
-
-    `key_of(arrival, channel, reason)` gives the key; only rows arriving at `since` or later count.
-    """
-    out["prevented"] = out["callbacks_completed"] = out["callbacks_pending"] = 0.0
-    out["callbacks_within_promise"] = 0.0
-    out["callback_wait_s"] = out["callback_promise_met"] = np.nan
-
-    def keyed(rows: dict) -> tuple[np.ndarray, dict]:
-        keep = rows["arrival"] >= since
-        rows = {name: column[keep] for name, column in rows.items()}
-        return key_of(rows["arrival"], rows["channel"].astype(np.int64), rows["reason"].astype(np.int64)), rows
-
-    def count(key, mask=None):
-        return np.bincount(key if mask is None else key[mask], minlength=n_keys)[:n_keys].astype(float)
-
-    if o.prevented is not None:
-        out["prevented"] = count(keyed(o.prevented)[0])
-    if o.callbacks is not None:
-        key, cb = keyed(o.callbacks)
-        done = ~np.isnan(cb["answered"])
-        wait = cb["answered"] - cb["queued"]
-        allowed = promise[cb["channel"]]
-        completed, within = count(key, done), count(key, done & (wait <= allowed))
-        late = ~done & (o.horizon_s - cb["queued"] > allowed)  # pending and past the promise already: a miss
-        out["callbacks_completed"], out["callbacks_pending"] = completed, count(key, ~done)
-        out["callbacks_within_promise"] = within
-        decided = completed + count(key, late)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["callback_wait_s"] = np.where(completed > 0, np.bincount(key[done], weights=wait[done],
-                                                                        minlength=n_keys)[:n_keys] / completed, np.nan)
-            out["callback_promise_met"] = np.where(decided > 0, within / decided, np.nan)
-
-
-def _promises(scenario: Scenario) -> np.ndarray:
-    """Each channel's callback promise, seconds (inf where the channel offers no callbacks)."""
-    return np.array([ch.callback.promise if ch.callback else np.inf for ch in scenario.channels.values()])
-
-
 def _within(wait: np.ndarray, channel: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """wait <= its channel's service-level threshold, a channel at a time (no per-contact threshold column)."""
     if np.all(thresholds == thresholds[0]):
@@ -333,8 +291,8 @@ def replication_intervals(rec: ReplicationRecords, scenario: Scenario, o: Outcom
     n, n_ch = scenario.n_intervals, len(scenario.channels)
     table = _kpis_by_key(o, _interval_channel_key(o, scenario), n * n_ch, _thresholds(scenario),
                          np.tile(_async(scenario), n))
-    _apart_kpis(table, o, lambda t, c, r: interval_of(t, scenario.interval, n) * n_ch + c, n * n_ch,
-                _promises(scenario))
+    apart_kpis(table, o, lambda t, c, r: interval_of(t, scenario.interval, n) * n_ch + c, n * n_ch,
+                promises(scenario))
     table.insert(0, "channel", np.tile(np.arange(n_ch), n))
     table.insert(0, "interval", np.repeat(np.arange(n), n_ch))
     ends = np.minimum((np.arange(n) + 1) * scenario.interval, scenario.horizon_s)
@@ -358,7 +316,7 @@ def replication_summary(rec: ReplicationRecords, scenario: Scenario, o: Outcomes
     rows = o.arrival >= scenario.report_start_s
     rows = None if rows.all() else rows  # no warm-up to drop: no copies of every column
     table = _kpis_by_key(o, o.channel.astype(np.int64), n_ch, _thresholds(scenario), _async(scenario), rows)
-    _apart_kpis(table, o, lambda t, c, r: c, n_ch, _promises(scenario), scenario.report_start_s)
+    apart_kpis(table, o, lambda t, c, r: c, n_ch, promises(scenario), scenario.report_start_s)
     table.insert(0, "channel", np.arange(n_ch))
     table.insert(0, "replication", rec.replication)
     return table
@@ -404,26 +362,12 @@ def replication_reasons(rec: ReplicationRecords, scenario: Scenario, o: Outcomes
     key = o.channel.astype(np.int64) * n_reasons + o.reason
     table = _kpis_by_key(o, key, n_ch * n_reasons, _thresholds(scenario), np.repeat(_async(scenario), n_reasons),
                          rows, reason_thresholds(scenario, n_reasons)[0].ravel())
-    _apart_kpis(table, o, lambda t, c, r: c * n_reasons + r, n_ch * n_reasons, _promises(scenario),
+    apart_kpis(table, o, lambda t, c, r: c * n_reasons + r, n_ch * n_reasons, promises(scenario),
                 scenario.report_start_s)
     table.insert(0, "reason", np.tile(np.arange(n_reasons), n_ch))
     table.insert(0, "channel", np.repeat(np.arange(n_ch), n_reasons))
     table.insert(0, "replication", rec.replication)
     return table
-
-
-def reason_thresholds(scenario: Scenario, n_reasons: int) -> tuple[np.ndarray, np.ndarray]:
-    """Service-level threshold and target per channel × reason: the reason's own, else the channel's."""
-    from .contacts import GENERAL
-
-    names = [GENERAL] + [r for r in (scenario.reasons or {}) if r != GENERAL]
-    threshold, target = np.zeros((len(scenario.channels), n_reasons)), np.zeros((len(scenario.channels), n_reasons))
-    for c, channel in enumerate(scenario.channels.values()):
-        for r, name in enumerate(names[:n_reasons]):
-            own = (scenario.reasons or {}).get(name)
-            level = own.service_level if own is not None and own.service_level is not None else channel.service_level
-            threshold[c, r], target[c, r] = level.threshold, level.target
-    return threshold, target
 
 
 def spell_seconds(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -458,18 +402,6 @@ def replication_groups(rec: ReplicationRecords, scenario: Scenario) -> pd.DataFr
     return table
 
 
-def overflow_work(rec: ReplicationRecords, scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
-    """Per group × interval (group-major, as replication_groups): contacts each group answered on channels
-    it lacks as a skill, by interval of answer, and their agent time (answer → end, or the horizon)."""
-    c = rec.contacts
-    n, n_groups = scenario.n_intervals, len(scenario.agents)
-    group = c["group"].astype(np.int64)
-    helped = (group >= 0) & ~rec.own_skills[np.maximum(group, 0), c["channel"]]
-    answered = c["answered"][helped]
-    busy = np.fmin(c["end"][helped], rec.horizon_s) - answered
-    key = group[helped] * n + interval_of(answered, scenario.interval, n)
-    size = n_groups * n
-    return (np.bincount(key, minlength=size).astype(float), np.bincount(key, weights=busy, minlength=size))
 
 
 def mean_ci(per_rep: pd.DataFrame, keys: list[str], kpis: list[str], level: float = 0.95) -> pd.DataFrame:
