@@ -69,7 +69,7 @@ class Balking(_Model):
                      f"give exactly one of `points` or `scale` (got {'both' if self.points else 'neither'}); "
                      "e.g. points: [{wait: 0s, probability: 0}, {wait: 10min, probability: 0.4}]")
         if self.points is not None:
-            if "max" in self.model_fields_set:
+            if self.max != 1.0:  # (not `model_fields_set`: a dumped and reloaded scenario sets every key)
                 raise at(".max", "`max` shapes the `scale` curve; with `points` the last point is the maximum "
                          f"(got max {self.max:g}); remove `max`")
             waits = [p.wait for p in self.points]

@@ -194,3 +194,21 @@ def test_bad_reason_levers_give_one_located_line(tmp_path, reason, path, text):
     result = CliRunner().invoke(app, ["validate", str(write_yaml(tmp_path, data))])
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
     assert f": {path}:" in result.output and text in result.output, result.output
+
+
+def test_a_lever_scenario_survives_dump_and_reload():
+    """sweep points and run.json reload the scenario from its dump, which sets every default key: every
+    lever (balking as points too, whose `max` is then present) must validate again unchanged."""
+    import json
+
+    data = copy.deepcopy(TINY_SCENARIO)
+    data["reasons"] = {"vip": {"priority": 1, "service_level": {"threshold": "5s", "target": 0.9},
+                               "proactive": {"start": "2026-11-23", "deflect": 0.2}}}
+    data["channels"]["voice"].update(callback={"threshold": "1min", "accept": 0.3},
+                                     balking={"points": [{"wait": "0s", "probability": 0.1}]},
+                                     overflow=[{"after": "1min", "groups": ["help"]}])
+    data["channels"]["email"] = {"kind": "async", "service_level": {"threshold": "24h", "target": 0.8},
+                                 "handle_time": {"dist": "exponential", "mean": "5min"}, "arrivals": {"rate_per_hour": 5}}
+    data["agents"].append({"name": "help", "skills": ["email"], "headcount": 1})
+    sc = parse_scenario(data)
+    assert parse_scenario(json.loads(sc.model_dump_json())) == sc
