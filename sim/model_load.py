@@ -38,12 +38,14 @@ class LoadAdaptiveCentre(ContactCentre):
     def waiting(self, ch: int, now: float, cap: int) -> int:
         """Customers still waiting on channel ch at `now`, counted up to `cap`."""
         deadline = self._deadline
+        queue = self.queues[ch]
         n = 0
-        for j in self.queues[ch]:
-            if deadline[j] > now:
-                n += 1
-                if n >= cap:
-                    break
+        for part in getattr(queue, "ranks", (queue,)):  # a RankedQueue (priority by reason) keeps one deque per rank
+            for j in part:
+                if deadline[j] > now:
+                    n += 1
+                    if n >= cap:
+                        return n
         return n
 
     def _serve(self, agent: Agent, i: int, event=None) -> None:

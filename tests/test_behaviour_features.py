@@ -170,3 +170,33 @@ def test_reason_counts_are_prorated_by_open_share_as_counts_are():
     assert np.bincount(k[c["reason"] == 1], minlength=8)[:3].tolist() == [2, 2, 0]
     assert np.bincount(k[c["reason"] == 2], minlength=8)[:3].tolist() == [1, 0, 2]
     assert (c["arrival"] >= 900).all()
+
+
+def test_waiting_customers_are_counted_across_priority_ranks_and_expired_ones_left_out():
+    from types import SimpleNamespace
+
+    from sim.model_load import LoadAdaptiveCentre
+    from sim.queues import RankedQueue
+
+    deadline = [50.0, 200.0, 300.0, 80.0, 400.0]  # at t = 100, contacts 0 and 3 have given up
+    queue = RankedQueue(2, lambda i: 0 if i in (3, 4) else 1)
+    for i in range(5):
+        queue.append(i)
+    centre = SimpleNamespace(queues=[queue], _deadline=deadline)
+    assert LoadAdaptiveCentre.waiting(centre, 0, 100.0, cap=10) == 3
+    assert LoadAdaptiveCentre.waiting(centre, 0, 100.0, cap=2) == 2
+
+
+def test_multipliers_of_one_reproduce_the_base_model_with_priority_by_reason():
+    data = copy.deepcopy(TINY_SCENARIO)
+    data["channels"]["voice"]["arrivals"] = {"rate_per_hour": 130}
+    data["channels"]["voice"]["reasons"] = {"vip": 0.2, "regular": 0.8}
+    data["reasons"] = {"vip": {"priority": 0}, "regular": {"priority": 1}}
+    base = simulate(parse_scenario(copy.deepcopy(data), "<test>"), 0).contacts
+    data["channels"]["voice"]["handle_time_by_queue"] = {"waiting": [0, 2], "multiplier": [1.0, 1.0]}
+    adaptive = simulate(parse_scenario(data, "<test>"), 0).contacts
+    for column in ("answered", "end", "agent", "work"):
+        np.testing.assert_array_equal(base[column], adaptive[column])
+    vip = base["reason"] == 1
+    waits = base["answered"] - base["queued"]
+    assert np.nanmean(waits[vip]) < np.nanmean(waits[~vip])  # the priority really acted
