@@ -18,20 +18,24 @@ import pandas as pd
 
 from .calendar import daily_profile, open_mask
 from .scenario import Scenario
-from .scenario_peak import Event
+from .scenario_peak import WEEKDAY_NAMES, Event
 
 
-def event_multiplier(event: Event, day: dt.date) -> float:
-    """The event's volume multiplier on a local date, with linear ramps before and after."""
+def event_multiplier(event: Event, day: dt.date, channel: str | None = None) -> float:
+    """The event's volume multiplier on a local date for `channel` (its own from `multipliers`,
+    else `multiplier`), with linear ramps before and after; 1 where the event does not apply."""
+    multiplier = event.multiplier if channel is None else event.multiplier_for(channel)
+    if multiplier is None:
+        return 1.0
     end = event.end or event.date
     if event.date <= day <= end:
-        return event.multiplier
+        return multiplier
     if event.ramp_before and 0 < (event.date - day).days <= event.ramp_before:
         steps = event.ramp_before + 1 - (event.date - day).days
-        return 1 + (event.multiplier - 1) * steps / (event.ramp_before + 1)
+        return 1 + (multiplier - 1) * steps / (event.ramp_before + 1)
     if event.ramp_after and 0 < (day - end).days <= event.ramp_after:
         steps = event.ramp_after + 1 - (day - end).days
-        return 1 + (event.multiplier - 1) * steps / (event.ramp_after + 1)
+        return 1 + (multiplier - 1) * steps / (event.ramp_after + 1)
     return 1.0
 
 
@@ -40,10 +44,40 @@ def event_multipliers(scenario: Scenario, channel: str, dates: np.ndarray) -> np
     unique = pd.unique(dates)
     by_day = {}
     for day in unique:
-        values = [event_multiplier(e, day) for e in scenario.events or []
-                  if e.channels is None or channel in e.channels]
+        values = [event_multiplier(e, day, channel) for e in scenario.events or []
+                  if e.multiplier_for(channel) is not None]
         by_day[day] = max(values, default=1.0)
     return np.array([by_day[d] for d in dates])
+
+
+def event_shapes(scenario: Scenario, channel: str, grid: pd.DataFrame, rate: np.ndarray) -> np.ndarray:
+    """On the core days of events with their own `intraday` shape for this channel, the day's
+    volume spread over the day by that shape instead (the day's total is kept)."""
+    events = [e for e in scenario.events or [] if e.intraday and channel in e.intraday]
+    if not events:
+        return rate
+    rate = rate.copy()
+    dates, slots = grid["date"].to_numpy(), grid["slot"].to_numpy()
+    for event in events:
+        shape = np.asarray(event.intraday[channel], dtype=float)
+        for day in pd.unique(dates):
+            if not event.date <= day <= (event.end or event.date):
+                continue
+            rows = np.flatnonzero(dates == day)
+            weights = shape[slots[rows]]
+            if weights.sum() > 0:
+                rate[rows] = rate[rows].sum() * weights / weights.sum()
+    return rate
+
+
+def _weekday_shares(arrivals, intervals_per_day: int) -> np.ndarray:
+    """7 × intervals-per-day: each weekday's share of its day's volume per interval."""
+    base = np.asarray(arrivals.intraday or [1.0] * intervals_per_day, dtype=float)
+    shares = np.tile(base / base.sum(), (7, 1))
+    for day, shape in (arrivals.intraday_by_weekday or {}).items():
+        shape = np.asarray(shape, dtype=float)
+        shares[WEEKDAY_NAMES.index(day)] = shape / shape.sum() if shape.sum() > 0 else 0.0
+    return shares
 
 
 def daily_dispersion(dates: np.ndarray, cv: float, rng: np.random.Generator) -> np.ndarray:
@@ -73,12 +107,16 @@ def channel_rates(scenario: Scenario, grid: pd.DataFrame, rng_for=None) -> dict[
         if arrivals.daily is not None:
             dow = np.asarray(arrivals.day_of_week or [1.0] * 7, dtype=float)
             dow = dow / dow.mean()
-            intraday = np.asarray(arrivals.intraday or [1.0] * scenario.intervals_per_day, dtype=float)
-            share = intraday / intraday.sum()
-            rate = arrivals.daily * dow[grid["weekday"].to_numpy()] * share[grid["slot"].to_numpy()] / interval_h
+            weekday = grid["weekday"].to_numpy()
+            if arrivals.intraday_by_weekday is None:
+                intraday = np.asarray(arrivals.intraday or [1.0] * scenario.intervals_per_day, dtype=float)
+                share = (intraday / intraday.sum())[grid["slot"].to_numpy()]
+            else:
+                share = _weekday_shares(arrivals, scenario.intervals_per_day)[weekday, grid["slot"].to_numpy()]
+            rate = arrivals.daily * dow[weekday] * share / interval_h
         else:
             rate = daily_profile(arrivals.rate_per_hour, grid)
-        rate = rate * arrivals.growth * event_multipliers(scenario, name, dates)
+        rate = event_shapes(scenario, name, grid, rate * arrivals.growth * event_multipliers(scenario, name, dates))
         if arrivals.dispersion is not None and rng_for is not None:
             rate = rate * daily_dispersion(dates, arrivals.dispersion.cv, rng_for(c))
         if channel.kind == "sync":
