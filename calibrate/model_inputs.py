@@ -17,7 +17,7 @@ import pandas as pd
 
 from calibrate.groups import infer_groups
 from calibrate.origins import Windows, channel_kinds, classify, origin_counts
-from calibrate.repeats import fit_repeats
+from calibrate.repeats import fit_repeats, open_table
 from calibrate.season import learn_season
 
 __all__ = ["learn_model"]
@@ -53,7 +53,10 @@ def learn_model(contacts: pd.DataFrame, fitted: dict, interval="60min", min_n=50
     local = contacts["created_at"].dt.tz_localize(None).dt.normalize()
     present = pd.DatetimeIndex(local.unique())
     season = learn_season(fresh, kinds, present, interval=interval, user_events=user_events)
-    repeats = fit_repeats(contacts, origins, kinds, windows, min_n=min_n)
+    per_day = int(pd.Timedelta("24h") / pd.Timedelta(interval))
+    opens = {name: open_table(learned.get("open"), per_day) for name, learned in season.channels.items()
+             if learned["kind"] == "sync"}
+    repeats = fit_repeats(contacts, origins, kinds, windows, min_n=min_n, opens=opens)
     groups, group_table = infer_groups(contacts, present, interval=interval, max_gap=max_gap)
     factors = _handle_factors(contacts, min_n)
     reasons = {}
@@ -88,6 +91,8 @@ def learn_model(contacts: pd.DataFrame, fitted: dict, interval="60min", min_n=50
         channels[name] = block
     model = {"timezone": str(contacts["created_at"].dt.tz), "interval": str(interval), "windows": windows.to_dict(),
              "channels": channels, "reasons": reasons, "events": season.events, "agents": groups}
+    if user_events:
+        model["user_events"] = {name: [[str(a), str(b)] for a, b in spans] for name, spans in user_events.items()}
     split = origin_counts(contacts, origins)
     summary = {"origins": split.to_dict("records"), "outliers": season.outliers,
                "events_not_found": season.not_found, "skipped": repeats.skipped}

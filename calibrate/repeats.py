@@ -15,6 +15,13 @@ simulates:
   resolved, ``return_delay``, ``return_channel``, ``session`` fitted to the escalated contacts'
   creation → queue entry; ``reasons.R.bot_containment`` where a reason has enough bot contacts.
 
+Closed hours: the simulator drops a repeat that would arrive while its (sync) target channel is
+closed (the customer meets the closed message), so the export shows only the repeats that found
+the channel open. Each probability is therefore divided by the share of would-be repeats that land
+in opening hours (``_reach``: the fitted delay drawn for each parent, the target channel by the
+fitted mix, checked against the learned opening hours), so the scenario's rate is the customers'
+and the simulation's own dropping reproduces what was seen.
+
 Censoring at the end of the export: a contact whose window reaches past the last contact could
 still have had a child we cannot see, so it is left out of the denominator. Every rate carries
 the sample it rests on (``n``); rates resting on fewer than ``min_rate_n`` contacts are not
@@ -58,6 +65,48 @@ def _delay(seconds: np.ndarray, min_n: int) -> dict | None:
         return {"dist": "exponential", "mean": float(seconds.mean())}
 
 
+def open_table(open_hours: dict | None, per_day: int) -> np.ndarray:
+    """7 × intervals-per-day: True where the channel is open (no hours: always)."""
+    table = np.ones((7, per_day), bool)
+    if open_hours:
+        minutes = lambda text: int(text[:2]) * 60 + int(text[3:5])  # noqa: E731
+        slot = np.arange(per_day) * (1440 / per_day)
+        inside = (slot >= minutes(open_hours["start"])) & (slot < minutes(open_hours["end"]))
+        days = [("mon", "tue", "wed", "thu", "fri", "sat", "sun").index(d) for d in open_hours["days"]]
+        table[:] = False
+        table[days] = inside
+    return table
+
+
+def _reach(times: pd.Series, delay: dict | None, source: str, mix: dict | None, opens: dict | None,
+           fixed_s: float = 0.0, draws: int = 16) -> float:
+    """Share of would-be repeats of these parents that arrive while their target channel is open."""
+    if not opens or len(times) == 0:
+        return 1.0
+    from pydantic import TypeAdapter
+
+    from sim.distributions import Distribution
+
+    rng = np.random.default_rng(0)
+    local = times.dt.tz_localize(None).to_numpy("datetime64[ns]").astype(np.int64)
+    n = len(local) * draws
+    seconds = TypeAdapter(Distribution).validate_python(delay).sample(rng, n) if delay else np.zeros(n)
+    t = np.repeat(local, draws) + ((seconds + fixed_s) * 1e9).astype(np.int64)
+    day = t // 86_400_000_000_000
+    weekday = (day + 3) % 7  # 1970-01-01 was a Thursday
+    share = 0.0
+    targets = dict(mix or {})
+    targets[source] = targets.get(source, 0.0) + max(0.0, 1 - sum((mix or {}).values()))
+    for channel, p in targets.items():
+        table = opens.get(channel)
+        if table is None or p <= 0:
+            share += p
+            continue
+        slot = ((t - day * 86_400_000_000_000) * table.shape[1]) // 86_400_000_000_000
+        share += p * float(table[weekday, slot].mean())
+    return max(share, 1e-3)
+
+
 def _secs(later: pd.Series, earlier: pd.Series) -> np.ndarray:
     """Seconds from ``earlier`` to ``later``, row by row (position, not index)."""
     return (later.reset_index(drop=True) - earlier.reset_index(drop=True)).dt.total_seconds().to_numpy(float)
@@ -77,8 +126,9 @@ def _mix(children: pd.DataFrame, source: pd.Series) -> dict | None:
 
 
 def fit_repeats(contacts: pd.DataFrame, origins: pd.DataFrame, kinds: dict, windows: Windows,
-                min_n: int = 50, min_rate_n: int = 30) -> Repeats:
-    """Fit every behaviour the data identifies (module doc). ``contacts`` and ``origins`` share an index."""
+                min_n: int = 50, min_rate_n: int = 30, opens: dict | None = None) -> Repeats:
+    """Fit every behaviour the data identifies (module doc). ``contacts`` and ``origins`` share an
+    index; ``opens`` maps a sync channel to its :func:`open_table`."""
     out = Repeats()
     w = {name: pd.Timedelta(value) for name, value in windows.to_dict().items()}
     last = contacts["created_at"].max()
@@ -109,8 +159,9 @@ def fit_repeats(contacts: pd.DataFrame, origins: pd.DataFrame, kinds: dict, wind
             p = rate(channel, None, "redial", "probability", counted.sum(), gone.sum())
             if p is not None and p > 0:
                 delay = _delay(_secs(child["created_at"][mine], par["abandoned_at"][mine]), min_n)
-                redial = {"probability": round(p, 4), "delay": delay}
                 switch = _mix(child[mine], par["channel"][mine])
+                p = min(p / _reach(sub.loc[gone, "abandoned_at"], delay, channel, switch, opens), 1.0)
+                redial = {"probability": round(p, 4), "delay": delay}
                 if switch:
                     redial["switch"] = switch
                 blocks["behaviour"] = {"redial": redial}
@@ -128,8 +179,9 @@ def fit_repeats(contacts: pd.DataFrame, origins: pd.DataFrame, kinds: dict, wind
             chased = sub.index[unanswered].isin(par.index[mine])
             p = rate(channel, None, "chaser", "probability", chased.sum(), unanswered.sum())
             if p is not None and p > 0:
-                chaser = {"after": round(max(after, 1.0), 1), "probability": round(min(p, 1.0), 4)}
                 mix = _mix(child[mine], par["channel"][mine])
+                p = p / _reach(queued[unanswered], None, channel, mix, opens, fixed_s=after)
+                chaser = {"after": round(max(after, 1.0), 1), "probability": round(min(p, 1.0), 4)}
                 if mix:
                     chaser["channel"] = mix
                 blocks.setdefault("behaviour", {})["chaser"] = chaser
@@ -148,9 +200,12 @@ def fit_repeats(contacts: pd.DataFrame, origins: pd.DataFrame, kinds: dict, wind
                 bounced = sub.index[eligible].isin(par.index[mine])
                 false = rate(channel, None, "bot", "false_containment", bounced.sum(), eligible.sum())
                 if false:
-                    bot["false_containment"] = round(false, 4)
-                    bot["return_delay"] = _delay(_secs(child["created_at"][mine], par["created_at"][mine]), min_n) or {"dist": "exponential", "mean": 3600.0}
+                    back = _delay(_secs(child["created_at"][mine], par["created_at"][mine]), min_n) or {
+                        "dist": "exponential", "mean": 3600.0}
                     mix = _mix(child[mine], par["channel"][mine])
+                    false = min(false / _reach(sub.loc[eligible, "created_at"], back, channel, mix, opens), 1.0)
+                    bot["false_containment"] = round(false, 4)
+                    bot["return_delay"] = back
                     if mix:
                         bot["return_channel"] = mix
                 blocks["bot"] = bot
@@ -171,12 +226,18 @@ def fit_repeats(contacts: pd.DataFrame, origins: pd.DataFrame, kinds: dict, wind
         r = rate(None, reason, "reopen", "rate", reopened.sum(), among.sum())
         if r is None:
             continue
-        block = {"fcr": round(1 - r, 4)}
+        block = {}
         if r > 0:
-            block["reopen_delay"] = _delay(_secs(child["created_at"][mine], par_end[mine]), min_n) or {"dist": "exponential", "mean": 86400.0}
+            delay = _delay(_secs(child["created_at"][mine], par_end[mine]), min_n) or {"dist": "exponential", "mean": 86400.0}
             mix = _mix(child[mine], par["channel"][mine])
+            source = contacts.loc[among, "channel"].astype(str)
+            reach = sum(_reach(end[among][source == c], delay, c, mix, opens) * (source == c).sum()
+                        for c in source.unique()) / len(source)
+            r = min(r / reach, 1.0)
+            block["reopen_delay"] = delay
             if mix:
                 block["reopen_channel"] = mix
+        block = {"fcr": round(1 - r, 4), **block}
         out.reasons[reason] = block
     # a reason's own bot success, where the bot met enough of its contacts
     met = contacts["bot_handled"].fillna(False).astype(bool)

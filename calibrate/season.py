@@ -194,6 +194,10 @@ def learn_season(fresh: pd.DataFrame, kinds: dict, present: pd.DatetimeIndex, in
                 continue
             O, E = obs[:, days].sum(axis=1), base[:, days].sum(axis=1)
             var = E + cv ** 2 * (base[:, days] ** 2).sum(axis=1)
+            # the baseline is itself a mean of a few ordinary days of each weekday: its error adds
+            n_w = np.array([max(int((ordinary & (weekday == weekday[i])).sum()), 1) for i in days])
+            var_base = ((base[:, days] + cv[:, None] ** 2 * base[:, days] ** 2) / n_w).sum(axis=1)
+            var = var + (O / np.maximum(E, 1e-9)) ** 2 * var_base
             ze = (O - E) / np.sqrt(np.maximum(var, 1e-9))
             if not (np.abs(ze) > z_event).any():
                 not_found.append({"name": o.name, "first": o.first, "last": o.last, "source": o.source,
