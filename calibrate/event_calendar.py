@@ -119,6 +119,9 @@ def load_events(path) -> dict[str, list[tuple[dt.date, dt.date]]]:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise TicketError(path, "events", "not valid YAML", got=Described(type(exc).__name__),
                           fix="write one `name: [dates]` line per event") from None
+    except ValueError as exc:  # YAML reads 2025-13-40 as a date and fails on it
+        raise TicketError(path, "events", f"a date that does not exist ({exc})",
+                          fix="write dates as YYYY-MM-DD, e.g. 2025-11-21") from None
     if not isinstance(data, dict) or not data:
         raise TicketError(path, "events", "must map event names to dates",
                           got=Described("empty file" if data is None else type(data).__name__),

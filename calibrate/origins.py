@@ -45,7 +45,7 @@ class Windows:
 
     redial: str = "24h"
     chaser: str = "72h"
-    reopen: str = "7d"
+    reopen: str = "168h"
     bot_bounce: str = "72h"
 
     def __post_init__(self):
