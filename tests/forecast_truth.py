@@ -96,3 +96,25 @@ def truth(year: int = 2025, growth: float = 1.0, seed: int = 7, replications: in
 def window(year: int) -> tuple[dt.date, dt.date]:
     start = dt.date.fromisoformat(STARTS[year])
     return start, start + dt.timedelta(days=DAYS - 1)
+
+
+WHITE_FRIDAY = {2024: "2024-11-22", 2025: "2025-11-21", 2026: "2026-11-20"}  # a user event, by hand
+
+
+def light(year: int = 2025, growth: float = 1.0, seed: int = 21, white_friday: float | None = None) -> dict:
+    """One sync channel with redials, Black Friday, and optionally a 'White Friday' campaign."""
+    events = [{"name": "Black Friday", "date": DATES[year]["Black Friday"], "multiplier": 2.0}]
+    if white_friday:
+        events.append({"name": "White Friday", "date": WHITE_FRIDAY[year], "multiplier": white_friday})
+    return {
+        "name": f"light {year}", "start": f"{STARTS[year]}T00:00:00", "timezone": "Europe/Berlin",
+        "duration": f"{DAYS}d", "interval": "60min", "seed": seed, "replications": 1, "events": events,
+        "channels": {"voice": {
+            "service_level": {"threshold": "30s", "target": 0.8},
+            "handle_time": {"dist": "exponential", "mean": "4min"},
+            "patience": {"dist": "exponential", "mean": "3min"},
+            "open": {"start": "08:00", "end": "20:00"},
+            "arrivals": {"per_day": 500 * growth, "intraday": VOICE_SHAPE},
+            "behaviour": {"redial": {"probability": 0.4, "delay": {"dist": "exponential", "mean": "10min"}}}}},
+        "agents": [{"name": "phone", "skills": ["voice"], "headcount": [0] * 8 + [9] * 12 + [0] * 4}],
+    }
