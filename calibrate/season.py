@@ -67,8 +67,8 @@ def _grid(fresh: pd.DataFrame, dates: pd.DatetimeIndex, channels: list, step: pd
     day = local.dt.normalize()
     slot = ((local - day) // step).astype(int).to_numpy()
     per_day = int(pd.Timedelta("24h") / step)
-    c = pd.Categorical(fresh["channel"].astype(str), categories=channels).codes
-    d = dates.get_indexer(day)
+    c = pd.Categorical(fresh["channel"].astype(str), categories=channels).codes.astype(np.int64)
+    d = dates.get_indexer(day).astype(np.int64)
     ok = (c >= 0) & (d >= 0)
     flat = np.bincount((c[ok] * len(dates) + d[ok]) * per_day + slot[ok],
                        minlength=len(channels) * len(dates) * per_day)
