@@ -231,7 +231,11 @@ def forecast_scenario(calibration: str | Path, start: dt.date, end: dt.date, gro
             out = {"name": event["name"], "date": str(first)}
             if last != first:
                 out["end"] = str(last)
-            out["multipliers"] = {c: m for c, m in event["multipliers"].items() if c in channels}
+            # a closure (×0) is written as ×0.001: the scenario's multipliers are positive
+            out["multipliers"] = {c: min(max(float(m), 0.001), 100.0) for c, m in event["multipliers"].items()
+                                  if c in channels}
+            if not out["multipliers"]:
+                continue
             for key in ("ramp_before", "ramp_after"):
                 if event.get(key):
                     out[key] = int(event[key])
@@ -260,11 +264,15 @@ def forecast_scenario(calibration: str | Path, start: dt.date, end: dt.date, gro
         ZoneInfo(tz)
     except Exception:  # noqa: BLE001 - a fixed offset export: keep times with their offset
         tz = None
+    replaced = ("start", "end", "duration", "timezone", "calibration", "channels", "agents", "reasons", "events")
     scenario = {
         "name": (plan or {}).get("name", f"forecast {start} to {end}"),
         "start": f"{start}T00:00:00", "end": f"{end + dt.timedelta(days=1)}T00:00:00",
         "interval": interval,
+        **{k: copy.deepcopy(v) for k, v in (plan or {}).items() if k not in replaced and k not in ("name", "interval")},
     }
+    if plan and plan.get("calibration") is not None:
+        notes.append("the plan's `calibration:` reference is dropped: the forecast carries the learned values")
     if tz:
         scenario["timezone"] = tz
     elif plan and plan.get("timezone"):
@@ -272,10 +280,11 @@ def forecast_scenario(calibration: str | Path, start: dt.date, end: dt.date, gro
     else:
         scenario["start"] += "+00:00"
         scenario["end"] += "+00:00"
-    for key in ("warmup", "seed", "replications"):
-        if plan and key in plan:
-            scenario[key] = plan[key]
     scenario.setdefault("replications", 10)
+    used = {r for c in channels.values() for r in (c.get("reasons") or {})}
+    used |= {r for e in events for mix in (e.get("reason_mix") or {}).values() for r in mix}
+    for rname in sorted(used - set(reasons)):
+        reasons[rname] = {}  # named in a mix, nothing learned about it: the channel's own handling
     if reasons:
         scenario["reasons"] = reasons
     if events:

@@ -350,7 +350,7 @@ def _channel(name, c, kind, slots, ordinary, weekday, level, dow, cv, growth, gr
     counts = reasons.loc[keep, "reason"].astype("string").fillna("general").value_counts()
     if len(counts) > 1 or (len(counts) == 1 and counts.index[0] != "general"):
         out["reasons"] = _mix(counts)
-    if cv[c] >= 0.01:
+    if cv[c] >= 0.01 and ordinary.sum() >= 14:  # fewer ordinary days cannot tell spread from noise
         out["dispersion"] = {"cv": round(float(min(cv[c], 2.0)), 4)}
     if growth_ci[c] is not None:
         out["growth"] = growth_ci[c]

@@ -182,3 +182,35 @@ def test_a_calibration_without_model_inputs_is_refused(tmp_path):
     result = CliRunner().invoke(app, ["forecast", str(path), "--start", "2026-11-02", "--end", "2026-11-08",
                                       "--out", str(tmp_path / "f.yaml")])
     assert result.exit_code == 2 and f"{path}: model: missing" in result.output
+
+
+def test_base_semantics_keep_plan_keys_and_name_channels_only_one_side_knows(last_year):
+    """--base: agents, service levels, the plan's own opening hours and unlearned keys stay; a learned
+    channel the plan lacks is left out, a planned channel the data lacks is kept; other top-level keys stay."""
+    folder, _, _ = last_year
+    plan = truth(2026, replications=2)
+    del plan["channels"]["email"]
+    plan["agents"] = [g for g in plan["agents"] if g["name"] != "back"]
+    plan["agents"][1]["skills"] = ["chat", "social"]
+    plan["channels"]["social"] = {"kind": "async", "service_level": {"threshold": "2h", "target": 0.9},
+                                  "handle_time": {"dist": "exponential", "mean": "5min"}, "arrivals": {"per_day": 50}}
+    plan["channels"]["voice"]["open"] = {"start": "09:00", "end": "19:00"}
+    plan["channels"]["chat"]["concurrency"] = 2
+    plan["warmup"] = "1h"
+    plan["reasons"]["returns"]["automation"] = {"auto_resolve": 0.1}
+    plan["events"].append({"name": "staff party", "date": "2026-11-19", "multiplier": 0.5})
+    (folder / "odd.yaml").write_text(yaml.safe_dump(plan, sort_keys=False))
+    _forecast(folder, "--start", "2026-11-16", "--end", "2026-11-22", "--base", str(folder / "odd.yaml"),
+              "--out", str(folder / "odd_forecast.yaml"))
+    text = (folder / "odd_forecast.yaml").read_text()
+    assert "# note: channel social: not in the calibration, kept as planned" in text
+    assert "# note: learned channels not in the plan, left out: email" in text
+    sc = load_scenario(folder / "odd_forecast.yaml")
+    assert set(sc.channels) == {"voice", "chat", "social"} and [g.name for g in sc.agents] == ["phone", "chat"]
+    assert (sc.channels["voice"].open.start, sc.channels["voice"].open.end) == (9 * 3600, 19 * 3600)
+    assert sc.channels["chat"].concurrency == 2 and sc.channels["chat"].service_level.threshold == 60
+    assert sc.channels["social"].arrivals.per_day == 50 and sc.warmup == 3600
+    assert sc.reasons["returns"].automation.auto_resolve == 0.1 and sc.reasons["returns"].fcr < 1
+    assert "staff party" in [e.name for e in sc.events]
+    assert sc.channels["voice"].behaviour.redial.switch == {"chat": pytest.approx(0.3, abs=0.1)}
+    assert sc.channels["chat"].behaviour.redial.switch is None
