@@ -47,6 +47,8 @@ __all__ = ["Season", "learn_season"]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _YEAR = 364
 _P_SHAPE = 1e-3
+EVENT_COLUMNS = ["event", "source", "channel", "first", "last", "occurrences", "days", "fresh", "baseline", "multiplier",
+                 "multiplier_lo", "multiplier_hi", "ramp_before", "ramp_after", "own_intraday", "own_reason_mix"]
 
 
 @dataclass
@@ -243,7 +245,7 @@ def learn_season(fresh: pd.DataFrame, kinds: dict, present: pd.DatetimeIndex, in
                  **{ch: round(float(obs[c, i] / base[c, i]), 3) if base[c, i] > 0 else None
                     for c, ch in enumerate(channels)}}
                 for i in np.flatnonzero(status == "outlier")]
-    return Season(out_channels, events, outliers, not_found, daily, pd.DataFrame(event_rows))
+    return Season(out_channels, events, outliers, not_found, daily, pd.DataFrame(event_rows, columns=EVENT_COLUMNS))
 
 
 def _days(first: dt.date, last: dt.date, index: dict) -> list[int]:
