@@ -76,7 +76,7 @@ def event_shapes(scenario: Scenario, channel: str, grid: pd.DataFrame, rate: np.
     return rate
 
 
-def _weekday_shapes(arrivals, intervals_per_day: int) -> np.ndarray:
+def weekday_shapes(arrivals, intervals_per_day: int) -> np.ndarray:
     """7 × intervals-per-day: each weekday's relative volume per interval (its own shape from
     `intraday_by_weekday`, else `intraday`, else flat); not normalised."""
     shapes = np.tile(np.asarray(arrivals.intraday or [1.0] * intervals_per_day, dtype=float), (7, 1))
@@ -164,7 +164,7 @@ def volume_rate(scenario: Scenario, channel, grid: pd.DataFrame) -> np.ndarray:
     """
     arrivals = channel.arrivals
     interval_h = scenario.interval / 3600
-    shapes = _weekday_shapes(arrivals, scenario.intervals_per_day)
+    shapes = weekday_shapes(arrivals, scenario.intervals_per_day)
     dow = np.asarray(arrivals.day_of_week or [1.0] * 7, dtype=float)
     weekday, slot = grid["weekday"].to_numpy(), grid["slot"].to_numpy()
     hours = channel.open if channel.kind == "sync" else None

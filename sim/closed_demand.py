@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arrivals import _weekday_shapes, event_multipliers, interval_lengths, volume_rate
+from .arrivals import weekday_shapes, event_multipliers, interval_lengths, volume_rate
 from .calendar import daily_profile, interval_grid
 from .opening import WEEKDAYS, channel_calendar, clock_share
 from .scenario import Scenario
@@ -63,7 +63,7 @@ def closed_volume(scenario: Scenario) -> dict[str, dict]:
             expected = float(np.sum(volume_rate(scenario, ch, grid) * scale * opened / 3600.0))
             day = _day_volume(scenario, ch, grid) * scale  # each interval: its date's volume
             intraday = np.asarray(arrivals.intraday or [1.0] * scenario.intervals_per_day, dtype=float)
-            shapes = _weekday_shapes(arrivals, scenario.intervals_per_day)  # a weekday's own shape where given
+            shapes = weekday_shapes(arrivals, scenario.intervals_per_day)  # a weekday's own shape where given
             sums = shapes.sum(axis=1, keepdims=True)
             shares = np.divide(shapes, sums, out=np.zeros_like(shapes), where=sums > 0)
             share = shares[grid["weekday"].to_numpy(), grid["slot"].to_numpy()] * lengths / scenario.interval
