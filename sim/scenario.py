@@ -56,7 +56,7 @@ class ServiceLevel(_Model):
     """Share of contacts answered within `threshold` (sync) or first-responded within it (async)."""
 
     threshold: NonNegativeSeconds = Field(description="answer (or first response) within this time")
-    target: float = Field(gt=0, le=1, allow_inf_nan=False, description="share that must meet the threshold")
+    target: float = Field(gt=0, le=1, allow_inf_nan=False, description="share that must meet the threshold: 0.8 means 80%")
 
     @model_validator(mode="after")
     def _possible(self):
@@ -70,9 +70,11 @@ class ServiceLevel(_Model):
 class OpeningHours(_Model):
     """When agents work a channel (local time). Sync channels get no arrivals while closed."""
 
-    start: ClockTime = Field(default=0, description="opens at (local HH:MM)")
-    end: ClockTime = Field(default=86400, description="closes at (local HH:MM, 24:00 = midnight)")
-    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1, description="open days")
+    start: ClockTime = Field(default=0, description="opens at (local HH:MM)", json_schema_extra={"default": "00:00"})
+    end: ClockTime = Field(default=86400, description="closes at (local HH:MM, 24:00 = midnight)",
+                           json_schema_extra={"default": "24:00"})
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1, description="open days",
+                               json_schema_extra={"default": list(WEEKDAYS)})
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -87,10 +89,10 @@ class Channel(_Model):
 
     kind: Literal["sync", "async"] = Field(default="sync", description="sync: customers wait and may abandon; "
                                            "async: a backlog (email, messaging) with first-response targets")
-    service_level: ServiceLevel
+    service_level: ServiceLevel = Field(description="the target: a share within a threshold, e.g. 80% in 20 s")
     handle_time: Distribution = Field(description="agent time per contact (before proficiency and concurrency)")
     patience: Distribution | None = Field(default=None, description="time a waiting customer stays; omit: never abandons")
-    arrivals: Arrivals
+    arrivals: Arrivals = Field(description="demand: a rate, a daily or weekly volume with its shape, or replayed counts")
     handle_time_profile: list[Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]] | None = Field(
         default=None,
         description="handle-time multiplier by arrival interval (one per interval of the day, or of the whole "
@@ -100,10 +102,10 @@ class Channel(_Model):
         default=None,
         description="handle-time multiplier when the agent holds 1, 2, … contacts of this channel",
     )
-    open: OpeningHours | None = None
+    open: OpeningHours | None = Field(default=None, description="opening hours (default: always open)")
     reasons: ChannelMix | None = Field(default=None, description="contact-reason mix (shares, normalised)")
-    bot: Bot | None = None
-    behaviour: Behaviour | None = None
+    bot: Bot | None = Field(default=None, description="a chatbot every contact meets first (default: none)")
+    behaviour: Behaviour | None = Field(default=None, description="redials or chasers of customers under strain")
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -133,7 +135,8 @@ class Shift(_Model):
     start: ClockTime = Field(description="local start HH:MM")
     end: ClockTime = Field(description="local end HH:MM (before start: ends next day)")
     agents: int = Field(ge=0, le=MAX_AGENTS, description="agents on this shift")
-    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1, description="weekdays worked")
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1, description="weekdays worked",
+                               json_schema_extra={"default": list(WEEKDAYS)})
     dates: list[dt.date] | None = Field(default=None, description="only on these dates (overtime, event days)")
 
     @model_validator(mode="after")
