@@ -82,7 +82,7 @@ def duration(seconds: float | None, unit: TimeUnit | None = None, signed: bool =
     elif unit is MINUTES:
         text = f"{size / 60:,.1f} min"
     elif unit is HOURS:
-        minutes = int(round(size / 60))
+        minutes = int(math.floor(size / 60 + 0.5))  # half up: 30 s reads 0:01 h
         text = f"{minutes // 60}:{minutes % 60:02d} h"
     else:
         text = f"{size / 86400:,.1f} d"
