@@ -142,14 +142,12 @@ def test_docs_screenshots(browser, tmp_path, monkeypatch):
     """README screenshots, each from the real command's output on the shipped scenarios and the
     Technion call log (no fixture tables):
 
-    run        peaksim run scenarios/black_friday_week.yaml -r 2
+    run        peaksim run scenarios/black_friday_fortnight.yaml -r 2
     compare    that run vs the same scenario with the bots' containment ÷ 3 (chat bot 0.3 → 0.1)
-    sweep      peaksim sweep black_friday_week (cut to 2 days) --agents chat_team=16:32:4 -r 2
+    sweep      peaksim sweep black_friday_fortnight (Thu 26 and Fri 27 Nov only) --scale 1:2:0.25 -r 2
     staff      peaksim staff scenarios/time_varying_check.yaml -r 10 --shift-templates (DOCS_SHIFT_TEMPLATES)
     calibrate  peaksim calibrate anonymous_bank_1999-01.txt --format technion
     backtest   peaksim backtest --format technion --train 1999-01 1999-02 --test 1999-08 --interval 60min -r 3
-
-    sweep and staff write no report.html themselves, so `peaksim report DIR --kind KIND` builds it.
     """
     from typer.testing import CliRunner
 
@@ -171,30 +169,29 @@ def test_docs_screenshots(browser, tmp_path, monkeypatch):
         print(f"peaksim {args[0]}: {time.perf_counter() - began:.1f} s")
 
     scenarios = ROOT / "scenarios"
-    black_friday = scenarios / "black_friday_week.yaml"
+    black_friday = scenarios / "black_friday_fortnight.yaml"
     peaksim("run", black_friday, "-r", "2", "--out", tmp_path / "run")
 
     # B: the bots contain a third as much. The chat bot's `containment` goes 0.3 → 0.1, and so does every
-    # reason's `bot_containment`, since those replace the bot's own containment (black_friday_week sets
+    # reason's `bot_containment`, since those replace the bot's own containment (the fortnight sets
     # one for every reason, so the bot's value alone changes nothing); the reasons are shared, so the
     # WhatsApp bot contains a third as much too.
     scaled = [(f"    bot_containment: {v}\n", f"    bot_containment: {round(float(v) / 3, 4)}\n")
               for v in re.findall(r"^    bot_containment: ([0-9.]+)$", black_friday.read_text(), re.M)]
     less_bot = _edited(black_friday, tmp_path / "black_friday_less_bot.yaml",
-                       ("name: black friday week\n", "name: black friday week, bot containment ÷ 3\n"),
+                       ("name: black friday fortnight\n", "name: black friday fortnight, bot containment ÷ 3\n"),
                        ("    bot:\n      containment: 0.3\n", "    bot:\n      containment: 0.1\n"), *scaled)
     peaksim("run", less_bot, "-r", "2", "--out", tmp_path / "run_less_bot", "--no-report")
     peaksim("compare", tmp_path / "run", tmp_path / "run_less_bot", "--out", tmp_path / "compare")
 
-    two_days = _edited(black_friday, tmp_path / "black_friday_2d.yaml", ("\nduration: 9d\n", "\nduration: 2d\n"))
-    peaksim("sweep", two_days, "--agents", "chat_team=16:32:4", "-r", "2", "--out", tmp_path / "sweep")
-    peaksim("report", tmp_path / "sweep", "--kind", "sweep")
+    two_days = _edited(black_friday, tmp_path / "black_friday_2d.yaml", ("\nduration: 16d\n", "\nduration: 2d\n"),
+                       ("start: 2026-11-16T00:00:00\n", "start: 2026-11-26T00:00:00\n"))
+    peaksim("sweep", two_days, "--scale", "1:2:0.25", "-r", "2", "--out", tmp_path / "sweep")
 
     templates = tmp_path / "shifts.yaml"
     templates.write_text(DOCS_SHIFT_TEMPLATES)
     peaksim("staff", scenarios / "time_varying_check.yaml", "-r", "10", "--shift-templates", templates,
             "--out", tmp_path / "staff")
-    peaksim("report", tmp_path / "staff", "--kind", "staff")
 
     peaksim("calibrate", months["01"], "--format", "technion", "--out", tmp_path / "calibrate")
     peaksim("backtest", "--format", "technion", "--train", months["01"], months["02"], "--test", months["08"],

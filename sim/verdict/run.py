@@ -299,5 +299,9 @@ def compose(outcomes: list[ChannelOutcome]) -> Verdict:
     headline += "."
     if holding:
         headline += f" {listing(o.facts.name for o in holding)} {'holds' if len(holding) == 1 else 'hold'} target."
+    judged_days = {d for o in judged for d in o.days["day"]}
+    calm = judged_days - set(all_days)
+    if all_days and calm:
+        headline += f" Every channel holds its target on the other {len(calm)} day{'s' if len(calm) > 1 else ''}."
     status = BAD if not holding else MIXED
     return Verdict("run", status, headline, details)

@@ -36,16 +36,18 @@ def _met(table: pd.DataFrame) -> pd.Series:
 
 
 def point_text(table: pd.DataFrame, point: int) -> str:
-    """`chat_team 24 at peak, scale ×1.1` for a point's swept settings."""
+    """`chat_team 24 at peak, other groups ×1.1` for a point's swept settings."""
     row = table[table["point"] == point].iloc[0]
     parts = []
-    for column in [c for c in table.columns if c.startswith("param_")]:
+    params = [c for c in table.columns if c.startswith("param_")]
+    alone = not any(c.startswith("param_agents_") for c in params)
+    for column in params:
         value = row[column]
         shown = f"{value:g}" if isinstance(value, float) else str(value)
         if column.startswith("param_agents_"):
             parts.append(f"{column.removeprefix('param_agents_')} {shown} at peak")
         elif column == "param_scale":
-            parts.append(f"other groups ×{shown}")
+            parts.append(f"{'every group' if alone else 'other groups'} ×{shown}")
         else:
             parts.append(f"{column.removeprefix('param_')} {shown}")
     return ", ".join(parts)
@@ -71,8 +73,8 @@ def marginal_lines(meta: dict) -> list[str]:
             continue
         gains = []
         for channel, v in m["per_agent"].items():
-            sl = "–" if v.get("service_level_pp") is None else f"{v['service_level_pp']:+.2f} pp"
-            ab = "–" if v.get("abandon_rate_pp") is None else f"{v['abandon_rate_pp']:+.2f} pp"
+            sl = "–" if v.get("service_level_pp") is None else points(v["service_level_pp"] / 100, 2)
+            ab = "–" if v.get("abandon_rate_pp") is None else points(v["abandon_rate_pp"] / 100, 2)
             asa = "– (no contact answered at one of the points)" if v.get("asa_s") is None else duration(
                 v["asa_s"], signed=True)
             gains.append(f"{channel} {sl} service level, {ab} abandoned, {asa} ASA")
@@ -101,7 +103,8 @@ def sweep_verdict(table: pd.DataFrame, meta: dict) -> Verdict:
         headline = (f"Recommended: point {best} ({point_text(table, best)}), the smallest staffing meeting every "
                     f"target: {first['agent_hours']:,.0f} paid agent-hours{cost}.")
         details.append("Smallest staffing meeting every target: " + "; ".join(
-            f"{r['channel']} {share(r['service_level'], 1)} against {share(r['target_sl'])}" for _, r in rows.iterrows()))
+            f"{r['channel']} {share(r['service_level'], 1)} against {share(r['target_sl'])}" for _, r in rows.iterrows())
+            + " (service level over the whole horizon: `peaksim run` that staffing to see its worst days)")
         cheaper = [p for p in order[:order.index(best)]] if best in order else []
         if cheaper:
             below = table[(table["point"] == cheaper[-1]) & ~table["_met"]]
