@@ -97,8 +97,8 @@ def load(directory: Path) -> RunData:
     for name in data.channels:
         frame = data.of(name)
         summary = data.summary[data.summary["channel"].astype(str) == name]
-        values = [v for c in DURATIONS for source in (frame, summary) if c in source.columns
-                  for v in source[c].dropna().tolist()]
+        values = [v for c in DURATIONS for k in (c, f"{c}_hi") for source in (frame, summary) if k in source.columns
+                  for v in source[k].dropna().tolist()]  # bands too: an axis in seconds must not run to thousands
         data.units[name] = unit_for(data.fact(name).threshold_s, values)
     return data
 
@@ -218,7 +218,7 @@ def channel_cards(row: dict, fact: ChannelFacts, unit: TimeUnit | None) -> list[
     ]
     if "frt_s" in row and row.get("frt_s") == row.get("frt_s"):
         cards.append(Card("first response", wait(row["frt_s"]), ci(row, "frt_s", wait)))
-    if "bot_contained" in row:
+    if (row.get("bot_contained") or 0) > 0 or (row.get("bot_escalated") or 0) > 0:  # a channel with a bot
         cards.append(Card("bot contained", count(row.get("bot_contained")), ci(row, "bot_contained", count),
                           caption=f"escalated {count(row.get('bot_escalated'))}" if "bot_escalated" in row else ""))
     if "unique_customers" in row:

@@ -64,6 +64,7 @@ def channel_verdict(channel: str, rows: pd.DataFrame, threshold: float | None) -
 def compare_verdict(table: pd.DataFrame, meta: dict) -> Verdict:
     a, b = meta.get("a") or {}, meta.get("b") or {}
     label_a, label_b = str(a.get("label", "A")), str(b.get("label", "B"))
+    label_a, label_b = label_a.removeprefix("A: "), label_b.removeprefix("B: ")  # same-named runs are labelled A:, B:
     paired = "paired" in str(meta.get("method", "")) or (
         "method" in table.columns and (table["method"].astype(str) == "paired").all())
     facts = channel_facts((meta.get("scenario_definitions") or {}).get("a"))

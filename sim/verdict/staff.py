@@ -105,6 +105,9 @@ def staff_verdict(staffing: pd.DataFrame, meta: dict) -> Verdict:
         if method in in_reach:
             text += f"; {share(in_reach[method])} of the intervals in reach"
         details.append(text)
+    if "agents_current" in staffing.columns and staffing["agents_current"].notna().any():
+        current = float(staffing["agents_current"].sum() * interval_hours(staffing))
+        details.append(f"current plan (the scenario's roster): {current:,.0f} agent-hours on shift")
     details += [group_line(row) for _, row in table.iterrows()]
 
     sim_share = in_reach.get("sim", meets.get("sim"))

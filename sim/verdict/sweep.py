@@ -138,7 +138,11 @@ def sweep_verdict(table: pd.DataFrame, meta: dict) -> Verdict:
             continue
         sl = rows["service_level"].dropna()
         step = float(sl.iloc[-1] - sl.iloc[-2]) if len(sl) >= 2 else 0.0
-        if step >= RISING_PP:
+        if len(sl) < 2:
+            reasons.append(f"{head}; only one point was swept, so the sweep cannot tell whether more agents help: "
+                           "give a range (start:stop:step)")
+            short.append(f"{channel} misses at the only point swept")
+        elif step >= RISING_PP:
             reasons.append(f"{head}, still rising at the most staffed point ({points(step, 1)} on the last step): "
                            "widen the range upwards")
             short.append(f"{channel} is still short at the top of the range (widen it upwards)")
