@@ -71,9 +71,9 @@ def reports(tmp_path_factory) -> dict[str, Path]:
 def open_and_check(browser: Browser, path: Path, shot: Path, expected: int | None = None):
     """Open a report, wait until every figure is drawn, screenshot it, assert no errors; returns the page."""
     page = browser.open(path)
-    page.wait_for("document.readyState === 'complete'")
+    page.wait_for("document.readyState === 'complete'", timeout=90)  # a fortnight's report on a busy machine
     try:
-        page.wait_for(ALL_DRAWN_JS, timeout=20)
+        page.wait_for(ALL_DRAWN_JS, timeout=60)
     except CDPError:
         pytest.fail(f"{path}: not every figure was drawn: {page.evaluate(FIGURES_JS)}; errors: {page.errors}")
     figures = page.evaluate(FIGURES_JS)

@@ -285,12 +285,12 @@ def volumes(intervals: pd.DataFrame, channels: list[str]) -> go.Figure:
     for r, name in enumerate(channels, start=1):
         frame = intervals[intervals["channel"].astype(str) == name]
         for part in parts:
-            fig.add_trace(go.Bar(x=frame["interval_start"], y=frame[part], name=OUTCOME_LABELS[part],
+            fig.add_trace(go.Bar(x=frame["interval_start"], y=frame[part].round(2), name=OUTCOME_LABELS[part],
                                  marker={"color": OUTCOME_COLOURS[part], "line": {"width": 0}},
                                  legendgroup=part, showlegend=r == 1,
                                  hovertemplate=hover(OUTCOME_LABELS[part], name, "n")), row=r, col=1)
         if "offered" in frame.columns:
-            fig.add_trace(go.Scatter(x=frame["interval_start"], y=frame["offered"], name="offered", mode="lines",
+            fig.add_trace(go.Scatter(x=frame["interval_start"], y=frame["offered"].round(2), name="offered", mode="lines",
                                      line={"color": "#1f2328", "width": 1.5, "shape": "hv"}, legendgroup="offered",
                                      showlegend=r == 1, hovertemplate=hover("offered", name, "n")), row=r, col=1)
         fig.update_yaxes(title_text="contacts", row=r, col=1)
@@ -314,7 +314,7 @@ def origins(frame: pd.DataFrame, channels: list[str]) -> go.Figure:
             part = sub[sub["origin"].astype(str) == origin]
             if part.empty or "arrived" not in part.columns:
                 continue
-            fig.add_trace(go.Bar(x=part["interval_start"], y=part["arrived"], name=esc(origin),
+            fig.add_trace(go.Bar(x=part["interval_start"], y=part["arrived"].round(2), name=esc(origin),
                                  marker={"color": colours[origin], "line": {"width": 0}}, legendgroup=origin,
                                  showlegend=r == 1, hovertemplate=hover(f"{esc(origin)} arrived", name, "n")),
                           row=r, col=1)
@@ -347,7 +347,7 @@ def occupancy(groups: pd.DataFrame) -> go.Figure:
     wide = groups.pivot_table(index="group", columns="interval_start", values="occupancy", sort=False, dropna=False)
     names = [str(g) for g in wide.index]
     fig = go.Figure(go.Heatmap(
-        z=wide.to_numpy(), x=list(wide.columns), y=[esc(g) for g in names], zmin=0, zmax=1,
+        z=wide.to_numpy().round(3), x=list(wide.columns), y=[esc(g) for g in names], zmin=0, zmax=1,
         colorscale="YlOrRd", colorbar={"title": {"text": "occupancy"}, "tickformat": ".0%"},
         hovertemplate="<b>%{y}</b><br>%{x}<br>occupancy: %{z:.1%}<extra></extra>",
     ))

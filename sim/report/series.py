@@ -7,7 +7,9 @@ line breaks at the same places. Per-interval KPIs are drawn as steps over their 
 value holds from the interval's start to its end), so an isolated interval still shows.
 
 Durations are plotted in a `TimeUnit` (minutes, hours, days …) chosen for the channel, with the
-hover text written out (`5:08 h`); the saved tables stay in seconds.
+hover text written out (`5:08 h`); the saved tables stay in seconds. Values are rounded to four
+significant digits and steps use Plotly's `hv` shape, so a quarter of horizon at 30-minute
+intervals stays a report that opens in seconds.
 """
 
 from __future__ import annotations
@@ -57,18 +59,27 @@ def _joined(pieces: list[np.ndarray]) -> list:
     return out
 
 
+def _shift(starts: np.ndarray, step) -> np.ndarray:
+    return starts + (np.timedelta64(pd.Timedelta(step)) if np.issubdtype(starts.dtype, np.datetime64) else step)
+
+
+def _round(values: np.ndarray) -> np.ndarray:
+    """Four significant digits: what a chart can show, and a third of the bytes of full floats."""
+    values = np.asarray(values, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        digits = np.where(values == 0, 0, 3 - np.floor(np.log10(np.abs(np.where(values == 0, 1, values)))))
+    return np.array([round(v, int(d)) if np.isfinite(v) else v for v, d in zip(values, digits)], dtype=object)
+
+
 def step_path(x, y, step) -> tuple[list, list]:
-    """Each run of finite `y` as a staircase: (start, y), (start + step, y) per interval; runs separated by nulls."""
+    """Each run of finite `y` for a line drawn with `shape="hv"`: the interval starts, then the end of the
+    run's last interval (so it shows too); runs separated by nulls, where the line breaks."""
     x = np.asarray(x)
     y = np.asarray(y, dtype=float)
     xs, ys = [], []
     for a, b in runs(np.isfinite(y)):
-        starts = x[a:b]
-        ends = starts + (np.timedelta64(pd.Timedelta(step)) if np.issubdtype(starts.dtype, np.datetime64) else step)
-        px = np.empty(2 * (b - a), dtype=starts.dtype)
-        px[0::2], px[1::2] = starts, ends
-        xs.append(_axis_values(px))
-        ys.append(np.repeat(y[a:b], 2).astype(object))
+        xs.append(_axis_values(np.r_[x[a:b], _shift(x[b - 1:b], step)]))
+        ys.append(_round(np.r_[y[a:b], y[b - 1]]))
     return _joined(xs), _joined(ys)
 
 
@@ -77,24 +88,31 @@ def line_path(x, y) -> tuple[list, list]:
     x = np.asarray(x)
     y = np.asarray(y, dtype=float)
     pieces = runs(np.isfinite(y))
-    return (_joined([_axis_values(x[a:b]) for a, b in pieces]), _joined([y[a:b].astype(object) for a, b in pieces]))
+    return (_joined([_axis_values(x[a:b]) for a, b in pieces]), _joined([_round(y[a:b]) for a, b in pieces]))
 
 
 def band_path(x, lo, hi, step=None) -> tuple[list, list]:
-    """One closed polygon per run where both bounds are finite: the upper edge out, the lower edge back."""
+    """One closed polygon per run where both bounds are finite: the upper edge out, the lower edge back.
+
+    With a `step` the polygon is drawn with `shape="hv"`: the upper edge is the interval starts then
+    the run's end; the lower edge walks back pairing each start with the previous interval's bound,
+    so every horizontal piece lies over its own interval."""
     x = np.asarray(x)
     lo = np.asarray(lo, dtype=float)
     hi = np.asarray(hi, dtype=float)
     xs, ys = [], []
     for a, b in runs(np.isfinite(lo) & np.isfinite(hi)):
+        starts = x[a:b]
         if step is not None:
-            ux, uy = step_path(x[a:b], hi[a:b], step)
-            lx, ly = step_path(x[a:b], lo[a:b], step)
+            end = _shift(starts[-1:], step)
+            upper_x, upper_y = np.r_[starts, end], np.r_[hi[a:b], hi[b - 1]]
+            back_x = np.r_[end, starts[::-1][:-1], starts[:1]]  # end, x_n, …, x_2, x_1
+            back_y = np.r_[lo[b - 1], lo[a:b][::-1][1:], lo[a]]  # lo_n, lo_{n-1}, …, lo_1, lo_1
         else:
-            ux, uy = _axis_values(x[a:b]).tolist(), hi[a:b].tolist()
-            lx, ly = _axis_values(x[a:b]).tolist(), lo[a:b].tolist()
-        xs.append(np.array(ux + lx[::-1], dtype=object))
-        ys.append(np.array(uy + ly[::-1], dtype=object))
+            upper_x, upper_y = starts, hi[a:b]
+            back_x, back_y = starts[::-1], lo[a:b][::-1]
+        xs.append(np.r_[_axis_values(upper_x), _axis_values(back_x)])
+        ys.append(np.r_[_round(upper_y), _round(back_y)])
     return _joined(xs), _joined(ys)
 
 
@@ -119,55 +137,41 @@ def line_with_band(fig: go.Figure, frame: pd.DataFrame, x: str, y: str, name: st
     where = {} if row is None else {"row": row, "col": col}
     group = legendgroup or name
     frame = frame.sort_values(x)
-    xs = frame[x]
+    xs = frame[x].to_numpy()
     scale = time_unit.seconds if (unit == "s" and time_unit is not None) else 1.0
     values = pd.to_numeric(frame[y], errors="coerce").to_numpy(dtype=float)
     stepped = shape == "hv"
     if stepped and step is None:
-        step = infer_step(xs)
+        step = infer_step(frame[x])
     if f"{y}_lo" in frame.columns and f"{y}_hi" in frame.columns:
         lo = pd.to_numeric(frame[f"{y}_lo"], errors="coerce").to_numpy(dtype=float) / scale
         hi = pd.to_numeric(frame[f"{y}_hi"], errors="coerce").to_numpy(dtype=float) / scale
-        bx, by = band_path(xs.to_numpy(), lo, hi, step if stepped else None)
+        bx, by = band_path(xs, lo, hi, step if stepped else None)
         if bx:
             fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", fill="toself", fillcolor=rgba(colour, 0.18),
-                                     line={"width": 0}, hoverinfo="skip", showlegend=False, legendgroup=group,
-                                     name=esc(f"{name} 95% CI")), **where)
-    px, py = (step_path(xs.to_numpy(), values / scale, step) if stepped else line_path(xs.to_numpy(), values / scale))
-    line_mode = "lines" if stepped else mode
+                                     line={"width": 0, "shape": "hv" if stepped else "linear"}, hoverinfo="skip",
+                                     showlegend=False, legendgroup=group, name=esc(f"{name} 95% CI")), **where)
+    px, py = step_path(xs, values / scale, step) if stepped else line_path(xs, values / scale)
+    texts = None
+    if unit == "s":  # hover text written out (`5:08 h`), aligned with the path's points and gaps
+        text = _duration_text(values, time_unit)
+        pieces = runs(np.isfinite(values))
+        texts = _joined([np.r_[text[a:b], text[b - 1:b]] if stepped else text[a:b] for a, b in pieces])
+    x_text = "%{x|%a %d %b %H:%M}" if np.issubdtype(xs.dtype, np.datetime64) else "%{x}"
     fig.add_trace(go.Scatter(
-        x=px, y=py, mode=line_mode, name=esc(name), legendgroup=group, showlegend=showlegend,
-        line={"color": colour, "width": 2, "dash": dash}, marker={"color": colour},
-        hoverinfo="skip" if stepped else None,
-        hovertemplate=None if stepped else _template(label, name, unit, time_unit, x_text="%{x}"),
-        customdata=None if stepped or unit != "s" else _joined(
-            [_duration_text(values[a:b], time_unit) for a, b in runs(np.isfinite(values))]),
+        x=px, y=py, mode="lines" if stepped else mode, name=esc(name), legendgroup=group, showlegend=showlegend,
+        line={"color": colour, "width": 2, "dash": dash, "shape": "hv" if stepped else "linear"},
+        marker={"color": colour}, customdata=texts,
+        hovertemplate=_template(label, name, unit, time_unit, x_text=x_text),
     ), **where)
-    if stepped:  # hover: one invisible marker in the middle of each interval that has a value
-        keep = np.isfinite(values)
-        middle = xs.to_numpy()[keep] + (np.timedelta64(pd.Timedelta(step)) if np.issubdtype(
-            xs.to_numpy().dtype, np.datetime64) else step) / 2
-        starts = xs[keep]
-        when = (starts.dt.strftime("%a %d %b %H:%M") if pd.api.types.is_datetime64_any_dtype(starts)
-                else starts.astype(str)).to_numpy()
-        shown = _duration_text(values[keep], time_unit) if unit == "s" else None
-        fig.add_trace(go.Scatter(
-            x=_axis_values(middle).tolist(), y=(values[keep] / scale).tolist(), mode="markers",
-            marker={"size": 6, "opacity": 0, "color": colour}, showlegend=False, legendgroup=group, name=esc(name),
-            customdata=np.column_stack([when, shown]) if shown is not None else np.column_stack([when]),
-            hovertemplate=_template(label, name, unit, time_unit, x_text="%{customdata[0]}",
-                                    value_text="%{customdata[1]}" if shown is not None else None),
-        ), **where)
 
 
 def _duration_text(values: np.ndarray, unit: TimeUnit | None) -> np.ndarray:
     return np.array([duration(v, unit) for v in values], dtype=object)
 
 
-def _template(label: str, name: str, unit: str, time_unit: TimeUnit | None, x_text: str,
-              value_text: str | None = None) -> str:
+def _template(label: str, name: str, unit: str, time_unit: TimeUnit | None, x_text: str) -> str:
     from .common import esc
 
-    if value_text is None:
-        value_text = "%{customdata}" if unit == "s" else HOVER_NUMBER.get(unit, "%{y:,.1f}")
+    value_text = "%{customdata}" if unit == "s" else HOVER_NUMBER.get(unit, "%{y:,.1f}")
     return f"<b>{esc(name)}</b><br>{x_text}<br>{label}: {value_text}<extra></extra>"

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..readable import duration, unit_for
+from ..readable import duration, points, unit_for
 from ..sweep import warning_summary
 from ..verdict.facts import channel_facts
 from ..verdict.sweep import sweep_verdict
@@ -138,11 +138,13 @@ def marginal_table(saved: list | None, facts: dict) -> pd.DataFrame | None:
 def _text(value) -> str:
     if value is None or value != value:
         return "–"
-    return f"{value:,.4g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"
+    return str(value)
 
 
 def _pp(value) -> str:
-    return "–" if value is None or value != value else f"{value:+.2f} pp"
+    return "–" if value is None or value != value else points(value / 100, 2)
 
 
 def kpis_figure(sweep: pd.DataFrame, channels: list[str], x: str, x_title: str, best_rows: pd.DataFrame,
