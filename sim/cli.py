@@ -501,7 +501,9 @@ def calibrate(
              if not k.startswith("utc_offsets_read_as_utc")}  # has its own note line
     if notes:
         _note("notes: " + ", ".join(f"{k} {v:,}" for k, v in notes.items()))
-    if cal.skipped:  # one line however many channels and reasons: the full list is in calibrate.json
+    if len(cal.skipped) == 1:
+        _note(f"skipped: {cal.skipped[0]}")
+    elif cal.skipped:  # one line however many channels and reasons: the full list is in calibrate.json
         from .verdict.calibrate import skipped_summary
 
         _note(f"skipped: {skipped_summary(cal.skipped)} (each in calibrate.json `skipped`)")
