@@ -20,13 +20,18 @@ class ChannelFacts:
     target: float | None = None
     open_hours: tuple[float, float, tuple[str, ...]] | None = None  # (start_s, end_s, days)
     groups: list[str] = field(default_factory=list)  # agent groups with this channel as a skill
+    special: dict[dt.date, tuple[float, float] | None] = field(default_factory=dict)  # date → hours, None: closed
 
     def is_open(self, moment: dt.datetime) -> bool:
-        """Whether the channel is open at a local wall-clock time (always, without opening hours)."""
+        """Whether the channel is open at a local wall-clock time (always, without opening hours); a special
+        date's hours (`open.exceptions`) replace the weekly rule."""
         if self.open_hours is None:
             return True
-        start, end, days = self.open_hours
         seconds = moment.hour * 3600 + moment.minute * 60 + moment.second
+        if moment.date() in self.special:
+            hours = self.special[moment.date()]
+            return hours is not None and hours[0] <= seconds < hours[1]
+        start, end, days = self.open_hours
         return WEEKDAYS[moment.weekday()] in days and start <= seconds < end
 
     def goal(self) -> str:
@@ -57,13 +62,30 @@ def channel_facts(definition: dict | None) -> dict[str, ChannelFacts]:
         if opening is not None and _number(opening.get("start")) is not None and _number(opening.get("end")) is not None:
             hours = (_number(opening["start"]), _number(opening["end"]), tuple(opening.get("days") or WEEKDAYS))
         facts[str(name)] = ChannelFacts(str(name), str(spec.get("kind", "sync")), _number(level.get("threshold")),
-                                        _number(level.get("target")), hours)
+                                        _number(level.get("target")), hours, special=_exceptions(opening))
     for group in definition.get("agents") or []:
         if isinstance(group, dict):
             for channel in (group.get("skills") or {}):
                 if str(channel) in facts:
                     facts[str(channel)].groups.append(str(group.get("name")))
     return facts
+
+
+def _exceptions(opening: dict | None) -> dict[dt.date, tuple[float, float] | None]:
+    """`open.exceptions` as date → (start_s, end_s), or None for a closed date."""
+    out: dict[dt.date, tuple[float, float] | None] = {}
+    for exception in (opening or {}).get("exceptions") or []:
+        if not isinstance(exception, dict):
+            continue
+        hours = None if exception.get("closed") else (_number(exception.get("start")), _number(exception.get("end")))
+        if hours is not None and None in hours:
+            continue
+        for day in exception.get("dates") or []:
+            try:
+                out[dt.date.fromisoformat(str(day))] = hours
+            except ValueError:
+                continue
+    return out
 
 
 def interval_seconds(definition: dict | None, default: float = 1800.0) -> float:
