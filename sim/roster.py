@@ -38,11 +38,10 @@ def peak(group: AgentGroup, scenario: Scenario) -> float:
 
 
 def open_hours_mask(group: AgentGroup, scenario: Scenario) -> np.ndarray:
-    """True in the intervals where at least one of the group's channels is open."""
-    grid = interval_grid(scenario)
-    mask = np.zeros(len(grid), dtype=bool)
+    """True in the intervals where at least one of the group's channels is open (special dates included)."""
+    mask = np.zeros(scenario.n_intervals, dtype=bool)
     for channel in group.skills:
-        mask |= open_mask(scenario.channels[channel].open, grid, scenario.interval)
+        mask |= open_mask(scenario.channels[channel].open, scenario)  # open at some time in the interval
     return mask
 
 
