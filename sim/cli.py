@@ -215,10 +215,12 @@ def report(
     directory: Path = typer.Argument(..., help="output folder of run, sweep, staff, calibrate, backtest or compare"),
     kind: Optional[str] = typer.Option(None, "--kind", help="report kind (default: detected from the files present)"),
 ):
-    """Rebuild report.html from the CSV/JSON tables saved in DIRECTORY."""
-    from .report import build_report
+    """Rebuild report.html from the CSV/JSON tables saved in DIRECTORY (and print its verdict first)."""
+    from .report import build_report, detect_kind
 
+    kind = kind or detect_kind(directory)
     path = build_report(directory, kind)
+    print_verdict(directory, kind)
     err.print(f"wrote {path}", markup=False, highlight=False)
 
 

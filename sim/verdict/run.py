@@ -302,6 +302,7 @@ def compose(outcomes: list[ChannelOutcome]) -> Verdict:
     judged_days = {d for o in judged for d in o.days["day"]}
     calm = judged_days - set(all_days)
     if all_days and calm:
-        headline += f" Every channel holds its target on the other {len(calm)} day{'s' if len(calm) > 1 else ''}."
+        headline += (f" Every channel holds its target on the other {len(calm)} days." if len(calm) > 1 else
+                     f" Every channel holds its target on the other day ({day_text(next(iter(calm)))}).")
     status = BAD if not holding else MIXED
     return Verdict("run", status, headline, details)
