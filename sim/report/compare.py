@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 from ..readable import TimeUnit, duration, unit_for
 from ..verdict.compare import compare_verdict
 from ..verdict.facts import channel_facts
+from . import levers
 from .common import (
     BAD, NEUTRAL, OK, Card, Page, ci_columns, esc, number, pct, read_json, read_table, style,
 )
@@ -26,7 +27,12 @@ LABELS = {"service_level": ("service level", "pct"), "abandon_rate": ("abandonme
           "frt_s": ("first response", "s"), "arrived": ("arrived", "n"), "offered": ("offered", "n"),
           "handled": ("handled", "n"), "abandoned": ("abandoned", "n"), "waiting_end": ("waiting at end", "n"),
           "bot_contained": ("bot contained", "n"), "bot_escalated": ("bot escalated", "n"),
-          "false_containment": ("falsely contained", "n"), "unique_customers": ("unique customers", "n")}
+          "false_containment": ("falsely contained", "n"), "unique_customers": ("unique customers", "n"),
+          "prevented": ("prevented", "n"), "balked": ("balked", "n"), "callbacks_offered": ("callbacks offered", "n"),
+          "callbacks_accepted": ("callbacks accepted", "n"), "callbacks_completed": ("callbacks completed", "n"),
+          "callbacks_pending": ("callbacks pending", "n"),
+          "callbacks_within_promise": ("callbacks within promise", "n"), "callback_wait_s": ("callback wait", "s"),
+          "callback_promise_met": ("callback promise met", "pct"), "overflowed": ("overflowed", "n")}
 HEADLINE = ["service_level", "abandon_rate", "asa_s", "wait_p90_s"]
 SHARES = ["service_level", "abandon_rate"]  # comparable across channels on one axis; waits are not (s vs days)
 DURATIONS = ["asa_s", "wait_p50_s", "wait_p90_s", "frt_s"]
@@ -87,6 +93,7 @@ def build(directory: Path) -> Page:
     for channel in channels:
         rows = table[(table["channel"].astype(str) == channel) & table["kpi"].isin(HEADLINE)]
         page.cards([diff_card(r, units[channel]) for r in rows.to_dict("records")], heading=channel)
+    levers.compare_section(page, table)
     page.figure(differences(table, channels, page))
     page.figure(side_by_side(table, channels, label_a, label_b))
     if data["intervals"] is not None and not data["intervals"].empty:

@@ -26,6 +26,7 @@ from plotly.subplots import make_subplots
 from ..readable import TimeUnit, threshold_text, unit_for
 from ..verdict.facts import ChannelFacts, channel_facts
 from ..verdict.run import run_verdict
+from . import levers
 from .common import (
     BAD, NEUTRAL, OK, Card, Page, ci_columns, count, esc, hover, line_with_band, pct, read_json, read_table, secs,
     standard_header, style, target_line,
@@ -34,14 +35,14 @@ from .common import (
 HINT = "rerun `peaksim run SCENARIO --out DIR` to write it again"
 CHANNEL_KPIS = ["arrived", "offered", "handled", "abandoned", "waiting_end", "abandon_rate", "service_level",
                 "asa_s", "wait_p50_s", "wait_p90_s", "backlog", "bot_contained", "bot_escalated",
-                "false_containment", "frt_s", "unique_customers"]
+                "false_containment", "frt_s", "unique_customers", *levers.KPIS]
 DURATIONS = ["asa_s", "wait_p90_s", "frt_s"]
 ORIGIN_COLOURS = {"fresh": "#0072B2", "redial": "#E69F00", "chaser": "#D55E00", "reopen": "#CC79A7",
                   "bot_bounce": "#009E73"}
 OUTCOME_COLOURS = {"bot_contained": "#8FD1BB", "handled": "#0072B2", "abandoned": "#D55E00",
-                   "waiting_end": "#999999"}
+                   "callbacks_accepted": "#56B4E9", "balked": "#E69F00", "waiting_end": "#999999"}
 OUTCOME_LABELS = {"bot_contained": "contained by bot", "handled": "handled", "abandoned": "abandoned",
-                  "waiting_end": "still waiting"}
+                  "callbacks_accepted": "left for a callback", "balked": "balked", "waiting_end": "still waiting"}
 ROW_HEIGHT = 150
 X_TITLE = "interval start (local time)"
 
@@ -59,7 +60,17 @@ def read(directory: Path) -> dict:
         "origins": read_table(directory, "origins.csv", HINT, required=["interval_start", "channel", "origin"],
                               numeric=ci_columns(["arrived", "handled", "abandoned"]), times=["interval_start"],
                               optional=True),
+        "reasons": read_table(directory, "reasons.csv", HINT, required=["channel", "reason"],
+                              numeric=ci_columns(["arrived", "handled", "service_level", "asa_s", "abandon_rate"]),
+                              optional=True),
     }
+
+
+def channel_settings(meta: dict) -> dict[str, dict]:
+    """Per channel from the saved scenario: kind (sync/async), SL threshold (s) and target (for sections
+    written against this shape, e.g. levers.run_section)."""
+    return {name: {"kind": f.kind, "threshold": f.threshold_s, "target": f.target}
+            for name, f in channel_facts(meta.get("scenario_definition")).items()}
 
 
 @dataclass
@@ -72,6 +83,7 @@ class RunData:
     intervals: pd.DataFrame
     groups: pd.DataFrame | None
     origins: pd.DataFrame | None
+    reasons: pd.DataFrame | None = None
     channels: list[str] = field(default_factory=list)
     facts: dict[str, ChannelFacts] = field(default_factory=dict)
     units: dict[str, TimeUnit] = field(default_factory=dict)
@@ -90,7 +102,8 @@ class RunData:
 
 def load(directory: Path) -> RunData:
     raw = read(directory)
-    data = RunData(Path(directory), raw["meta"], raw["summary"], raw["intervals"], raw["groups"], raw["origins"])
+    data = RunData(Path(directory), raw["meta"], raw["summary"], raw["intervals"], raw["groups"], raw["origins"],
+                   raw["reasons"])
     data.facts = channel_facts(data.meta.get("scenario_definition"))
     data.channels = list(dict.fromkeys([*data.facts, *data.summary["channel"].astype(str),
                                         *data.intervals["channel"].astype(str)]))
@@ -182,6 +195,11 @@ def async_section(page: Page, data: RunData) -> None:
         page.figure(per_channel(data, "frt_s", "first response", "s", "First response time per interval", channels))
 
 
+def levers_section(page: Page, data: RunData) -> None:
+    """Callbacks, balking, overflow, prevented contacts and reasons with targets of their own (sim/report/levers.py)."""
+    levers.run_section(page, data.summary, data.intervals, data.groups, data.reasons, channel_settings(data.meta))
+
+
 def agents_section(page: Page, data: RunData) -> None:
     groups = data.groups
     if groups is None or groups.empty:
@@ -196,7 +214,7 @@ def agents_section(page: Page, data: RunData) -> None:
 
 SECTIONS: list[Callable[[Page, RunData], None]] = [
     verdict_section, warnings_section, cards_section, service_level_section, waits_section, abandonment_section,
-    volumes_section, origins_section, bot_section, async_section, agents_section,
+    volumes_section, origins_section, bot_section, async_section, levers_section, agents_section,
 ]
 
 
