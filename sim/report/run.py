@@ -204,8 +204,8 @@ def agents_section(page: Page, data: RunData) -> None:
     groups = data.groups
     if groups is None or groups.empty:
         return
-    page.section("Agents", "Occupancy: share of on-shift time with at least one contact. "
-                 "Agents: mean agents on shift after shrinkage.")
+    page.section("Agents", "Occupancy: share of the time present with at least one contact. "
+                 "Agents: scheduled and available after shrinkage, time-averaged.")
     if "occupancy" in groups.columns:
         page.figure(occupancy(groups))
     if "agents" in groups.columns:
