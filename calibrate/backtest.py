@@ -380,6 +380,10 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     tick("inferring staffing of the test period")
     staffing = replay_staffing(contacts, start, n * per, sub_s, capacity, max_gap=max_gap, wrap=wrap, teams=teams,
                                **idle)
+    if not staffing.inferred.any():
+        raise BacktestError(f"{_files(test)}: agent_id: no service spells on channel {name!r} (agent_id, answered_at "
+                            "and handle_time_s of answered calls), so no staffing can be inferred; the replay needs "
+                            "them: give each answered call its agent and talk time")
     whole = [whole_agents(fine, rounding) for _, _, fine in staffing.groups]
     inferred = staffing.inferred.reshape(n, per).mean(axis=1)
     coarse_agents = np.sum(whole, axis=0).reshape(n, per).mean(axis=1)

@@ -157,3 +157,11 @@ def test_replay_staffing_lays_each_group_onto_the_replay_grid():
     assert s.inferred.tolist() == pytest.approx([890 / 900, 0.0])
     with pytest.raises(ValueError, match="'capacity' parameter"):
         replay_staffing(c, start, 2, 900.0, capacity="logins")
+
+
+@pytest.mark.parametrize("capacity", ["revealed", "sessions"])
+def test_a_test_period_without_service_spells_is_refused_in_one_located_line(capacity):
+    train = synth_contacts(scenario(seed=1, days=2))
+    test = synth_contacts(scenario(seed=2, days=1)).assign(agent_id=pd.Series(pd.NA, dtype="string"))
+    with pytest.raises(BacktestError, match=r"^synthetic: agent_id: no service spells on channel 'voice'"):
+        backtest(as_data(train), as_data(test), replications=1, capacity=capacity)
