@@ -9,6 +9,10 @@ Flags (bit field in the contact log):
     BOT        met the chatbot          CONTAINED  resolved by the bot (apparent containment)
     FALSE      "contained" but returns  AUTO       resolved by automation, never offered
     ESCALATED  bot handed it to an agent queue after the session
+    REOPENED   set after an agent's answer when the customer decides to reopen (not resolved)
+    RETURN_LATE  set when this contact's follow-up (redial, reopen, bot bounce) would arrive after
+               the horizon: the customer's issue is still open at the horizon (sim/journeys.py)
+The last two are set during the run by sim/behaviour.py, after the model has read the flags.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from .scenario import Scenario
 from .scenario_peak import Reason
 
 BOT, CONTAINED, FALSE, AUTO, ESCALATED = 1, 2, 4, 8, 16
+REOPENED, RETURN_LATE = 32, 64  # journey marks (int8 column: 64 is the last bit)
 GENERAL = "general"
 
 

@@ -24,7 +24,8 @@ RATE_KPIS = ["abandon_rate", "service_level", "asa_s", "wait_p50_s", "wait_p90_s
 ORIGIN_KPIS = ["arrived", "offered", "handled", "abandoned"]
 CHANNEL_KPIS = COUNT_KPIS + RATE_KPIS
 GROUP_KPIS = ["agents", "occupancy"]
-BOUNDED_KPIS = {"abandon_rate", "service_level", "occupancy"}  # shares: a CI never leaves [0, 1]
+# shares: a CI never leaves [0, 1] (the last three are customer outcomes, sim/journeys.py)
+BOUNDED_KPIS = {"abandon_rate", "service_level", "occupancy", "fcr", "unresolved_share", "csat"}
 
 
 class Outcomes:

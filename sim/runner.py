@@ -17,6 +17,7 @@ from .metrics import (
     CHANNEL_KPIS, GROUP_KPIS, ORIGIN_KPIS, Outcomes, mean_ci, replication_groups, replication_intervals,
     replication_origins, replication_reasons, replication_summary,
 )
+from .journeys import INTERVAL_ISSUE_KPIS, ISSUE_KPIS, Issues, issue_tables, journey_columns
 from .records import ORIGINS
 from .replication import simulate
 from .scenario import Scenario, scenario_hash
@@ -41,18 +42,27 @@ def reason_names(scenario: Scenario) -> list[str]:
 
 def run_replication(scenario: Scenario, replication: int) -> ReplicationKPIs:
     """Simulate one replication and reduce it to KPI tables (runs inside workers)."""
-    records = simulate(scenario, replication, Outcomes.COLUMNS)
+    records = simulate(scenario, replication, Outcomes.COLUMNS + journey_columns(scenario))
     outcomes = Outcomes(records)
     del records.contacts["deadline"]  # Outcomes keeps what it needs of it: 8 bytes a contact less from here on
+    n_reasons = len(reason_names(scenario))
+    issues = Issues(records.contacts, outcomes, scenario)  # takes `end` (and `bot_end`) from the records
+    journeys = issue_tables(issues, scenario, n_reasons)
+    del issues
     return ReplicationKPIs(
         replication,
-        replication_intervals(records, scenario, outcomes),
-        replication_summary(records, scenario, outcomes),
+        _joined(replication_intervals(records, scenario, outcomes), journeys["intervals"]),
+        _joined(replication_summary(records, scenario, outcomes), journeys["summary"]),
         replication_groups(records, scenario),
         replication_origins(records, scenario, outcomes),
-        replication_reasons(records, scenario, outcomes, len(reason_names(scenario))),
+        _joined(replication_reasons(records, scenario, outcomes, n_reasons), journeys["reasons"]),
         int(records.contacts["arrival"].size),
     )
+
+
+def _joined(contact_kpis: pd.DataFrame, issue_kpis: pd.DataFrame) -> pd.DataFrame:
+    """The contact KPI table with the outcome KPIs of the same keys beside it (same row order)."""
+    return pd.concat([contact_kpis, issue_kpis.set_axis(contact_kpis.index)], axis=1)
 
 
 @dataclass
@@ -139,7 +149,8 @@ def aggregate(scenario: Scenario, results: list[ReplicationKPIs], wall_s: float 
             out = out.drop(columns="interval")
         return out
 
-    intervals = table([r.intervals for r in results], ["interval", "channel"], CHANNEL_KPIS)
+    intervals = table([r.intervals for r in results], ["interval", "channel"], CHANNEL_KPIS + INTERVAL_ISSUE_KPIS)
+    totals = totals + ISSUE_KPIS
     summary = table([r.summary for r in results], ["channel"], totals)
     groups = table([r.groups for r in results], ["interval", "group"], GROUP_KPIS)
     origins = table([r.origins for r in results], ["interval", "channel", "origin"], ORIGIN_KPIS, drop_empty=True)

@@ -1,0 +1,389 @@
+"""Customer journeys: the per-contact records grouped into issues, and the outcome KPIs of issues.
+
+An **issue** is one customer need. It starts with a fresh contact (or bot session) and every
+contact the model creates for it later (redial, chaser, reopen, bot bounce) carries the same
+customer id, so an issue is exactly a customer id (fresh contact i has customer id i; the
+model appends fresh contacts first, so the first `n` rows are the issues' first contacts).
+
+A contact **resolves** its issue when it is
+  * truly contained by the bot (contained, not a false containment), at the end of the session;
+  * resolved by automation, at its arrival;
+  * answered by an agent and finished before the horizon, and not reopened (the customer's
+    reopen decision is marked on the contact, `REOPENED`, even when the reopen would fall after
+    the horizon), at the end of its service.
+An issue is **resolved** at the first time one of its contacts resolves it. An unresolved issue
+is **open at the horizon** (censored) when one of its contacts is still waiting, in a bot
+session or in service at the horizon, or its follow-up (redial, reopen, bot bounce) would
+arrive after the horizon (`RETURN_LATE`); otherwise the customer **gave up**: abandoned without
+retrying, falsely contained by the bot and never back, or came back to a closed channel.
+
+Hooks for new journey events (callbacks, balking, …): a contact created later for the same need
+must carry the issue's customer id; a new flag that resolves an issue goes into `resolve_times`,
+one that leaves it open at the horizon into `pending`.
+
+Everything is vectorised on the columnar records. Without in-run contacts (no behaviour) every
+issue is one contact and nothing is grouped: that keeps the engine benchmark's cost to a few
+array passes. Arrays are reused in place and columns dropped as soon as used (peak memory).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .contacts import AUTO, CONTAINED, FALSE, REOPENED, RETURN_LATE
+from .metrics import Outcomes, grouped_quantiles, interval_of
+from .records import ORIGINS
+from .satisfaction import DEFAULT, log_wait, lost_probability, satisfied_probability
+from .scenario import Scenario
+
+ISSUE_KPIS = ["issues", "issues_resolved", "fcr", "contacts_per_issue", "channels_per_issue",
+              "resolution_time_mean_s", "resolution_time_p50_s", "resolution_time_p90_s",
+              "unresolved_share", "csat", "revenue_at_risk"]
+INTERVAL_ISSUE_KPIS = [*ISSUE_KPIS, "issues_open_end"]  # per interval of creation: censored issues shown
+BOUNDED_ISSUE_KPIS = {"fcr", "unresolved_share", "csat"}
+CHASER = ORIGINS.index("chaser")
+INF = np.inf
+CHUNK = 1 << 16  # issues per chunk in the reductions (temporaries of about a megabyte)
+
+
+def journey_columns(scenario: Scenario) -> tuple[str, ...]:
+    """Contact columns the journeys need beyond `Outcomes.COLUMNS` (bot_end only with a bot)."""
+    bot = any(ch.bot is not None for ch in scenario.channels.values())
+    return ("end", "bot_end") if bot else ("end",)
+
+
+class Issues:
+    """One entry per issue, columnar (creation time, first channel and reason, outcome, KPIs' inputs).
+
+    Built from a replication's contact columns and its `Outcomes`; pops `end` and `bot_end` from
+    `contacts` once used. `resolution` is seconds from creation to resolution (NaN if unresolved),
+    `satisfied` the modelled P(satisfied) of closed issues (0 while open: they are left out of the
+    CSAT by count), `revenue` the expected sales lost (None without `revenue_at_risk` rules).
+    """
+
+    def __init__(self, contacts: dict[str, np.ndarray], o: Outcomes, scenario: Scenario):
+        arrival, flags, origin = contacts["arrival"], contacts["flags"], contacts["origin"]
+        total = arrival.size
+        later = np.flatnonzero(origin != 0)
+        n = int(later[0]) if later.size else total
+        self.n = n
+        self.created, self.channel, self.reason = arrival[:n], o.channel[:n], o.reason[:n]
+        marked = flags if flags.any() else None  # bot, automation or journey marks (else skip their passes)
+        promise = np.array([ch.service_level.threshold for ch in scenario.channels.values()])
+        bot_end = contacts.pop("bot_end", None)
+        first = first_response(o, arrival, marked, bot_end)
+        if n == total:  # one contact per issue: keep only whether the response was late (frees 8 bytes a contact)
+            first -= arrival
+            self.late = ~within(first, o.channel, promise)
+            del first
+        end = contacts.pop("end")  # becomes the resolve times, in place (the records let go of it)
+        pending = o.waiting_end | (o.handled & np.isnan(end))
+        if marked is not None:
+            pending |= (flags & RETURN_LATE) != 0
+        rt = resolve_times(end, arrival, marked, bot_end)
+        del end, bot_end
+        wait = queue_waits(o, origin if n < total else None)
+        contacts_n = channels_n = None
+        fcr = None
+        if n < total:  # issues with several contacts: fold the later contacts into their issue
+            customer = contacts["customer"][n:].astype(np.int64)
+            fcr = rt[:n] < INF  # the first contact resolves (and, below, is the only one)
+            issue_rt = rt[:n].copy()
+            np.minimum.at(issue_rt, customer, rt[n:])
+            rt = issue_rt
+            np.minimum.at(first, customer, first[n:])
+            first = first[:n] - self.created
+            self.late = ~within(first, self.channel, promise)
+            del first
+            waited = wait[:n].copy()
+            waited += np.bincount(customer, weights=wait[n:], minlength=n)
+            wait = waited
+            pending = pending[:n] | (np.bincount(customer[pending[n:]], minlength=n) > 0)
+            contacts_n = 1 + np.bincount(customer, minlength=n).astype(np.int32)
+            fcr &= contacts_n == 1
+            channels_n = distinct_channels(customer, o.channel[n:], o.channel[:n], len(scenario.channels))
+            del customer
+        self.resolved = rt < INF
+        self.fcr = self.resolved if fcr is None else fcr
+        self.contacts, self.channels = contacts_n, channels_n
+        self.open_end = ~self.resolved & pending
+        self.given_up = ~(self.resolved | pending)
+        del pending
+        rt -= self.created
+        rt[~self.resolved] = np.nan
+        self.resolution = rt
+        self.revenue = revenue(scenario, self.reason, self.given_up, wait)
+        self.satisfied = satisfaction(scenario, self.resolved, contacts_n, self.late, wait, self.open_end)
+        del self.late  # in P(satisfied) now
+
+    def totals(self, key_of, n_keys: int, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Per key: counts and sums of the selected issues, a chunk of rows at a time.
+
+        `key_of(start, stop)` gives the integer keys of rows start:stop; working in chunks keeps the
+        temporaries at a few megabytes (a key and a masked copy per row would cost 16 bytes an issue)."""
+        sums = {name: np.zeros(n_keys) for name in
+                ("issues", "open", "fcr", "given_up", "contacts", "channels", "satisfied", "revenue", "resolved",
+                 "resolution")}
+        for a in range(0, self.n, CHUNK):
+            b = min(a + CHUNK, self.n)
+            key = key_of(a, b)
+            chosen = None if rows is None else rows[a:b]
+
+            def add(name, mask=None, weights=None):
+                if chosen is not None:
+                    mask = chosen if mask is None else mask & chosen
+                k = key if mask is None else key[mask]
+                w = None if weights is None else (weights if mask is None else weights[mask])
+                sums[name] += np.bincount(k, weights=w, minlength=n_keys)[:n_keys]
+
+            add("issues")
+            add("open", self.open_end[a:b])
+            add("fcr", self.fcr[a:b])
+            add("given_up", self.given_up[a:b])
+            add("satisfied", weights=self.satisfied[a:b])
+            if self.contacts is not None:
+                add("contacts", weights=self.contacts[a:b])
+                add("channels", weights=self.channels[a:b])
+            if self.revenue is not None:
+                add("revenue", weights=self.revenue[a:b])
+            resolved = self.resolved[a:b]
+            add("resolved", resolved)
+            add("resolution", resolved, weights=self.resolution[a:b])
+        if self.contacts is None:
+            sums["contacts"] = sums["channels"] = sums["issues"]
+        return sums
+
+    def quantiles(self, key_of, n_keys: int, rows: np.ndarray | None = None,
+                  runs: list[tuple[int, int, int]] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per key: median and p90 (linear interpolation) of the resolution time of the selected resolved issues.
+
+        With `runs` ((key, start, stop): every key's issues are one contiguous run of rows, as for
+        intervals of creation and channels) each run is partitioned in place inside `resolution`, no
+        copy: call it after `totals` of every table. Otherwise the values are copied out."""
+        if runs is None:
+            keys, values = [], []
+            for a in range(0, self.n, CHUNK):
+                b = min(a + CHUNK, self.n)
+                mask = self.resolved[a:b] if rows is None else self.resolved[a:b] & rows[a:b]
+                keys.append(key_of(a, b)[mask])
+                values.append(self.resolution[a:b][mask])
+            key, value = np.concatenate(keys), np.concatenate(values)
+            return tuple(grouped_quantiles(key, value, n_keys, (0.5, 0.9), overwrite=True))
+        p50, p90 = np.full(n_keys, np.nan), np.full(n_keys, np.nan)
+        for k, a, b in runs:
+            run = self.resolution[a:b]
+            m = int(np.count_nonzero(~np.isnan(run)))  # unresolved (NaN) are ordered last by partition
+            if m:
+                p50[k], p90[k] = _quantiles_in_place(run, m, (0.5, 0.9))
+        return p50, p90
+
+
+def _quantiles_in_place(values: np.ndarray, m: int, qs: tuple[float, ...]) -> list[float]:
+    """q-quantiles (linear interpolation, as numpy's default) of the m smallest values (the others NaN),
+    by partitioning `values` in place around the order statistics needed: O(n), no copy."""
+    positions = [q * (m - 1) for q in qs]
+    kth = sorted({i for p in positions for i in (int(p), min(int(p) + 1, m - 1))})
+    values.partition(kth)
+    return [float(values[int(p)] + (p - int(p)) * (values[min(int(p) + 1, m - 1)] - values[int(p)]))
+            for p in positions]
+
+
+def creation_runs(issues: Issues, scenario: Scenario) -> list[tuple[int, int, int]] | None:
+    """(interval × channel key, start, stop) of each non-empty interval of creation, from the issues'
+    order (channel by channel, by creation time); None if that order does not hold."""
+    n_ch, n, width = len(scenario.channels), scenario.n_intervals, scenario.interval
+    channel, created = issues.channel, issues.created
+    if issues.n == 0:
+        return []
+    change = np.flatnonzero(channel[1:] != channel[:-1]) + 1
+    blocks = np.r_[0, change, issues.n]
+    runs = []
+    seen = set()
+    for a, b in zip(blocks[:-1].tolist(), blocks[1:].tolist()):
+        c = int(channel[a])
+        block = created[a:b]
+        if c in seen or (b - a > 1 and not np.all(block[1:] >= block[:-1])):
+            return None
+        seen.add(c)
+        edges = a + np.searchsorted(block, np.arange(1, n) * width, side="left")
+        bounds = np.r_[a, edges, b].tolist()
+        runs += [(k * n_ch + c, bounds[k], bounds[k + 1]) for k in range(n) if bounds[k + 1] > bounds[k]]
+    return runs
+
+
+def kpi_frame(sums: dict[str, np.ndarray], quantiles: tuple[np.ndarray, np.ndarray], open_end: bool = False
+              ) -> pd.DataFrame:
+    """The outcome KPIs from `Issues.totals` and `Issues.quantiles` (shares over issues; CSAT over closed issues)."""
+    issues, resolved = sums["issues"], sums["resolved"]
+    closed = issues - sums["open"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        def share(x, of=issues):
+            return np.where(of > 0, x / of, np.nan)
+
+        out = pd.DataFrame({
+            "issues": issues, "issues_resolved": resolved, "fcr": share(sums["fcr"]),
+            "contacts_per_issue": share(sums["contacts"]), "channels_per_issue": share(sums["channels"]),
+            "resolution_time_mean_s": share(sums["resolution"], resolved),
+            "resolution_time_p50_s": quantiles[0], "resolution_time_p90_s": quantiles[1],
+            "unresolved_share": share(sums["given_up"]), "csat": share(sums["satisfied"], closed),
+            "revenue_at_risk": sums["revenue"],
+        })
+    if open_end:
+        out["issues_open_end"] = sums["open"]
+    return out
+
+
+def resolve_times(end: np.ndarray, arrival: np.ndarray, flags: np.ndarray | None,
+                  bot_end: np.ndarray | None) -> np.ndarray:
+    """Per contact: when it resolves its issue (inf if it does not), written over `end` (returned)."""
+    rt = end  # answered and finished; NaN otherwise
+    if flags is not None:
+        rt[(flags & REOPENED) != 0] = np.nan
+    rt[np.isnan(rt)] = INF
+    if flags is not None:
+        auto = (flags & AUTO) != 0
+        rt[auto] = arrival[auto]
+        if bot_end is not None:
+            true = (flags & (CONTAINED | FALSE)) == CONTAINED
+            rt[true] = bot_end[true]
+    return rt
+
+
+def first_response(o: Outcomes, arrival: np.ndarray, flags: np.ndarray | None,
+                   bot_end: np.ndarray | None) -> np.ndarray:
+    """Per contact: when the customer got a first response (an agent's answer, an automated answer, or
+    the bot's apparent resolution); inf if none."""
+    first = o.answered.copy()
+    first[~o.handled] = INF
+    if flags is not None:
+        auto = (flags & AUTO) != 0
+        first[auto] = arrival[auto]
+        if bot_end is not None:
+            contained = (flags & CONTAINED) != 0
+            first[contained] = bot_end[contained]
+    return first
+
+
+def within(seconds: np.ndarray, channel: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    """seconds <= the limit of each row's channel (NaN and inf are not), one channel at a time."""
+    if np.all(limits == limits[0]):
+        return seconds <= limits[0]
+    ok = np.zeros(seconds.size, dtype=bool)
+    for c, limit in enumerate(limits):
+        ok |= (channel == c) & (seconds <= limit)
+    return ok
+
+
+def queue_waits(o: Outcomes, origin: np.ndarray | None) -> np.ndarray:
+    """Per contact: its queue wait if it was answered or abandoned, else 0; chasers count 0 (they wait
+    beside the contact they chase, the customer does not wait twice)."""
+    wait = np.subtract(o.answered, o.queued)
+    wait[o.abandoned] = o.abandon_time - o.queued[o.abandoned]
+    wait[~(o.handled | o.abandoned)] = 0.0
+    if origin is not None:
+        wait[origin == CHASER] = 0.0
+    return wait
+
+
+def distinct_channels(customer: np.ndarray, channel: np.ndarray, first_channel: np.ndarray, n_ch: int) -> np.ndarray:
+    """Per issue: distinct channels among its first contact and the later ones (customer, channel)."""
+    other = channel != first_channel[customer]
+    pairs = np.unique(customer[other] * n_ch + channel[other])
+    return (1 + np.bincount(pairs // n_ch, minlength=first_channel.size)).astype(np.int8)
+
+
+def satisfaction(scenario: Scenario, resolved: np.ndarray, contacts: np.ndarray | None, late: np.ndarray,
+                 wait: np.ndarray, open_end: np.ndarray) -> np.ndarray:
+    """P(satisfied) of each issue under the scenario's model (NaN while open). Reuses `wait` in place."""
+    model = scenario.satisfaction or DEFAULT
+    beta = model.coefficients
+    eta = log_wait(wait, out=wait)
+    eta *= beta.log_wait
+    np.add(eta, beta.resolved, out=eta, where=resolved)
+    np.add(eta, beta.late_first_response, out=eta, where=late)
+    if contacts is not None:
+        eta += beta.extra_contacts * (contacts - 1)
+    p = satisfied_probability(model, eta)
+    p[open_end] = 0.0  # open: no verdict yet (counted out of the CSAT's denominator)
+    return p
+
+
+def revenue(scenario: Scenario, reason: np.ndarray, given_up: np.ndarray, wait: np.ndarray) -> np.ndarray | None:
+    """Expected sales lost per issue (0 while open or for reasons without a rule); None without rules."""
+    rules = scenario.revenue_at_risk
+    if not rules:
+        return None
+    from .contacts import GENERAL
+
+    names = [GENERAL] + [r for r in (scenario.reasons or {}) if r != GENERAL]
+    out = np.zeros(reason.size)
+    for r, name in enumerate(names):
+        rule = rules.get(name)
+        if rule is None:
+            continue
+        rows = np.flatnonzero(reason == r)
+        out[rows] = rule.order_value * lost_probability(rule, given_up[rows], wait[rows])
+    return out
+
+
+def issue_tables(issues: Issues, scenario: Scenario, n_reasons: int) -> dict[str, pd.DataFrame]:
+    """Per-replication outcome tables keyed as the contact KPIs: `summary` (channel of the first
+    contact), `reasons` (channel × reason) and `intervals` (interval of creation × channel).
+
+    Issues are stored channel by channel in order of creation, so each interval's issues are one
+    run of rows: its key is written once (int32), the channel totals are sums of interval totals
+    (the warm-up ends on an interval boundary), and the resolution-time quantiles sort the runs in
+    place (reasons, which interleave, copy their values out first). `issues` is spent afterwards."""
+    n_ch, n = len(scenario.channels), scenario.n_intervals
+    rows = issues.created >= scenario.report_start_s
+    rows = None if rows.all() else rows
+    runs = creation_runs(issues, scenario)
+    if runs is not None:
+        interval_key = np.empty(issues.n, dtype=np.int32)
+        for k, a, b in runs:
+            interval_key[a:b] = k
+
+        def by_interval(a, b):
+            return interval_key[a:b].astype(np.int64)
+    else:
+        def by_interval(a, b):
+            key = interval_of(issues.created[a:b], scenario.interval, n)
+            key *= n_ch
+            key += issues.channel[a:b]
+            return key
+
+    def by_channel(a, b):
+        return issues.channel[a:b].astype(np.int64)
+
+    def by_reason(a, b):
+        return issues.channel[a:b].astype(np.int64) * n_reasons + issues.reason[a:b]
+
+    sums = {"intervals": issues.totals(by_interval, n * n_ch)}
+    first = int(round(scenario.report_start_s / scenario.interval))
+    if runs is not None:  # channel totals = interval totals after the warm-up
+        sums["summary"] = {name: v.reshape(n, n_ch)[first:].sum(axis=0) for name, v in sums["intervals"].items()}
+    else:
+        sums["summary"] = issues.totals(by_channel, n_ch, rows)
+    out = {}
+    if n_reasons > 1:
+        out["reasons"] = kpi_frame(issues.totals(by_reason, n_ch * n_reasons, rows),
+                                   issues.quantiles(by_reason, n_ch * n_reasons, rows))
+    if runs is None:
+        out["summary"] = kpi_frame(sums["summary"], issues.quantiles(by_channel, n_ch, rows))
+        out["intervals"] = kpi_frame(sums["intervals"], issues.quantiles(by_interval, n * n_ch), open_end=True)
+    else:
+        out["intervals"] = kpi_frame(sums["intervals"], issues.quantiles(by_interval, n * n_ch, runs=runs),
+                                     open_end=True)
+        del interval_key
+        by_channel_runs = {}
+        for k, a, b in runs:  # each channel's runs after the warm-up are adjacent: one run per channel
+            if k // n_ch >= first:
+                c = k % n_ch
+                start, _ = by_channel_runs.get(c, (a, b))
+                by_channel_runs[c] = (start, b)
+        out["summary"] = kpi_frame(sums["summary"], issues.quantiles(
+            by_channel, n_ch, runs=[(c, a, b) for c, (a, b) in by_channel_runs.items()]))
+    if n_reasons == 1:
+        out["reasons"] = out["summary"]
+    return out
