@@ -72,7 +72,7 @@ class Issues:
         marked = flags if flags.any() else None  # bot, automation or journey marks (else skip their passes)
         promise = np.array([ch.service_level.threshold for ch in scenario.channels.values()])
         bot_end = contacts.pop("bot_end", None)
-        first = first_response(o, arrival, marked, bot_end)
+        first = first_response(o, arrival, marked)
         if n == total:  # one contact per issue: keep only whether the response was late (frees 8 bytes a contact)
             first -= arrival
             self.late = ~within(first, o.channel, promise)
@@ -113,7 +113,7 @@ class Issues:
         rt -= self.created
         rt[~self.resolved] = np.nan
         self.resolution = rt
-        self.revenue = revenue(scenario, self.reason, self.given_up, wait)
+        self.revenue = revenue(scenario, self.reason, self.given_up, wait, self.open_end)
         self.satisfied = satisfaction(scenario, self.resolved, contacts_n, self.late, wait, self.open_end)
         del self.late  # in P(satisfied) now
 
@@ -250,18 +250,14 @@ def resolve_times(end: np.ndarray, arrival: np.ndarray, flags: np.ndarray | None
     return rt
 
 
-def first_response(o: Outcomes, arrival: np.ndarray, flags: np.ndarray | None,
-                   bot_end: np.ndarray | None) -> np.ndarray:
-    """Per contact: when the customer got a first response (an agent's answer, an automated answer, or
-    the bot's apparent resolution); inf if none."""
+def first_response(o: Outcomes, arrival: np.ndarray, flags: np.ndarray | None) -> np.ndarray:
+    """Per contact: when the customer got a first response: an agent's answer, or at arrival when
+    automation or the bot (apparently) resolved it (they answer at once); inf if none."""
     first = o.answered.copy()
     first[~o.handled] = INF
     if flags is not None:
-        auto = (flags & AUTO) != 0
-        first[auto] = arrival[auto]
-        if bot_end is not None:
-            contained = (flags & CONTAINED) != 0
-            first[contained] = bot_end[contained]
+        answered_at_once = (flags & (AUTO | CONTAINED)) != 0
+        first[answered_at_once] = arrival[answered_at_once]
     return first
 
 
@@ -309,7 +305,8 @@ def satisfaction(scenario: Scenario, resolved: np.ndarray, contacts: np.ndarray 
     return p
 
 
-def revenue(scenario: Scenario, reason: np.ndarray, given_up: np.ndarray, wait: np.ndarray) -> np.ndarray | None:
+def revenue(scenario: Scenario, reason: np.ndarray, given_up: np.ndarray, wait: np.ndarray,
+            open_end: np.ndarray) -> np.ndarray | None:
     """Expected sales lost per issue (0 while open or for reasons without a rule); None without rules."""
     rules = scenario.revenue_at_risk
     if not rules:
@@ -324,6 +321,7 @@ def revenue(scenario: Scenario, reason: np.ndarray, given_up: np.ndarray, wait: 
             continue
         rows = np.flatnonzero(reason == r)
         out[rows] = rule.order_value * lost_probability(rule, given_up[rows], wait[rows])
+    out[open_end] = 0.0
     return out
 
 
