@@ -108,6 +108,28 @@ def print_summary(result) -> None:
             f"{_fmt(row.abandon_rate, 'pct')}",
         )
     out.print(table)
+    print_outcomes(result.summary, f"{result.scenario.name}: customer outcomes per channel of the first contact (95% CI)")
+
+
+def print_outcomes(summary, title: str) -> None:
+    """Per channel: issues, FCR, modelled CSAT, resolution time, given-up share and revenue at risk."""
+    if "issues" not in summary.columns:
+        return
+    from .report.outcomes import duration
+
+    table = Table(title=title)
+    for column in ("channel", "issues", "FCR", "CSAT (modelled)", "resolution p50 / p90", "contacts/issue",
+                   "given up", "revenue at risk"):
+        table.add_column(column, justify="left" if column == "channel" else "right")
+    for row in summary.itertuples(index=False):
+        table.add_row(
+            Text(str(row.channel)), _fmt(row.issues, "n"),
+            f"{_fmt(row.fcr, 'pct')} [{_fmt(row.fcr_lo, 'pct')}, {_fmt(row.fcr_hi, 'pct')}]",
+            f"{_fmt(row.csat, 'pct')} [{_fmt(row.csat_lo, 'pct')}, {_fmt(row.csat_hi, 'pct')}]",
+            f"{duration(row.resolution_time_p50_s)} / {duration(row.resolution_time_p90_s)}",
+            "–" if row.contacts_per_issue != row.contacts_per_issue else f"{row.contacts_per_issue:.2f}",
+            _fmt(row.unresolved_share, "pct"), _fmt(row.revenue_at_risk, "n"))
+    out.print(table)
 
 
 @app.command()
@@ -216,35 +238,47 @@ def sweep(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
     resume: bool = typer.Option(False, "--resume", help="keep the finished points of an interrupted sweep in --out"),
     cost_per_hour: float = typer.Option(25.0, "--cost-per-hour", help="cost of one paid agent-hour (default 25.0)"),
+    min_fcr: Optional[list[str]] = typer.Option(None, "--min-fcr", help="[CHANNEL=]SHARE: minimum first-contact resolution (all channels, or one); repeat"),
+    promise: Optional[list[str]] = typer.Option(None, "--resolution-promise", help="CHANNEL=DURATION: 90%% of its resolved issues within it, e.g. email=24h; repeat"),
 ):
     """Simulate a grid of staffing levels with common random numbers; write sweep.csv and sweep.json."""
+    from .outcome_targets import parse_outcome_targets
     from .outputs import output_dir
     from .scenario import load_scenario
     from .sweep import agents_axis, run_sweep, scale_axis, warning_summary
 
     sc = load_scenario(scenario, {"seed": seed})
     axes = [agents_axis(spec, sc) for spec in agents or []] + ([scale_axis(scale)] if scale else [])
+    outcomes = parse_outcome_targets(min_fcr, promise, sc)
     target = output_dir(out_dir, sc.name)
     bar, update = _stage_bar()
     with bar:
         result = run_sweep(sc, axes, target, replications, jobs, scheduler, resume, cost_per_hour,
-                           progress=lambda d, t: update("sweep points", d, t))
+                           progress=lambda d, t: update("sweep points", d, t), outcomes=outcomes)
     meta = result.meta
     _note(f"cost = paid agent-hours x {cost_per_hour:g} per agent-hour (--cost-per-hour)")
     best = meta["best_point"]
     if best is None:
-        out.print("No point meets every channel's service-level target; widen the range upwards.", markup=False)
+        what = "service-level and outcome targets" if outcomes else "service-level target"
+        out.print(f"No point meets every channel's {what}; widen the range upwards.", markup=False)
     else:
         params = ", ".join(f"{k}={v}" for k, v in best.items() if k not in ("point", "agent_hours", "cost"))
         out.print(f"Smallest staffing meeting every target: point {best['point']} ({params}): "
                   f"{best['agent_hours']:,.1f} agent-hours, cost {best['cost']:,.2f}", markup=False, highlight=False)
+        from .report.outcomes import duration
+
+        there = result.table[result.table["point"] == best["point"]]
+        out.print("Customer outcomes there: " + "; ".join(
+            f"{r.channel}: FCR {_fmt(r.fcr, 'pct')}, CSAT {_fmt(r.csat, 'pct')}, resolution p90 "
+            f"{duration(r.resolution_time_p90_s)}" for r in there.itertuples(index=False)), markup=False, highlight=False)
     for m in meta["marginal_value_of_one_more_agent"]:
         if "per_agent" not in m:
             continue
         def signed(value, digits):  # None: the KPI is undefined at one of the points
             return "–" if value is None else f"{value:+.{digits}f}"
         gains = "; ".join(f"{ch}: {signed(v['service_level_pp'], 2)} pp SL, {signed(v['asa_s'], 1)} s ASA, "
-                          f"{signed(v['abandon_rate_pp'], 2)} pp abandoned" for ch, v in m["per_agent"].items())
+                          f"{signed(v['abandon_rate_pp'], 2)} pp abandoned, {signed(v.get('fcr_pp'), 2)} pp FCR"
+                          for ch, v in m["per_agent"].items())
         out.print(f"One more agent ({m['axis']}, from point {m['from_point']}): {gains}", markup=False, highlight=False)
     for line in warning_summary(meta.get("point_warnings", {})):
         _note(f"warning: {line} (messages in sweep.json point_warnings)")
@@ -269,6 +303,8 @@ def staff(
     max_iterations: int = typer.Option(12, "--max-iterations", min=1, help="iterations of the staffing algorithm"),
     repair_rounds: int = typer.Option(6, "--repair-rounds", min=0, help="verification-and-repair rounds after the iterations (0: none)"),
     shift_templates: Optional[Path] = typer.Option(None, "--shift-templates", help="YAML shift templates: also plan shifts (MILP) and re-simulate them"),
+    min_fcr: Optional[list[str]] = typer.Option(None, "--min-fcr", help="[CHANNEL=]SHARE: minimum first-contact resolution, staffed as an abandonment cap; repeat"),
+    promise: Optional[list[str]] = typer.Option(None, "--resolution-promise", help="CHANNEL=DURATION: 90%% of its resolved issues within it (e.g. email=24h), staffed as a first-response target; repeat"),
 ):
     """Fewest agents per interval and group meeting every target (simulation), beside Erlang C and Erlang A."""
     from .outputs import output_dir
@@ -276,14 +312,17 @@ def staff(
     from .shifts import load_templates, run_shift_plan, write_shift_plan
     from .staffing import Targets, run_staff, write_staff
 
+    from .outcome_targets import parse_outcome_targets
+
     sc = load_scenario(scenario, {"seed": seed})
     targets = Targets(max_abandon, max_occupancy)
+    outcomes = parse_outcome_targets(min_fcr, promise, sc)
     templates = load_templates(shift_templates, sc) if shift_templates else None
     target = output_dir(out_dir, sc.name)
     bar, update = _stage_bar()
     with bar:
         result = run_staff(sc, replications, check_replications, targets, jobs, scheduler, max_iterations,
-                           max_agents, progress=update, repair_rounds=repair_rounds)
+                           max_agents, progress=update, repair_rounds=repair_rounds, outcome_targets=outcomes)
         shift_result = None
         if templates is not None:
             shift_result = run_shift_plan(sc, result.plans["sim"], templates, result.meta["check_replications"],
@@ -302,6 +341,17 @@ def staff(
         ok = meta["share_of_intervals_not_significantly_below_target"].get(method, float("nan"))
         table.add_row(label, f"{meta['agent_hours'][method]:,.1f}", _fmt(share, "pct"), _fmt(ok, "pct"))
     out.print(table)
+    from .report.outcomes import duration
+
+    for method, label in (("sim", "simulation (ISA)"), ("erlang_c", "Erlang C"), ("erlang_a", "Erlang A")):
+        per = meta["outcomes_by_method"].get(method, {})
+        out.print(f"Customer outcomes, {label}: " + "; ".join(
+            f"{ch}: FCR {_fmt(v['fcr'] if v['fcr'] is not None else float('nan'), 'pct')}, resolution p90 "
+            f"{duration(v['resolution_time_p90_s'] if v['resolution_time_p90_s'] is not None else float('nan'))}"
+            for ch, v in per.items()), markup=False, highlight=False)
+    for method, shares in meta.get("share_of_intervals_meeting_outcome_targets", {}).items():
+        out.print(f"Intervals meeting the outcome targets ({method}): "
+                  + ", ".join(f"{ch} {_fmt(v, 'pct')}" for ch, v in shares.items()), markup=False, highlight=False)
     for warning in meta.get("warnings", []):
         _note(f"warning (staffed plan): {warning['message']}")
     if not meta["converged"]:
@@ -346,13 +396,13 @@ def _print_comparison(target: Path, meta: dict) -> None:
     from rich.text import Text
 
     table = pd.read_csv(target / "compare.csv")
-    shown = table[table["kpi"].isin(["service_level", "abandon_rate", "asa_s", "wait_p90_s"])]
+    shown = table[table["kpi"].isin(["service_level", "abandon_rate", "asa_s", "wait_p90_s", "fcr", "csat"])]
     kind = "paired" if "paired" in meta.get("method", "") else "Welch"
     grid = Table(title=f"B − A: {meta['b']['label']} vs {meta['a']['label']} (95% {kind} CI)")
     for column in ("channel", "KPI", "A", "B", "B − A", "95% CI"):
         grid.add_column(column, justify="left" if column in ("channel", "KPI") else "right")
     for row in shown.itertuples(index=False):
-        kind = "pct" if row.kpi in ("service_level", "abandon_rate") else "s"
+        kind = "pct" if row.kpi in ("service_level", "abandon_rate", "fcr", "csat") else "s"
         scale = 100 if kind == "pct" else 1
         unit = " pp" if kind == "pct" else ""
         ci = "–" if row.diff_lo != row.diff_lo else f"[{scale * row.diff_lo:+.1f}, {scale * row.diff_hi:+.1f}]{unit}"

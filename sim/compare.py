@@ -29,6 +29,10 @@ KPIS = {
     "service_level": +1, "abandon_rate": -1, "asa_s": -1, "wait_p50_s": -1, "wait_p90_s": -1, "frt_s": -1,
     "arrived": 0, "offered": 0, "handled": 0, "abandoned": -1, "waiting_end": -1,
     "bot_contained": 0, "bot_escalated": 0, "false_containment": -1, "unique_customers": 0,
+    # customer outcomes (sim/journeys.py), per channel of the issue's first contact
+    "fcr": +1, "csat": +1, "unresolved_share": -1, "resolution_time_mean_s": -1, "resolution_time_p50_s": -1,
+    "resolution_time_p90_s": -1, "contacts_per_issue": -1, "channels_per_issue": -1, "revenue_at_risk": -1,
+    "issues": 0, "issues_resolved": +1,
 }
 HINT = "pass two folders written by `peaksim run ... --out DIR`"
 

@@ -17,6 +17,8 @@ from .common import (
     BAD, NEUTRAL, OK, Card, Page, ci_columns, esc, number, pct, read_json, read_table, secs, style,
 )
 
+from . import outcomes as customer_outcomes
+
 HINT = "rerun `peaksim compare RUN_A RUN_B --out DIR` to write it again"
 LABELS = {"service_level": ("service level", "pct"), "abandon_rate": ("abandonment", "pct"),
           "asa_s": ("ASA", "s"), "wait_p50_s": ("wait p50", "s"), "wait_p90_s": ("wait p90", "s"),
@@ -24,6 +26,7 @@ LABELS = {"service_level": ("service level", "pct"), "abandon_rate": ("abandonme
           "handled": ("handled", "n"), "abandoned": ("abandoned", "n"), "waiting_end": ("waiting at end", "n"),
           "bot_contained": ("bot contained", "n"), "bot_escalated": ("bot escalated", "n"),
           "false_containment": ("falsely contained", "n"), "unique_customers": ("unique customers", "n")}
+LABELS.update({k: v for k, v in customer_outcomes.LABELS.items() if k not in LABELS})
 HEADLINE = ["service_level", "abandon_rate", "asa_s", "wait_p90_s"]
 RUN_STYLE = ("#8C8C8C", "#0072B2")  # A grey (the baseline), B blue (the change)
 
@@ -41,6 +44,9 @@ def read(directory: Path) -> dict:
 
 def fmt(kpi: str, value: float, signed: bool = False) -> str:
     unit = LABELS.get(kpi, (kpi, "n"))[1]
+    if unit == "s" and kpi.startswith("resolution_time"):  # hours and days: show them so
+        text = customer_outcomes.duration(abs(value)) if value == value else "–"
+        return (("+" if value >= 0 else "−") + text) if signed and value == value else text
     if unit == "pct":
         text = "–" if value != value else f"{100 * value:+.1f} pp" if signed else pct(value)
     elif unit == "s":
@@ -76,6 +82,7 @@ def build(directory: Path) -> Page:
     for channel in channels:
         rows = table[(table["channel"].astype(str) == channel) & table["kpi"].isin(HEADLINE)]
         page.cards([diff_card(r) for r in rows.to_dict("records")], heading=channel)
+    customer_outcomes.compare_section(page, table, channels, diff_card)
     page.figure(differences(table, channels, page))
     page.figure(side_by_side(table, channels, label_a, label_b))
     if data["intervals"] is not None and not data["intervals"].empty:

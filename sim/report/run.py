@@ -19,6 +19,8 @@ from .common import (
     read_table, secs, standard_header, style, target_line,
 )
 
+from . import outcomes as customer_outcomes
+
 HINT = "rerun `peaksim run SCENARIO --out DIR` to write it again"
 CHANNEL_KPIS = ["arrived", "offered", "handled", "abandoned", "waiting_end", "abandon_rate", "service_level",
                 "asa_s", "wait_p50_s", "wait_p90_s", "backlog", "bot_contained", "bot_escalated",
@@ -33,7 +35,7 @@ OUTCOME_LABELS = {"bot_contained": "contained by bot", "handled": "handled", "ab
 
 def read(directory: Path) -> dict:
     """Every input of the run report, validated (one place to adapt when a contract changes)."""
-    numeric = ci_columns(CHANNEL_KPIS)
+    numeric = ci_columns(CHANNEL_KPIS + customer_outcomes.OUTCOME_KPIS)
     return {
         "meta": read_json(directory, "run.json", HINT),
         "summary": read_table(directory, "summary.csv", HINT, required=["channel", "service_level"], numeric=numeric),
@@ -83,6 +85,7 @@ def build(directory: Path) -> Page:
     bot_columns = [k for k in ("bot_contained", "bot_escalated") if k in intervals.columns]
     if bot_columns and intervals[bot_columns].to_numpy().sum() > 0:  # no bot in this scenario: no empty chart
         page.figure(bot(intervals, channels, page))
+    customer_outcomes.add_run_section(page, summary, intervals, channels)
     async_channels = [c for c in channels if settings.get(c, {}).get("kind") == "async"]
     if async_channels:
         page.section("Async channels", "Backlog: contacts still waiting at the end of each interval.")

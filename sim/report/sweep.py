@@ -20,6 +20,8 @@ from .common import (
     standard_header, style,
 )
 
+from . import outcomes as customer_outcomes
+
 HINT = "rerun `peaksim sweep SCENARIO --out DIR` to write it again"
 PANELS = [("service_level", "service level", "pct"), ("abandon_rate", "abandonment", "pct"),
           ("asa_s", "ASA (s)", "s"), ("wait_p90_s", "wait p90 (s)", "s")]
@@ -27,7 +29,8 @@ BEST = "#1a7f37"
 
 
 def read(directory: Path) -> dict:
-    numeric = [*ci_columns([p for p, _, _ in PANELS]), "point", "target_sl", "offered", "handled", "agent_hours", "cost"]
+    numeric = [*ci_columns([p for p, _, _ in PANELS] + customer_outcomes.OUTCOME_KPIS), "point", "target_sl", "offered",
+               "handled", "agent_hours", "cost"]
     return {
         "meta": read_json(directory, "sweep.json", HINT),
         "sweep": read_table(directory, "sweep.csv", HINT, required=["point", "channel", "service_level"], numeric=numeric),
@@ -90,6 +93,11 @@ def build(directory: Path) -> Page:
     page.section("Service against staffing", "Shaded bands are 95% CIs; dashed lines are targets; "
                  "hollow markers are points that miss the channel's target.")
     page.figure(kpis_figure(sweep, channels, x, x_title, best_rows, page))
+    outcome_figure = customer_outcomes.sweep_figure(sweep, channels, x, x_title, page)
+    if outcome_figure is not None:
+        page.section("Customer outcomes against staffing", "Per channel of the issue's first contact (95% CI bands); "
+                     "CSAT is modelled (docs/outcomes.md).")
+        page.figure(outcome_figure)
     if "cost" in sweep.columns or "agent_hours" in sweep.columns:
         page.figure(cost_figure(sweep, x, x_title, best_rows))
     marginal = meta.get("marginal_values", meta.get("marginal")) or _marginal_rows(

@@ -1,0 +1,195 @@
+"""Customer outcomes in the reports: cards, per-interval panels, comparison cards and sweep curves.
+
+Small self-contained pieces, each called from one report (run, compare, sweep, staff); they only
+plot the outcome columns the commands saved (sim/journeys.py defines them) and show nothing when
+a table predates them. Durations are shown in units a person reads (`1h 12m`), never 18,530 s.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .common import Card, Page, count, esc, line_with_band, pct, style
+
+OUTCOME_KPIS = ["fcr", "csat", "unresolved_share", "resolution_time_mean_s", "resolution_time_p50_s",
+                "resolution_time_p90_s", "contacts_per_issue", "channels_per_issue", "revenue_at_risk", "issues",
+                "issues_resolved", "issues_open_end"]
+LABELS = {"fcr": ("first-contact resolution", "pct"), "csat": ("CSAT (modelled)", "pct"),
+          "unresolved_share": ("issues given up", "pct"), "resolution_time_mean_s": ("resolution time mean", "s"),
+          "resolution_time_p50_s": ("resolution time p50", "s"), "resolution_time_p90_s": ("resolution time p90", "s"),
+          "contacts_per_issue": ("contacts per issue", "n"), "channels_per_issue": ("channels per issue", "n"),
+          "revenue_at_risk": ("revenue at risk", "money"), "issues": ("issues", "n"),
+          "issues_resolved": ("issues resolved", "n")}
+HEADLINE = ["fcr", "csat", "resolution_time_p90_s", "unresolved_share", "revenue_at_risk"]
+PANELS = [("fcr", "first-contact resolution", "pct"), ("csat", "CSAT (modelled)", "pct"),
+          ("resolution_time_p90_s", "resolution time p90 (h)", "h"), ("revenue_at_risk", "revenue at risk", "money")]
+
+
+def duration(seconds: float) -> str:
+    """`45.2 s`, `12.5 min`, `3h 05m`, `2d 04h`: the unit a planner reads."""
+    if seconds is None or seconds != seconds:
+        return "–"
+    if math.isinf(seconds):
+        return "∞"
+    s = float(seconds)
+    if s < 120:
+        return f"{s:,.1f} s"
+    if s < 3600:
+        return f"{s / 60:,.1f} min"
+    if s < 86400:
+        h, m = divmod(int(round(s / 60)), 60)
+        return f"{h}h {m:02d}m"
+    d, h = divmod(int(round(s / 3600)), 24)
+    return f"{d}d {h:02d}h"
+
+
+def money(value: float) -> str:
+    return "–" if value is None or value != value else f"{value:,.0f}"
+
+
+def _ci(row: dict, kpi: str, fmt) -> str:
+    lo, hi = row.get(f"{kpi}_lo"), row.get(f"{kpi}_hi")
+    if lo is None or hi is None or lo != lo or hi != hi:
+        return ""
+    return f"95% CI {fmt(lo)} – {fmt(hi)}"
+
+
+def has_outcomes(frame: pd.DataFrame | None) -> bool:
+    return frame is not None and "issues" in frame.columns and frame["issues"].fillna(0).sum() > 0
+
+
+def outcome_cards(row: dict) -> list[Card]:
+    """A channel's customer outcomes (issues started on it), mean with 95% CI."""
+    if "issues" not in row or not row.get("issues"):
+        return []
+    cards = [
+        Card("first-contact resolution", pct(row.get("fcr")), _ci(row, "fcr", pct),
+             caption=f"{count(row.get('issues_resolved'))} of {count(row.get('issues'))} issues resolved"),
+        Card("CSAT (modelled)", pct(row.get("csat")), _ci(row, "csat", pct), caption="share satisfied (4-5 of 5)"),
+        Card("resolution time p50 / p90",
+             f"{duration(row.get('resolution_time_p50_s'))} / {duration(row.get('resolution_time_p90_s'))}",
+             f"mean {duration(row.get('resolution_time_mean_s'))}"),
+        Card("contacts per issue", f"{row.get('contacts_per_issue', float('nan')):.2f}",
+             _ci(row, "contacts_per_issue", lambda v: f"{v:.2f}"),
+             caption=f"{row.get('channels_per_issue', float('nan')):.2f} channels per issue"),
+        Card("issues given up", pct(row.get("unresolved_share")), _ci(row, "unresolved_share", pct)),
+    ]
+    if row.get("revenue_at_risk"):
+        cards.append(Card("revenue at risk", money(row.get("revenue_at_risk")), _ci(row, "revenue_at_risk", money)))
+    return cards
+
+
+def add_run_section(page: Page, summary: pd.DataFrame, intervals: pd.DataFrame, channels: list[str]) -> None:
+    """The run report's customer-outcome section: cards per channel and the per-interval panels."""
+    if not has_outcomes(summary):
+        return
+    page.section("Customer outcomes", "Per channel of the issue's first contact. An issue is one customer need: "
+                 "its first contact and every redial, chaser, reopen and bot bounce. CSAT is modelled "
+                 "(the scenario's satisfaction block; defaults are illustrative). Issues still open at the end "
+                 "of the horizon are counted apart (docs/outcomes.md).")
+    for row in summary.to_dict("records"):
+        cards = outcome_cards(row)
+        if cards:
+            page.cards(cards, heading=f"{row['channel']}: customer outcomes")
+    if has_outcomes(intervals):
+        page.figure(interval_panels(intervals, channels, page))
+
+
+def interval_panels(intervals: pd.DataFrame, channels: list[str], page: Page) -> go.Figure:
+    """FCR, CSAT, resolution p90 and revenue at risk per interval of issue creation, with CI bands."""
+    panels = [p for p in PANELS if p[0] in intervals.columns]
+    if "revenue_at_risk" in intervals.columns and not intervals["revenue_at_risk"].fillna(0).any():
+        panels = [p for p in panels if p[0] != "revenue_at_risk"]
+    frame = intervals.copy()
+    for suffix in ("", "_lo", "_hi"):  # resolution times in hours on the axis (the CSV stays in seconds)
+        column = f"resolution_time_p90_s{suffix}"
+        if column in frame.columns:
+            frame[column] = frame[column] / 3600.0
+    fig = make_subplots(rows=len(panels), cols=1, shared_xaxes=True, vertical_spacing=0.07,
+                        subplot_titles=[label for _, label, _ in panels])
+    for r, (kpi, label, unit) in enumerate(panels, start=1):
+        for name in channels:
+            part = frame[frame["channel"].astype(str) == name]
+            if part[kpi].notna().any():
+                line_with_band(fig, part, "interval_start", kpi, name, page.colours(name), label, unit,
+                               row=r, col=1, showlegend=r == 1, shape="hv")
+        fig.update_yaxes(title_text=label, tickformat=".0%" if unit == "pct" else None, rangemode="tozero",
+                         row=r, col=1)
+    fig.update_xaxes(title_text="interval in which the issue started (local time)", row=len(panels), col=1)
+    return style(fig, 220 * len(panels) + 100, "Customer outcomes per interval of issue creation", hovermode="x")
+
+
+def compare_section(page: Page, table: pd.DataFrame, channels: list[str], diff_card) -> None:
+    """Comparison cards (B − A with paired CIs) of the headline outcomes, per channel."""
+    rows = table[table["kpi"].isin(HEADLINE)]
+    if rows.empty:
+        return
+    page.section("Customer outcomes B − A", "Issues per channel of their first contact; same CIs as above.")
+    for channel in channels:
+        part = rows[rows["channel"].astype(str) == channel]
+        ordered = [r for k in HEADLINE for r in part[part["kpi"] == k].to_dict("records")]
+        if ordered:
+            page.cards([diff_card(r) for r in ordered], heading=f"{channel}: outcomes")
+
+
+def sweep_figure(sweep: pd.DataFrame, channels: list[str], x: str, x_title: str, page: Page) -> go.Figure | None:
+    """FCR, CSAT, resolution p90 and revenue at risk against the swept staffing, per channel."""
+    panels = [p for p in PANELS if p[0] in sweep.columns]
+    if not panels or "fcr" not in sweep.columns:
+        return None
+    if "revenue_at_risk" in sweep.columns and not sweep["revenue_at_risk"].fillna(0).any():
+        panels = [p for p in panels if p[0] != "revenue_at_risk"]
+    frame = sweep.copy()
+    for suffix in ("", "_lo", "_hi"):
+        column = f"resolution_time_p90_s{suffix}"
+        if column in frame.columns:
+            frame[column] = frame[column] / 3600.0
+    fig = make_subplots(rows=len(panels), cols=1, shared_xaxes=True, vertical_spacing=0.07,
+                        subplot_titles=[label for _, label, _ in panels])
+    for r, (kpi, label, unit) in enumerate(panels, start=1):
+        for name in channels:
+            part = frame[frame["channel"].astype(str) == name].sort_values(x)
+            line_with_band(fig, part, x, kpi, name, page.colours(name), label, unit, row=r, col=1,
+                           showlegend=r == 1, mode="lines+markers")
+        fig.update_yaxes(title_text=label, tickformat=".0%" if unit == "pct" else None, rangemode="tozero",
+                         row=r, col=1)
+    fig.update_xaxes(title_text=x_title, row=len(panels), col=1)
+    return style(fig, 220 * len(panels) + 120, "Customer outcomes against staffing", hovermode="x")
+
+
+def staff_figure(outcomes: pd.DataFrame, page: Page) -> go.Figure | None:
+    """Per channel: FCR and resolution p90 reached by each method's staffing, per interval (95% CI)."""
+    if outcomes is None or outcomes.empty or "fcr" not in outcomes.columns:
+        return None
+    from .staff import METHODS
+
+    channels = list(dict.fromkeys(outcomes["channel"].astype(str)))
+    frame = outcomes.copy()
+    for suffix in ("", "_lo", "_hi"):
+        column = f"resolution_time_p90_s{suffix}"
+        if column in frame.columns:
+            frame[column] = frame[column] / 3600.0
+    fig = make_subplots(rows=len(channels), cols=2, shared_xaxes=True, vertical_spacing=0.08, horizontal_spacing=0.08,
+                        subplot_titles=[t for c in channels for t in (f"{esc(c)}: first-contact resolution",
+                                                                      f"{esc(c)}: resolution time p90 (h)")])
+    for r, channel in enumerate(channels, start=1):
+        part = frame[frame["channel"].astype(str) == channel]
+        for method in dict.fromkeys(part["method"].astype(str)):
+            label, colour, dash = METHODS.get(method, (method, "#777777", None))
+            rows = part[part["method"].astype(str) == method]
+            for col, (kpi, unit) in enumerate((("fcr", "pct"), ("resolution_time_p90_s", "h")), start=1):
+                if kpi in rows.columns:
+                    line_with_band(fig, rows, "interval_start", kpi, label, colour, LABELS[kpi][0], unit, row=r,
+                                   col=col, showlegend=r == 1 and col == 1, dash=dash, shape="hv")
+        fig.update_yaxes(tickformat=".0%", rangemode="tozero", row=r, col=1)
+        fig.update_yaxes(rangemode="tozero", row=r, col=2)
+    return style(fig, 230 * len(channels) + 120, "Customer outcomes reached by each method's staffing (95% CI)",
+                 hovermode="x")
+
+
+__all__ = ["add_run_section", "compare_section", "duration", "has_outcomes", "interval_panels", "outcome_cards",
+           "staff_figure", "sweep_figure"]
