@@ -48,10 +48,13 @@ class Calibration:
     diagnostics: dict = field(repr=False)
     results: dict = field(repr=False)
     profile: ArrivalProfile = field(repr=False)
+    satisfaction: dict | None = None  # the fitted `satisfaction:` block (calibrate/csat.py), if the export has csat
 
     def to_dict(self) -> dict:
-        return _plain({"provenance": self.provenance, "channels": self.channels,
-                       "fits": self.fits, "skipped": self.skipped})
+        out = {"provenance": self.provenance, "channels": self.channels, "fits": self.fits, "skipped": self.skipped}
+        if self.satisfaction is not None:
+            out["satisfaction"] = self.satisfaction
+        return _plain(out)
 
     def to_yaml(self, path) -> Path:
         """Write the calibration YAML atomically (temp file + ``os.replace``); returns the path."""
@@ -165,12 +168,15 @@ class _Fitter:
 def calibrate(ticket_data: TicketData, interval="60min", min_n=50, tz=None,
               duration_candidates=("lognorm", "gamma", "weibull_min", "expon"),
               patience_candidates=("expon", "weibull_min", "lognorm", "gamma"),
-              redial_window="24h", max_gap="30min", days="present") -> Calibration:
+              redial_window="24h", max_gap="30min", days="present", promises: dict | None = None,
+              issue_window: str = "7d") -> Calibration:
     """Calibrate every channel of ``ticket_data`` (a :class:`~calibrate.schema.TicketData`).
 
     ``min_n`` is the fewest values (abandonments, for patience) a fit needs, for channels and
     reasons alike; ``tz`` re-expresses arrival times before profiling (default: as loaded);
-    ``days`` is passed to :func:`~calibrate.profiles.arrival_profile`.
+    ``days`` is passed to :func:`~calibrate.profiles.arrival_profile`. When the export has ``csat``
+    answers, the CSAT model is fitted (:mod:`calibrate.csat`; ``promises`` per channel in seconds,
+    ``issue_window`` groups a customer's contacts into issues).
     """
     contacts = ticket_data.contacts
     if contacts.empty:
@@ -230,9 +236,24 @@ def calibrate(ticket_data: TicketData, interval="60min", min_n=50, tz=None,
          for r, n in ticket_data.dropped.items()], columns=["reason", "count", "example"])
     provenance = _provenance(ticket_data, interval, min_n)
     provenance["notes"].update(notes)
+    satisfaction = None
+    if contacts["csat"].notna().any():
+        from calibrate.csat import fit_csat
+
+        try:
+            csat = fit_csat(contacts, promises, issue_window, min_n)
+        except ValueError as exc:
+            fitter.skipped.append(f"csat: {exc}")
+        else:
+            satisfaction = csat.to_scenario()
+            diagnostics["csat_fit"] = csat.table
+            results["_satisfaction"] = csat
+            if not promises:
+                fitter.skipped.append("csat: late_first_response: no promises given (--promise CHANNEL=DURATION), "
+                                      "so its default coefficient is kept")
     return Calibration(provenance=provenance, channels=channels,
                        fits=fits, skipped=fitter.skipped, diagnostics=diagnostics, results=results,
-                       profile=profile)
+                       profile=profile, satisfaction=satisfaction)
 
 
 def report_tables(diagnostics: dict, profile: ArrivalProfile) -> dict:

@@ -509,6 +509,8 @@ def calibrate(
     min_n: int = typer.Option(50, "--min-n", min=10, help="fewest values (abandonments, for patience) a fit needs"),
     out_dir: Path = typer.Option(Path("results/calibration"), "--out", "-o", help="output directory"),
     report: bool = typer.Option(True, "--report/--no-report", help="write report.html"),
+    promise: Optional[list[str]] = typer.Option(None, "--promise", help="CHANNEL=DURATION first-response promise, for the CSAT fit's late_first_response (e.g. voice=20s); repeat"),
+    issue_window: str = typer.Option("7d", "--issue-window", help="a customer's contacts within this gap of each other are one issue (CSAT fit)"),
 ):
     """Fit arrivals, handle times, patience (censored) and behaviour from ticket files; write calibration.yaml and diagnostics."""
     from calibrate import calibrate as fit_all
@@ -516,12 +518,14 @@ def calibrate(
     from .outputs import output_dir, write_json
 
     interval = _check_interval(interval)
+    window = _check_window(issue_window)
     data = _load(files, fmt, mapping, tz, default_channel)
     _zone_notes(data, files)
+    promises = _promises(promise, data)
     with _data_errors():
         if data.contacts.empty:
             raise PeaksimError(f"{files[0]}: no usable contacts ({_drops_line(data)}); check the file and --format")
-        cal = fit_all(data, interval=interval, min_n=min_n)
+        cal = fit_all(data, interval=interval, min_n=min_n, promises=promises, issue_window=window)
     target = output_dir(out_dir, "calibration")
     cal.to_yaml(target / "calibration.yaml")
     written = cal.write_diagnostics(target)
@@ -545,9 +549,52 @@ def calibrate(
              if not k.startswith("utc_offsets_read_as_utc")}  # has its own note line
     if notes:
         _note("notes: " + ", ".join(f"{k} {v:,}" for k, v in notes.items()))
+    fitted = cal.results.get("_satisfaction")
+    if fitted is not None:
+        ci = Table(title=f"CSAT model: {fitted.table['model'].iloc[0]} on {fitted.n:,} rated issues (95% CI)")
+        for column in ("parameter", "estimate", "95% CI"):
+            ci.add_column(column, justify="left" if column == "parameter" else "right")
+        for row in fitted.table.itertuples(index=False):
+            ci.add_row(Text(str(row.parameter)), f"{row.estimate:+.3f}", f"[{row.ci_lo:+.3f}, {row.ci_hi:+.3f}]")
+        out.print(ci)
     for line in cal.skipped:
         _note(f"skipped: {line}")
     _note(f"wrote {target}/calibration.yaml and {len(written)} diagnostics tables")
+
+
+def _check_window(text: str) -> str:
+    from .units import parse_duration
+
+    try:
+        seconds = float(parse_duration(text))
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not seconds > 0:
+        raise PeaksimError(f"--issue-window: must be a positive duration such as 7d (got {text!r})")
+    return text
+
+
+def _promises(specs, data) -> dict | None:
+    """`--promise voice=20s` → {"voice": 20.0}; channels must occur in the tickets."""
+    from .units import parse_duration
+
+    if not specs:
+        return None
+    channels = sorted(data.contacts["channel"].dropna().unique())
+    out = {}
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        name = name.strip().lower()
+        try:
+            seconds = float(parse_duration(value.strip())) if sep else -1.0
+        except ValueError:
+            seconds = -1.0
+        if not sep or not seconds > 0:
+            raise PeaksimError(f"--promise {spec}: write CHANNEL=DURATION with a positive duration, e.g. voice=20s")
+        if name not in channels:
+            raise PeaksimError(f"--promise {spec}: no channel {name!r} in the tickets (channels: {', '.join(channels)})")
+        out[name] = seconds
+    return out
 
 
 def _dist_text(params) -> str:
