@@ -22,6 +22,7 @@ bot_handled     on channels with a bot: whether the contact met it (else empty)
 bot_resolved    of those: whether the bot (apparently) resolved it
 resolved_at     async channels only: service end
 reopened        handled contacts: whether a reopen of it arrived within the horizon
+csat            empty (no survey answers)
 =============== ==========================================================================
 
 Contacts still waiting at the horizon have neither answer nor abandonment (as in a real export
@@ -82,6 +83,7 @@ def synth_contacts(scenario, replication: int = 0) -> pd.DataFrame:
         **_bot_columns(scenario, c),
         "resolved_at": at(c["end"], finished & is_async),
         "reopened": _reopened(o, c, finished),
+        "csat": np.nan,  # no survey answers: the model's CSAT is modelled, not drawn per customer
     })
     frame = frame.sort_values("created_at", kind="stable", ignore_index=True)
     return frame[list(COLUMNS)]
