@@ -111,7 +111,7 @@ def fit_csat(contacts: pd.DataFrame, promises: dict[str, float] | None = None, w
         raise ValueError(f"every rated issue has the same answer ({y[0]:g}); nothing to fit")
     use = [f for f in FEATURES if rated[f].notna().all() and rated[f].nunique() > 1]
     kept = [f for f in FEATURES if f not in use]
-    X = rated[use].astype(float)
+    X = rated[use].astype(float).reset_index(drop=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter; a failed fit raises below
         if kind == "score":

@@ -614,6 +614,7 @@ def synth(
     out_file: Path = typer.Option(..., "--out", "-o", help="ticket file to write (.csv, or .parquet)"),
     replication: int = typer.Option(0, "--replication", min=0, help="which replication's contacts to write"),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="root seed (default: the scenario's)"),
+    csat: str = typer.Option("auto", "--csat", help="survey answers per closed issue from the CSAT model: auto (scores when the scenario has a satisfaction block), score, yes-no or none"),
 ):
     """Simulate a scenario and write its contacts as a ticket file in the generic schema ("last year's tickets")."""
     from calibrate.synth import synth_contacts, write_tickets
@@ -623,7 +624,11 @@ def synth(
     sc = load_scenario(scenario, {"seed": seed})
     if out_file.exists() and out_file.is_dir():
         raise PeaksimError(f"{out_file}: is a directory; give a file name such as tickets.csv")
-    frame = synth_contacts(sc, replication)
+    from calibrate.synth import CSAT_KINDS
+
+    if csat not in CSAT_KINDS:
+        raise PeaksimError(f"--csat: must be one of {', '.join(CSAT_KINDS)} (got {csat!r})")
+    frame = synth_contacts(sc, replication, csat)
     write_tickets(frame, out_file)
     counts = ", ".join(f"{k} {v:,}" for k, v in frame["channel"].value_counts().items())
     _note(f"wrote {out_file} ({len(frame):,} contacts: {counts}; seed {sc.seed}, replication {replication})")

@@ -62,7 +62,7 @@ class Issues:
     CSAT by count), `revenue` the expected sales lost (None without `revenue_at_risk` rules).
     """
 
-    def __init__(self, contacts: dict[str, np.ndarray], o: Outcomes, scenario: Scenario):
+    def __init__(self, contacts: dict[str, np.ndarray], o: Outcomes, scenario: Scenario, keep_eta: bool = False):
         arrival, flags, origin = contacts["arrival"], contacts["flags"], contacts["origin"]
         total = arrival.size
         later = np.flatnonzero(origin != 0)
@@ -114,7 +114,8 @@ class Issues:
         rt[~self.resolved] = np.nan
         self.resolution = rt
         self.revenue = revenue(scenario, self.reason, self.given_up, wait, self.open_end)
-        self.satisfied = satisfaction(scenario, self.resolved, contacts_n, self.late, wait, self.open_end)
+        self.satisfied = satisfaction(scenario, self.resolved, contacts_n, self.late, wait, self.open_end,
+                                      self if keep_eta else None)
         del self.late  # in P(satisfied) now
 
     def totals(self, key_of, n_keys: int, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -290,8 +291,9 @@ def distinct_channels(customer: np.ndarray, channel: np.ndarray, first_channel: 
 
 
 def satisfaction(scenario: Scenario, resolved: np.ndarray, contacts: np.ndarray | None, late: np.ndarray,
-                 wait: np.ndarray, open_end: np.ndarray) -> np.ndarray:
-    """P(satisfied) of each issue under the scenario's model (NaN while open). Reuses `wait` in place."""
+                 wait: np.ndarray, open_end: np.ndarray, keep: Issues | None = None) -> np.ndarray:
+    """P(satisfied) of each issue under the scenario's model (0 while open). Reuses `wait` in place;
+    `keep` (an Issues) gets the linear predictor as `eta` (for drawing 1-5 scores: calibrate/synth.py)."""
     model = scenario.satisfaction or DEFAULT
     beta = model.coefficients
     eta = log_wait(wait, out=wait)
@@ -300,6 +302,8 @@ def satisfaction(scenario: Scenario, resolved: np.ndarray, contacts: np.ndarray 
     np.add(eta, beta.late_first_response, out=eta, where=late)
     if contacts is not None:
         eta += beta.extra_contacts * (contacts - 1)
+    if keep is not None:
+        keep.eta = eta.copy()
     p = satisfied_probability(model, eta)
     p[open_end] = 0.0  # open: no verdict yet (counted out of the CSAT's denominator)
     return p

@@ -155,3 +155,36 @@ def test_calibrate_writes_the_model_and_a_scenario_uses_it(tmp_path):
     assert sc.satisfaction.source.startswith("fitted by peaksim calibrate")
     bad = CliRunner().invoke(app, [*cmd[:5], "--promise", "fax=1h"])
     assert bad.exit_code == 2 and "--promise fax=1h: no channel 'fax' in the tickets" in bad.output
+
+
+def test_synth_answers_from_a_scenario_model_are_recovered_by_calibrate(tmp_path):
+    """`peaksim synth` draws each closed issue's score from the scenario's model on the features the
+    simulation's journeys give it; calibrate rebuilds the issues from the export alone and must find
+    the same coefficients (the two sides compute the features independently)."""
+    from calibrate.synth import synth_contacts, write_tickets
+    from sim.scenario import parse_scenario
+
+    model = {"resolved": 2.2, "extra_contacts": -0.6, "late_first_response": -0.7, "log_wait": -0.25}
+    sc = parse_scenario({
+        "name": "csat round trip", "start": "2026-11-23T00:00:00+00:00", "duration": "2d", "seed": 2,
+        "channels": {
+            "voice": {"service_level": {"threshold": "30s", "target": 0.8},
+                      "handle_time": {"dist": "exponential", "mean": "4min"},
+                      "patience": {"dist": "exponential", "mean": "3min"}, "arrivals": {"rate_per_hour": 120},
+                      "reasons": {"question": 1},
+                      "behaviour": {"redial": {"probability": 0.5, "delay": {"dist": "exponential", "mean": "10min"}}}},
+            "email": {"kind": "async", "service_level": {"threshold": "2h", "target": 0.8},
+                      "handle_time": {"dist": "exponential", "mean": "10min"}, "arrivals": {"rate_per_hour": 20}},
+        },
+        "reasons": {"question": {"fcr": 0.8, "reopen_delay": {"dist": "exponential", "mean": "2h"}}},
+        "agents": [{"name": "phone", "skills": ["voice"], "headcount": 8},
+                   {"name": "mail", "skills": ["email"], "headcount": 3}],
+        "satisfaction": {"coefficients": model, "cutpoints": [-1.2, -0.3, 0.8, 2.2]},
+    })
+    frame = synth_contacts(sc, 0)
+    assert frame["csat"].notna().sum() > 4000
+    path = write_tickets(frame, tmp_path / "tickets.csv")
+    fit = fit_csat(load_tickets([str(path)]).contacts, {"voice": 30.0, "email": 7200.0})
+    assert fit.kind == "score" and not fit.kept
+    within(fit, model)
+    np.testing.assert_allclose(fit.cutpoints, [-1.2, -0.3, 0.8, 2.2], atol=0.3)
