@@ -88,6 +88,9 @@ class Issues:
         fcr = None
         if n < total:  # issues with several contacts: fold the later contacts into their issue
             customer = contacts["customer"][n:].astype(np.int64)
+            if customer.size and (customer.min() < 0 or customer.max() >= n):
+                raise ValueError("a contact created during the run carries no issue's customer id (ids must be "
+                                 "those of fresh contacts, 0..n-1): give follow-up contacts their customer's id")
             fcr = rt[:n] < INF  # the first contact resolves (and, below, is the only one)
             issue_rt = rt[:n].copy()
             np.minimum.at(issue_rt, customer, rt[n:])
