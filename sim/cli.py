@@ -115,7 +115,7 @@ def print_outcomes(summary, title: str) -> None:
     """Per channel: issues, FCR, modelled CSAT, resolution time, given-up share and revenue at risk."""
     if "issues" not in summary.columns:
         return
-    from .report.outcomes import duration
+    from .units import readable_duration as duration
 
     table = Table(title=title)
     for column in ("channel", "issues", "FCR", "CSAT (modelled)", "resolution p50 / p90", "contacts/issue",
@@ -265,7 +265,7 @@ def sweep(
         params = ", ".join(f"{k}={v}" for k, v in best.items() if k not in ("point", "agent_hours", "cost"))
         out.print(f"Smallest staffing meeting every target: point {best['point']} ({params}): "
                   f"{best['agent_hours']:,.1f} agent-hours, cost {best['cost']:,.2f}", markup=False, highlight=False)
-        from .report.outcomes import duration
+        from .units import readable_duration as duration
 
         there = result.table[result.table["point"] == best["point"]]
         out.print("Customer outcomes there: " + "; ".join(
@@ -341,7 +341,7 @@ def staff(
         ok = meta["share_of_intervals_not_significantly_below_target"].get(method, float("nan"))
         table.add_row(label, f"{meta['agent_hours'][method]:,.1f}", _fmt(share, "pct"), _fmt(ok, "pct"))
     out.print(table)
-    from .report.outcomes import duration
+    from .units import readable_duration as duration
 
     for method, label in (("sim", "simulation (ISA)"), ("erlang_c", "Erlang C"), ("erlang_a", "Erlang A")):
         per = meta["outcomes_by_method"].get(method, {})

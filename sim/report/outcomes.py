@@ -7,12 +7,11 @@ a table predates them. Durations are shown in units a person reads (`1h 12m`), n
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..units import readable_duration
 from .common import Card, Page, count, esc, line_with_band, pct, style
 
 OUTCOME_KPIS = ["fcr", "csat", "unresolved_share", "resolution_time_mean_s", "resolution_time_p50_s",
@@ -29,22 +28,7 @@ PANELS = [("fcr", "first-contact resolution", "pct"), ("csat", "CSAT (modelled)"
           ("resolution_time_p90_s", "resolution time p90 (h)", "h"), ("revenue_at_risk", "revenue at risk", "money")]
 
 
-def duration(seconds: float) -> str:
-    """`45.2 s`, `12.5 min`, `3h 05m`, `2d 04h`: the unit a planner reads."""
-    if seconds is None or seconds != seconds:
-        return "–"
-    if math.isinf(seconds):
-        return "∞"
-    s = float(seconds)
-    if s < 120:
-        return f"{s:,.1f} s"
-    if s < 3600:
-        return f"{s / 60:,.1f} min"
-    if s < 86400:
-        h, m = divmod(int(round(s / 60)), 60)
-        return f"{h}h {m:02d}m"
-    d, h = divmod(int(round(s / 3600)), 24)
-    return f"{d}d {h:02d}h"
+duration = readable_duration  # one formatter for reports and console (sim/units.py)
 
 
 def money(value: float) -> str:
