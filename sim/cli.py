@@ -185,9 +185,13 @@ def validate(scenario: Path = typer.Argument(..., help="scenario YAML file")):
     """Check a scenario file and print every problem as FILE:LINE: field: message."""
     from .scenario import load_scenario
 
+    from .closed_demand import closed_demand_warnings
+
     sc = load_scenario(scenario)
     out.print(f"{scenario}: OK ({len(sc.channels)} channels, {len(sc.agents)} agent groups, "
               f"{sc.n_intervals} intervals, {sc.replications} replications)", markup=False, highlight=False)
+    for warning in closed_demand_warnings(sc):
+        _note(f"warning: {warning['message']}")
 
 
 @app.command()

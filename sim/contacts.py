@@ -97,10 +97,11 @@ class ContactFactory:
         return self.automation_from[r], auto
 
     def draw(self, c: int, times: np.ndarray, rng: Streams, reason: np.ndarray | None = None,
-             automation: bool = True) -> dict[str, np.ndarray]:
+             at_arrival: bool = True) -> dict[str, np.ndarray]:
         """Complete contact columns for arrivals `times` (seconds) on channel c (reasons drawn
         from the channel's mix unless given, as for a redial that keeps its reason).
-        `automation=False` leaves automation to the caller (see `Templates`)."""
+        `at_arrival=False` leaves what depends on the arrival time (automation, the handle-time
+        profile) to the caller (see `Templates`)."""
         channel = self.channels[c]
         n = times.size
         k = np.minimum((times // self.interval).astype(np.int64), self.n_intervals - 1)
@@ -113,11 +114,11 @@ class ContactFactory:
             model = self.reason_models[r]
             dist = model.handle_time or channel.handle_time
             work[rows] = dist.sample(rng.handle, int(rows.sum())) * model.handle_factor
-        if channel.handle_time_profile is not None:
+        if channel.handle_time_profile is not None and at_arrival:
             work *= self.handle_profiles[c][k]
         flags = np.zeros(n, dtype=np.int8)
         queued = times.copy()
-        for r in present if automation else ():
+        for r in present if at_arrival else ():
             applies = self.automation(c, int(r))
             if applies is None:
                 continue
@@ -169,8 +170,9 @@ class Templates:
     """Contacts created during the run, drawn in blocks per (channel, reason) relative to time 0.
 
     One `draw` call per block keeps a single source of truth for what a contact brings while
-    costing microseconds per contact; only automation, which depends on the date, is applied
-    when the contact is created.
+    costing microseconds per contact; what depends on the arrival time is applied when the
+    contact is created: automation (from its date) and the handle-time multiplier of the interval
+    the contact arrives in (a redial at 14:00 gets 14:00's multiplier, not that of time 0).
     """
 
     BLOCK = 512
@@ -178,18 +180,23 @@ class Templates:
     def __init__(self, factory: ContactFactory, streams: list[Streams], uniform: list):
         self.factory, self.streams, self.uniform = factory, streams, uniform
         self.buffers: dict[tuple[int, int], list] = {}
+        self.profiles = [None if ch.handle_time_profile is None else factory.handle_profiles[c].tolist()
+                         for c, ch in enumerate(factory.channels)]
 
     def contact(self, c: int, r: int, t: float) -> tuple[float, float, float, int, float]:
         """(queued, deadline, work, flags, bot_end) for a contact on channel c, reason r, arriving at t."""
         buffer = self.buffers.get((c, r))
         if not buffer:
             cols = self.factory.draw(c, np.zeros(self.BLOCK), self.streams[c], np.full(self.BLOCK, r),
-                                     automation=False)
+                                     at_arrival=False)
             buffer = list(zip(cols["queued"].tolist(), cols["deadline"].tolist(), cols["work"].tolist(),
                               cols["flags"].tolist(), cols["bot_end"].tolist()))
             buffer.reverse()
             self.buffers[(c, r)] = buffer
         queued, deadline, work, flags, bot_end = buffer.pop()
+        profile = self.profiles[c]
+        if profile is not None:
+            work *= profile[min(int(t // self.factory.interval), len(profile) - 1)]
         applies = self.factory.automation(c, r)
         if applies is not None and int(t // self.factory.interval) >= applies[0]:
             auto = applies[1]

@@ -3,9 +3,10 @@
 Definitions follow DESIGN.md: contacts are attributed to the interval in which they
 arrived; service level = handled within threshold ÷ (handled + abandoned + still waiting at the
 horizon for longer than the threshold: those have missed it already, whatever happens next); ASA and wait
-percentiles are over handled contacts; occupancy = time with at least one contact ÷ time on
-shift. Counting is done with numpy on the columnar records (no per-contact objects), so a
-million-contact replication is reduced in well under a second and little extra memory.
+percentiles are over handled contacts; occupancy = time with at least one contact ÷ time present
+on shift (agents staying on to finish a contact included). Counting is done with numpy on the
+columnar records (no per-contact objects), so a million-contact replication is reduced in well
+under a second and little extra memory.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ COUNT_KPIS = ["arrived", "bot_contained", "bot_escalated", "false_containment", 
 RATE_KPIS = ["abandon_rate", "service_level", "asa_s", "wait_p50_s", "wait_p90_s", "frt_s", "backlog"]
 ORIGIN_KPIS = ["arrived", "offered", "handled", "abandoned"]
 CHANNEL_KPIS = COUNT_KPIS + RATE_KPIS
-GROUP_KPIS = ["agents", "occupancy"]
+GROUP_KPIS = ["agents", "agents_present", "occupancy"]
 # shares: a CI never leaves [0, 1] (the last three are customer outcomes, sim/journeys.py)
 BOUNDED_KPIS = {"abandon_rate", "service_level", "occupancy", "fcr", "unresolved_share", "csat"}
 
@@ -313,7 +314,12 @@ def spell_seconds(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np
 
 
 def replication_groups(rec: ReplicationRecords, scenario: Scenario) -> pd.DataFrame:
-    """Per interval × group: mean agents on shift and occupancy."""
+    """Per interval × group: agents scheduled (after shrinkage), agents present and occupancy.
+
+    `agents` is the schedule: when it drops, agents still finishing a contact stay on until they
+    are done, but they are no longer scheduled. `agents_present` counts them too (time on shift ÷
+    interval length), and occupancy is busy time ÷ that time present, so it never exceeds 1.
+    """
     n = scenario.n_intervals
     edges = np.minimum(np.arange(n + 1) * scenario.interval, scenario.horizon_s)
     length = np.diff(edges)
@@ -324,9 +330,11 @@ def replication_groups(rec: ReplicationRecords, scenario: Scenario) -> pd.DataFr
         used = rec.busy_seconds[g]
         with np.errstate(invalid="ignore", divide="ignore"):
             occupancy = np.where(on > 0, np.minimum(used / on, 1.0), np.nan)
+        present = on / length
         frames.append(pd.DataFrame({
-            "interval": np.arange(n), "group": g, "agents": on / length, "occupancy": occupancy,
-            "busy_s": used, "staffed_s": on,
+            "interval": np.arange(n), "group": g,
+            "agents": present if rec.scheduled is None else rec.scheduled[g],
+            "agents_present": present, "occupancy": occupancy, "busy_s": used, "staffed_s": on,
         }))
     table = pd.concat(frames, ignore_index=True)
     table.insert(0, "replication", rec.replication)

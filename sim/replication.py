@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from .arrivals import channel_rates, poisson_arrivals, uniform_arrivals
+from .arrivals import channel_demand, poisson_arrivals, uniform_arrivals
 from .behaviour import CustomerBehaviour
 from .calendar import interval_grid, open_changes
 from .contacts import ContactFactory, Streams
 from .model import ChannelSpec, ContactCentre, GroupSpec
 from .records import ContactLog
 from .scenario import Scenario
-from .schedule import group_timeline, proficiency_changes
+from .schedule import group_timeline, proficiency_changes, timeline_average
 
 # random sources; contacts created during the run draw from the DYNAMIC offsets of each
 SOURCE_ARRIVALS, SOURCE_HANDLE, SOURCE_PATIENCE, SOURCE_REASON, SOURCE_BOT, SOURCE_AUTOMATION = range(6)
@@ -49,6 +49,7 @@ class ReplicationRecords:
     busy_seconds: np.ndarray  # groups × intervals
     staffed: dict[str, np.ndarray]
     horizon_s: float
+    scheduled: np.ndarray | None = None  # groups × intervals: mean agents scheduled after shrinkage (None: unknown)
 
 
 def build_specs(scenario: Scenario, grid: pd.DataFrame, replication: int | None = None
@@ -80,21 +81,23 @@ def fresh_contacts(scenario: Scenario, grid: pd.DataFrame, replication: int, log
     Returns the (first_row, count) block of each channel.
     """
     seed = scenario.seed
-    rates = channel_rates(scenario, grid, lambda c: stream(seed, replication, SOURCE_DISPERSION, c))
+    demand = channel_demand(scenario, grid, lambda c: stream(seed, replication, SOURCE_DISPERSION, c))
     chunk = scenario.intervals_per_day
     blocks = []
     for c, name in enumerate(scenario.channels):
         arrivals_rng = stream(seed, replication, SOURCE_ARRIVALS, c)
         streams = channel_streams(seed, replication, c)
         first = len(log)
-        replay = scenario.channels[name].arrivals.counts is not None
+        d = demand[name]
         for k0 in range(0, len(grid), chunk):
-            rate, left = rates[name][k0:k0 + chunk], scenario.horizon_s - k0 * scenario.interval
-            if replay:  # exact counts (the rate is count ÷ interval length, so this recovers them)
-                times = uniform_arrivals(np.rint(rate * scenario.interval / 3600.0), scenario.interval, left, arrivals_rng)
+            part, left, offset = slice(k0, k0 + chunk), scenario.horizon_s - k0 * scenario.interval, k0 * scenario.interval
+            if d.counts is not None:  # a replay: exactly these counts
+                times = uniform_arrivals(d.counts[part], scenario.interval, left, arrivals_rng, d.seconds[part],
+                                         d.calendar, offset)
             else:
-                times = poisson_arrivals(rate, scenario.interval, left, arrivals_rng)
-            times = k0 * scenario.interval + times
+                times = poisson_arrivals(d.rate[part], scenario.interval, left, arrivals_rng, d.seconds[part],
+                                         d.calendar, offset)
+            times = offset + times
             n = times.size
             log.extend(n, channel=c, origin=0, customer=np.arange(len(log), len(log) + n),
                        **factory.draw(c, times, streams))
@@ -124,5 +127,7 @@ def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | No
     env.run(until=scenario.horizon_s)
     centre.close()
     contacts = log.columns() if columns is None else log.take(columns)
+    edges = np.minimum(np.arange(scenario.n_intervals + 1) * scenario.interval, scenario.horizon_s)
+    scheduled = np.array([timeline_average(g.times, g.counts, edges) for g in groups]).reshape(len(groups), -1)
     return ReplicationRecords(replication, contacts, np.array(centre.busy_seconds),
-                              centre.staffed.columns(), scenario.horizon_s)
+                              centre.staffed.columns(), scenario.horizon_s, scheduled)

@@ -16,23 +16,20 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import (
-    BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator,
-    model_validator,
-)
+from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .distributions import Distribution, NonNegativeSeconds, PositiveSeconds, StrictModel
 from .errors import ScenarioError, at, format_validation_error
+from .opening import WEEKDAYS, ClockTime, OpeningHours, Weekday  # noqa: F401 (WEEKDAYS, Weekday: re-exported)
 from .scenario_peak import (
     Arrivals, Behaviour, Bot, ChannelMix, Event, Ramp, Reason, check_references,
 )
 from .scenario_outcomes import RevenueRule, Satisfaction, check_revenue_reasons
-from .units import format_clock, format_duration, parse_clock
+from .units import format_clock, format_duration
 from .yamlsource import load_yaml_with_lines
 
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Rate = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALLOWED_INTERVALS_S = (900.0, 1800.0, 3600.0)
 MAX_CONTACTS_PER_REPLICATION = 20_000_000
 MAX_AGENTS = 100_000
@@ -42,15 +39,6 @@ MAX_RESULT_ROWS = 50_000_000  # per-interval result rows held in memory: replica
 
 class _Model(StrictModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _weekday(value: object) -> object:
-    return value.lower()[:3] if isinstance(value, str) else value
-
-
-Weekday = Annotated[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], BeforeValidator(_weekday)]
-ClockTime = Annotated[int, BeforeValidator(parse_clock), WithJsonSchema(
-    {"type": "string", "pattern": r"^\d{1,2}:\d{2}(:\d{2})?$", "description": "local clock time HH:MM"})]
 
 
 class ServiceLevel(_Model):
@@ -65,21 +53,6 @@ class ServiceLevel(_Model):
             raise at(".target", "a 100% target with a 0 s threshold means no contact may ever wait, which no finite "
                      "staffing guarantees with random arrivals (got target 1 and threshold 0s); "
                      "lower the target (e.g. 0.95) or give a threshold such as 20s")
-        return self
-
-
-class OpeningHours(_Model):
-    """When agents work a channel (local time). Sync channels get no arrivals while closed."""
-
-    start: ClockTime = Field(default=0, description="opens at (local HH:MM)")
-    end: ClockTime = Field(default=86400, description="closes at (local HH:MM, 24:00 = midnight)")
-    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1, description="open days")
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.end <= self.start:
-            raise at(".end", f"must be after `start`, opening hours lie within one day (got {format_clock(self.start)}"
-                     f"–{format_clock(self.end)}); write 24:00 for midnight")
         return self
 
 
@@ -101,7 +74,9 @@ class Channel(_Model):
         default=None,
         description="handle-time multiplier when the agent holds 1, 2, … contacts of this channel",
     )
-    open: OpeningHours | None = None
+    open: OpeningHours | None = Field(default=None, description=(
+        "opening hours, exact to the second (off the reporting grid too): a sync channel takes contacts only while "
+        "open, async work waits for the opening; omit: always open"))
     reasons: ChannelMix | None = Field(default=None, description="contact-reason mix (shares, normalised)")
     bot: Bot | None = None
     behaviour: Behaviour | None = None

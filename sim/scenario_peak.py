@@ -61,19 +61,29 @@ class Arrivals(_Model):
     rate_per_hour: Annotated[float, Field(ge=0, allow_inf_nan=False)] | list[
         Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
         default=None,
-        description="contacts per hour: one number, one value per interval of the day (repeats daily), "
-                    "or one value per interval of the whole horizon")
-    per_day: Positive | None = Field(default=None, description="contacts on an average day (before events and growth)")
-    per_week: Positive | None = Field(default=None, description="contacts in an average week (alternative to per_day)")
+        description="contacts per hour (on a sync channel: while it is open; a partly open interval gets its "
+                    "open share): one number, one value per interval of the day (repeats daily), or one value "
+                    "per interval of the whole horizon")
+    per_day: Positive | None = Field(default=None, description=(
+        "contacts on an average day (before events and growth); on a sync channel with opening hours: those that "
+        "arrive while it is open, on an average open day, spread over each day's open hours"))
+    per_week: Positive | None = Field(default=None, description=(
+        "contacts in an average week (alternative to per_day); on a sync channel with opening hours, those that "
+        "arrive while it is open, spread over its open days"))
     day_of_week: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
-        default=None, min_length=7, max_length=7, description="relative volume Mon…Sun (normalised to mean 1)")
+        default=None, min_length=7, max_length=7, description=(
+            "relative volume Mon…Sun (normalised to mean 1; on a sync channel with opening hours over its open "
+            "weekdays: weight on a closed weekday is lost, with a warning)"))
     intraday: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
-        default=None, description="relative volume per interval of the day (normalised; default flat)")
+        default=None, description=(
+            "relative volume per interval of the day (default flat); normalised over each day's open part on a sync "
+            "channel with opening hours: weight on closed hours is lost, with a warning"))
     counts: list[Annotated[int, Field(ge=0, le=1_000_000)]] | None = Field(
         default=None,
         description="replay: exactly this many contacts in each interval of the whole horizon, at uniform random "
-                    "times inside it (not Poisson; events, growth and dispersion do not apply; none while a sync "
-                    "channel is closed)")
+                    "times inside it (not Poisson; events, growth and dispersion do not apply); on a sync channel "
+                    "an interval's count is prorated by its open share and placed in its open part (none while "
+                    "closed)")
     growth: Positive = Field(default=1.0, description="volume multiplier versus last year")
     dispersion: Dispersion | None = None
 
