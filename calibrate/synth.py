@@ -26,6 +26,10 @@ csat            on the first contact of each closed issue: a score 1-5 (or yes/n
                 scenario's CSAT model with the issue's modelled features (``csat=`` below)
 =============== ==========================================================================
 
+Peak levers (docs/levers.md): contacts prevented by proactive notifications are not written (they
+never arrived, as in a real export), nor are callbacks; a balked caller has neither queue entry nor
+answer, and a caller who accepted a callback neither answer nor abandonment.
+
 Contacts still waiting at the horizon have neither answer nor abandonment (as in a real export
 taken mid-queue); a contact still in service has no handle time. Times are local to the
 scenario's zone, written with their UTC offset, to the millisecond.
@@ -62,6 +66,8 @@ def synth_contacts(scenario, replication: int = 0, csat: str = "auto") -> pd.Dat
         raise ValueError(f"The 'csat' parameter of synth_contacts must be one of {CSAT_KINDS}. Got {csat!r} instead.")
     rec = simulate(scenario, replication)
     o, c = Outcomes(rec), rec.contacts
+    if o.kept is not None:  # peak levers: prevented contacts never arrived and callbacks are no tickets of their own
+        c = {name: column[o.kept] for name, column in c.items()}
     start = pd.Timestamp(scenario.start_local)
     start = start.tz_convert(scenario.zone) if start.tz is not None else start.tz_localize(scenario.zone)
 

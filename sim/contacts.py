@@ -9,10 +9,17 @@ Flags (bit field in the contact log):
     BOT        met the chatbot          CONTAINED  resolved by the bot (apparent containment)
     FALSE      "contained" but returns  AUTO       resolved by automation, never offered
     ESCALATED  bot handed it to an agent queue after the session
+    BALKED     told the expected wait, left at once (never offered)
+    PREVENTED  prevented by a proactive notification: never arrived (kept as a row so the
+               prevented volume is reported, but left out of every contact KPI)
+    CB_OFFERED offered a callback      CB_ACCEPTED  accepted it: left the queue at `deadline`;
+               its callback is a row of origin `callback` (the two need a 16-bit flags column,
+               which the log gets only when a channel offers callbacks)
     REOPENED   set after an agent's answer when the customer decides to reopen (not resolved)
     RETURN_LATE  set when this contact's follow-up (redial, reopen, bot bounce) would arrive after
                the horizon: the customer's issue is still open at the horizon (sim/journeys.py)
-The last two are set during the run by sim/behaviour.py, after the model has read the flags.
+               REOPENED and RETURN_LATE are set during the run by sim/behaviour.py, after the model
+               has read the flags; they also need the 16-bit flags column (sim/replication.py)
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from .scenario import Scenario
 from .scenario_peak import Reason
 
 BOT, CONTAINED, FALSE, AUTO, ESCALATED = 1, 2, 4, 8, 16
-REOPENED, RETURN_LATE = 32, 64  # journey marks (int8 column: 64 is the last bit)
+BALKED, PREVENTED, CB_OFFERED, CB_ACCEPTED = 32, 64, 128, 256
+REOPENED, RETURN_LATE = 512, 1024  # journey marks (need the 16-bit flags column: sim/replication.py)
 GENERAL = "general"
 
 
@@ -52,6 +60,7 @@ class Streams:
     patience: np.random.Generator
     bot: np.random.Generator
     automation: np.random.Generator
+    proactive: np.random.Generator | None = None  # fresh contacts only: prevention by notifications
 
 
 class ContactFactory:
@@ -79,15 +88,21 @@ class ContactFactory:
                     index[(dates >= event.date) & (dates <= end)] = len(mixes) - 1
             self.mixes.append(mixes)
             self.mix_of_interval.append(index)
-        # automation applies from the first interval on or after its start date
-        self.automation_from = []
-        for reason in self.reason_models:
-            auto = reason.automation
-            if auto is None or auto.start is None:
-                self.automation_from.append(0)
-            else:
-                hits = np.flatnonzero(dates >= auto.start)
-                self.automation_from.append(int(hits[0]) if hits.size else self.n_intervals)
+        # automation (and prevention) apply from the first interval on or after its start date
+        def first_interval(start):
+            if start is None:
+                return 0
+            hits = np.flatnonzero(dates >= start)
+            return int(hits[0]) if hits.size else self.n_intervals
+
+        self.automation_from = [first_interval(r.automation.start if r.automation else None)
+                                for r in self.reason_models]
+        self.prevention = []  # per channel: [(reason, first interval, share)]
+        for c, name in enumerate(names):
+            self.prevention.append([(r, first_interval(m.proactive.start), m.proactive.deflect)
+                                    for r, m in enumerate(self.reason_models)
+                                    if m.proactive is not None and m.proactive.deflect > 0
+                                    and (m.proactive.channels is None or name in m.proactive.channels)])
 
     def automation(self, c: int, r: int):
         """(first interval, automation) of reason r on channel c, or None if it never applies."""
@@ -101,7 +116,8 @@ class ContactFactory:
         """Complete contact columns for arrivals `times` (seconds) on channel c (reasons drawn
         from the channel's mix unless given, as for a redial that keeps its reason).
         `at_arrival=False` leaves what depends on the arrival time (automation, the handle-time
-        profile) to the caller (see `Templates`)."""
+        profile) to the caller (see `Templates`) and prevents nothing: notifications prevent fresh
+        contacts only."""
         channel = self.channels[c]
         n = times.size
         k = np.minimum((times // self.interval).astype(np.int64), self.n_intervals - 1)
@@ -128,11 +144,15 @@ class ContactFactory:
             work[active] *= 1.0 - auto.handle_time_reduction
             flags[resolved] |= AUTO
             queued[resolved] = np.nan
+        prevented = self._prevented(c, reason, k, rng) if at_arrival and self.prevention[c] else None
+        if prevented is not None:  # never arrive: not automated, never meet the bot (its draws stay aligned)
+            flags[prevented] = PREVENTED
+            queued[prevented] = np.nan
         bot_end = np.full(n, np.nan)
         patience_factor = np.ones(n)
         bot = channel.bot
         if bot is not None:
-            candidates = (flags & AUTO) == 0
+            candidates = (flags & (AUTO | PREVENTED)) == 0
             session = bot.session.sample(rng.bot, n)
             containment = np.array([m.bot_containment if m.bot_containment is not None else bot.containment
                                     for m in self.reason_models])[reason]
@@ -154,6 +174,15 @@ class ContactFactory:
             deadline = np.full(n, np.inf)
         return {"arrival": times, "queued": queued, "deadline": deadline, "work": work,
                 "reason": reason, "flags": flags, "bot_end": bot_end}
+
+    def _prevented(self, c: int, reason: np.ndarray, k: np.ndarray, rng: Streams) -> np.ndarray:
+        """Which contacts proactive notifications prevent: one uniform per contact from the channel's own
+        stream (drawn for all, so the decision of one contact does not depend on the others')."""
+        u = rng.proactive.random(reason.size)
+        prevented = np.zeros(reason.size, dtype=bool)
+        for r, start, share in self.prevention[c]:
+            prevented |= (reason == r) & (k >= start) & (u < share)
+        return prevented
 
     def _reasons(self, c: int, k: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         mixes = self.mixes[c]

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .contacts import AUTO, CONTAINED, FALSE, REOPENED, RETURN_LATE
+from .contacts import AUTO, CONTAINED, FALSE, PREVENTED, REOPENED, RETURN_LATE
 from .metrics import Outcomes, grouped_quantiles, interval_of
 from .records import ORIGINS
 from .satisfaction import DEFAULT, log_wait, lost_probability, satisfied_probability
@@ -42,7 +42,7 @@ ISSUE_KPIS = ["issues", "issues_resolved", "fcr", "contacts_per_issue", "channel
               "unresolved_share", "csat", "revenue_at_risk"]
 INTERVAL_ISSUE_KPIS = [*ISSUE_KPIS, "issues_open_end"]  # per interval of creation: censored issues shown
 BOUNDED_ISSUE_KPIS = {"fcr", "unresolved_share", "csat"}
-CHASER = ORIGINS.index("chaser")
+CHASER, CALLBACK = ORIGINS.index("chaser"), ORIGINS.index("callback")
 INF = np.inf
 CHUNK = 1 << 16  # issues per chunk in the reductions (temporaries of about a megabyte)
 
@@ -64,12 +64,17 @@ class Issues:
 
     def __init__(self, contacts: dict[str, np.ndarray], o: Outcomes, scenario: Scenario, keep_eta: bool = False):
         arrival, flags, origin = contacts["arrival"], contacts["flags"], contacts["origin"]
+        if o.kept is not None:  # the levers set rows apart in `o`: the journeys need every row (callbacks too)
+            o = RowOutcomes(contacts, o.horizon_s)
         total = arrival.size
         later = np.flatnonzero(origin != 0)
         n = int(later[0]) if later.size else total
         self.n = n
         self.created, self.channel, self.reason = arrival[:n], o.channel[:n], o.reason[:n]
-        marked = flags if flags.any() else None  # bot, automation or journey marks (else skip their passes)
+        marked = flags if flags.any() else None  # bot, automation, lever or journey marks (else skip their passes)
+        prevented = has_bit(flags[:n], PREVENTED) if marked is not None else None
+        # contacts a proactive notification prevented never arrived: no issue (left out of every table)
+        self.counted = prevented if prevented is None else ~prevented
         promise = np.array([ch.service_level.threshold for ch in scenario.channels.values()])
         bot_end = contacts.pop("bot_end", None)
         first = first_response(o, arrival, marked)
@@ -79,8 +84,10 @@ class Issues:
             del first
         end = contacts.pop("end")  # becomes the resolve times, in place (the records let go of it)
         pending = o.waiting_end | (o.handled & np.isnan(end))
-        if marked is not None:
-            pending |= (flags & RETURN_LATE) != 0
+        late_return = has_bit(flags, RETURN_LATE) if marked is not None else None
+        if late_return is not None:
+            pending |= late_return
+        del late_return
         rt = resolve_times(end, arrival, marked, bot_end)
         del end, bot_end
         wait = queue_waits(o, origin if n < total else None)
@@ -91,7 +98,12 @@ class Issues:
             if customer.size and (customer.min() < 0 or customer.max() >= n):
                 raise ValueError("a contact created during the run carries no issue's customer id (ids must be "
                                  "those of fresh contacts, 0..n-1): give follow-up contacts their customer's id")
-            fcr = rt[:n] < INF  # the first contact resolves (and, below, is the only one)
+            # a callback continues the contact that asked for it: not a contact of its own (contacts,
+            # FCR), and an issue whose first contact is answered by its callback is resolved first time
+            callback = origin[n:] == CALLBACK
+            fcr = rt[:n] < INF  # the first contact (or its callback) resolves, and, below, is the only one
+            if callback.any():
+                fcr |= np.bincount(customer[callback & (rt[n:] < INF)], minlength=n) > 0
             issue_rt = rt[:n].copy()
             np.minimum.at(issue_rt, customer, rt[n:])
             rt = issue_rt
@@ -103,10 +115,10 @@ class Issues:
             waited += np.bincount(customer, weights=wait[n:], minlength=n)
             wait = waited
             pending = pending[:n] | (np.bincount(customer[pending[n:]], minlength=n) > 0)
-            contacts_n = 1 + np.bincount(customer, minlength=n).astype(np.int32)
+            contacts_n = 1 + np.bincount(customer[~callback], minlength=n).astype(np.int32)
             fcr &= contacts_n == 1
             channels_n = distinct_channels(customer, o.channel[n:], o.channel[:n], len(scenario.channels))
-            del customer
+            del customer, callback
         self.resolved = rt < INF
         self.fcr = self.resolved if fcr is None else fcr
         self.contacts, self.channels = contacts_n, channels_n
@@ -242,8 +254,9 @@ def resolve_times(end: np.ndarray, arrival: np.ndarray, flags: np.ndarray | None
                   bot_end: np.ndarray | None) -> np.ndarray:
     """Per contact: when it resolves its issue (inf if it does not), written over `end` (returned)."""
     rt = end  # answered and finished; NaN otherwise
-    if flags is not None:
-        rt[(flags & REOPENED) != 0] = np.nan
+    reopened = has_bit(flags, REOPENED) if flags is not None else None
+    if reopened is not None:
+        rt[reopened] = np.nan
     rt[np.isnan(rt)] = INF
     if flags is not None:
         auto = (flags & AUTO) != 0
@@ -252,6 +265,28 @@ def resolve_times(end: np.ndarray, arrival: np.ndarray, flags: np.ndarray | None
             true = (flags & (CONTAINED | FALSE)) == CONTAINED
             rt[true] = bot_end[true]
     return rt
+
+
+def has_bit(flags: np.ndarray, bit: int) -> np.ndarray | None:
+    """Rows with `bit` set, or None when the flags column is too narrow to hold it (8-bit flags: the
+    journey marks and callbacks are never set then, sim/replication.py)."""
+    if bit > np.iinfo(flags.dtype).max:
+        return None
+    return (flags & bit) != 0
+
+
+class RowOutcomes:
+    """What `Outcomes` says of each contact, for every row of the records: when the levers set rows apart
+    (prevented contacts, callbacks) `Outcomes` covers the others only, the journeys need them all."""
+
+    def __init__(self, c: dict[str, np.ndarray], horizon_s: float):
+        self.horizon_s = horizon_s
+        self.answered, self.queued, self.channel, self.reason = c["answered"], c["queued"], c["channel"], c["reason"]
+        self.handled = ~np.isnan(c["answered"])
+        offered = c["queued"] <= horizon_s
+        self.gone = offered & ~self.handled & (c["deadline"] <= horizon_s)  # abandoned, or left for a callback
+        self.waiting_end = (offered & ~self.handled & ~self.gone) | (c["queued"] > horizon_s)
+        self.abandon_time = c["deadline"][self.gone]
 
 
 def first_response(o: Outcomes, arrival: np.ndarray, flags: np.ndarray | None) -> np.ndarray:
@@ -279,8 +314,8 @@ def queue_waits(o: Outcomes, origin: np.ndarray | None) -> np.ndarray:
     """Per contact: its queue wait if it was answered or abandoned, else 0; chasers count 0 (they wait
     beside the contact they chase, the customer does not wait twice)."""
     wait = np.subtract(o.answered, o.queued)
-    wait[o.abandoned] = o.abandon_time - o.queued[o.abandoned]
-    wait[~(o.handled | o.abandoned)] = 0.0
+    wait[o.gone] = o.abandon_time - o.queued[o.gone]  # abandoned, or waited until asking for a callback
+    wait[~(o.handled | o.gone)] = 0.0
     if origin is not None:
         wait[origin == CHASER] = 0.0
     return wait
@@ -342,6 +377,8 @@ def issue_tables(issues: Issues, scenario: Scenario, n_reasons: int) -> dict[str
     place (reasons, which interleave, copy their values out first). `issues` is spent afterwards."""
     n_ch, n = len(scenario.channels), scenario.n_intervals
     rows = issues.created >= scenario.report_start_s
+    if issues.counted is not None:
+        rows &= issues.counted
     rows = None if rows.all() else rows
     runs = creation_runs(issues, scenario)
     if runs is not None:
@@ -364,7 +401,7 @@ def issue_tables(issues: Issues, scenario: Scenario, n_reasons: int) -> dict[str
     def by_reason(a, b):
         return issues.channel[a:b].astype(np.int64) * n_reasons + issues.reason[a:b]
 
-    sums = {"intervals": issues.totals(by_interval, n * n_ch)}
+    sums = {"intervals": issues.totals(by_interval, n * n_ch, issues.counted)}
     first = int(round(scenario.report_start_s / scenario.interval))
     if runs is not None:  # channel totals = interval totals after the warm-up
         sums["summary"] = {name: v.reshape(n, n_ch)[first:].sum(axis=0) for name, v in sums["intervals"].items()}

@@ -13,7 +13,7 @@ import numpy as np
 
 NAN = float("nan")
 
-ORIGINS = ("fresh", "redial", "chaser", "reopen", "bot_bounce")
+ORIGINS = ("fresh", "redial", "chaser", "reopen", "bot_bounce", "callback")
 
 
 class ContactLog:
@@ -31,7 +31,9 @@ class ContactLog:
                    "flags": "b"}
     DERIVED = ("group",)
 
-    def __init__(self):
+    def __init__(self, wide_flags: bool = False):
+        if wide_flags:  # callbacks and journey marks need bits above 127 (sim.contacts): 16-bit flags for this log only
+            self.INT_COLUMNS = {**self.INT_COLUMNS, "flags": "h"}
         for name in self.FLOAT_COLUMNS:
             setattr(self, name, array("d"))
         for name, code in self.INT_COLUMNS.items():
@@ -114,7 +116,7 @@ class ContactLog:
         """`columns(names)`, and the log lets go of all its columns: the others are freed now, not when
         the model's reference cycles are collected."""
         out = self.columns(names)
-        self.__init__()  # empty columns
+        self.__init__(self.INT_COLUMNS["flags"] == "h")  # empty columns
         return out
 
 

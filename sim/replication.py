@@ -18,6 +18,7 @@ from .arrivals import channel_demand, poisson_arrivals, uniform_arrivals
 from .behaviour import CustomerBehaviour
 from .calendar import interval_grid, open_changes
 from .contacts import ContactFactory, Streams
+from .levers import PeakLevers
 from .model import ChannelSpec, ContactCentre, GroupSpec
 from .records import ContactLog
 from .scenario import Scenario
@@ -26,13 +27,15 @@ from .schedule import group_timeline, proficiency_changes, timeline_average
 # random sources; contacts created during the run draw from the DYNAMIC offsets of each
 SOURCE_ARRIVALS, SOURCE_HANDLE, SOURCE_PATIENCE, SOURCE_REASON, SOURCE_BOT, SOURCE_AUTOMATION = range(6)
 SOURCE_DISPERSION, SOURCE_SHRINKAGE, SOURCE_DECISIONS = 6, 7, 8
+SOURCE_PROACTIVE, SOURCE_BALK, SOURCE_CALLBACK = 9, 10, 11  # peak levers: new streams, the others do not shift
 DYNAMIC = 100
 
 
 def channel_streams(seed: int, replication: int, c: int, offset: int = 0) -> Streams:
     """The streams a channel's contacts are drawn from (fresh: offset 0; created in-run: DYNAMIC)."""
     return Streams(*(stream(seed, replication, offset + source, c) for source in (
-        SOURCE_REASON, SOURCE_HANDLE, SOURCE_PATIENCE, SOURCE_BOT, SOURCE_AUTOMATION)))
+        SOURCE_REASON, SOURCE_HANDLE, SOURCE_PATIENCE, SOURCE_BOT, SOURCE_AUTOMATION)),
+        proactive=stream(seed, replication, SOURCE_PROACTIVE, c) if offset == 0 else None)
 
 
 def stream(seed: int, replication: int, source: int, index: int = 0) -> np.random.Generator:
@@ -50,6 +53,7 @@ class ReplicationRecords:
     staffed: dict[str, np.ndarray]
     horizon_s: float
     scheduled: np.ndarray | None = None  # groups × intervals: mean agents scheduled after shrinkage (None: unknown)
+    own_skills: np.ndarray | None = None  # groups × channels, when groups help other channels (overflow)
 
 
 def build_specs(scenario: Scenario, grid: pd.DataFrame, replication: int | None = None
@@ -65,9 +69,18 @@ def build_specs(scenario: Scenario, grid: pd.DataFrame, replication: int | None 
         g = len(groups)
         rng = None if replication is None else stream(scenario.seed, replication, SOURCE_SHRINKAGE, g)
         times, counts = group_timeline(group, scenario, grid, rng)
-        levels = tuple(tuple(names.index(c) for c in level) for level in group.skill_levels)
+        priorities = {names.index(c): p for c, p in group.skills.items()}
+        overflow = []
+        for c, channel in enumerate(scenario.channels.values()):
+            for k, stage in enumerate(channel.overflow or []):
+                if group.name in stage.groups:  # helps channel c after stage k's wait
+                    priorities[c] = stage.priority
+                    overflow.append((c, stage.after, k))
+        levels = tuple(tuple(c for c in sorted(priorities) if priorities[c] == p) for p in sorted(set(priorities.values())))
+        if not overflow:  # the group's own order (skills as written), as before
+            levels = tuple(tuple(names.index(c) for c in level) for level in group.skill_levels)
         groups.append(GroupSpec(group.name, levels, group.proficiency, times, counts,
-                                proficiency_changes(group, scenario)))
+                                proficiency_changes(group, scenario), tuple(overflow)))
     return channels, groups
 
 
@@ -105,6 +118,22 @@ def fresh_contacts(scenario: Scenario, grid: pd.DataFrame, replication: int, log
     return blocks
 
 
+def uses_levers(scenario: Scenario) -> bool:
+    """Whether any in-run lever is set (priority, callback, balking, overflow): else nothing is installed."""
+    in_channels = any(ch.callback or ch.balking or ch.overflow for ch in scenario.channels.values())
+    return in_channels or any(r.priority is not None for r in (scenario.reasons or {}).values())
+
+
+def needs_wide_flags(scenario: Scenario) -> bool:
+    """16-bit flags (sim/contacts.py): for callbacks, and for the journey marks REOPENED and RETURN_LATE
+    when customers may come back (reopens, redials, bot bounces); else 8 bits, a byte a contact less."""
+    channels = scenario.channels.values()
+    comes_back = (any(r.fcr < 1 for r in (scenario.reasons or {}).values())
+                  or any(ch.behaviour is not None and ch.behaviour.redial is not None for ch in channels)
+                  or any(ch.bot is not None and ch.bot.false_containment > 0 for ch in channels))
+    return comes_back or any(ch.callback is not None for ch in channels)
+
+
 def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | None = None) -> ReplicationRecords:
     """Run one replication to the horizon and return its records.
 
@@ -113,7 +142,7 @@ def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | No
     """
     grid = interval_grid(scenario)
     channels, groups = build_specs(scenario, grid, replication)
-    log = ContactLog()
+    log = ContactLog(wide_flags=needs_wide_flags(scenario))
     factory = ContactFactory(scenario, grid)
     blocks = fresh_contacts(scenario, grid, replication, log, factory)
     env = simpy.Environment()
@@ -123,6 +152,10 @@ def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | No
         scenario, factory, centre,
         [channel_streams(scenario.seed, replication, c, DYNAMIC) for c in range(n_channels)],
         [stream(scenario.seed, replication, SOURCE_DECISIONS, c) for c in range(n_channels)])
+    if uses_levers(scenario):
+        PeakLevers(scenario, factory, centre,
+                   [stream(scenario.seed, replication, SOURCE_BALK, c) for c in range(n_channels)],
+                   [stream(scenario.seed, replication, SOURCE_CALLBACK, c) for c in range(n_channels)])
     centre.start(blocks)
     env.run(until=scenario.horizon_s)
     centre.close()
@@ -130,4 +163,11 @@ def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | No
     edges = np.minimum(np.arange(scenario.n_intervals + 1) * scenario.interval, scenario.horizon_s)
     scheduled = np.array([timeline_average(g.times, g.counts, edges) for g in groups]).reshape(len(groups), -1)
     return ReplicationRecords(replication, contacts, np.array(centre.busy_seconds),
-                              centre.staffed.columns(), scenario.horizon_s, scheduled)
+                              centre.staffed.columns(), scenario.horizon_s, scheduled, own_skills(scenario))
+
+
+def own_skills(scenario: Scenario) -> np.ndarray | None:
+    """groups × channels: whether the group has the channel as a skill; None if no channel overflows."""
+    if not any(ch.overflow for ch in scenario.channels.values()):
+        return None
+    return np.array([[name in group.skills for name in scenario.channels] for group in scenario.agents])

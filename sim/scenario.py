@@ -21,6 +21,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, field_
 from .distributions import Distribution, NonNegativeSeconds, PositiveSeconds, StrictModel
 from .errors import ScenarioError, at, format_validation_error
 from .opening import WEEKDAYS, ClockTime, OpeningHours, Weekday  # noqa: F401 (WEEKDAYS, Weekday: re-exported)
+from .scenario_levers import Balking, Callback, Overflow, ServiceLevel, check_levers
 from .scenario_peak import (
     Arrivals, Behaviour, Bot, ChannelMix, Event, Ramp, Reason, check_references,
 )
@@ -39,21 +40,6 @@ MAX_RESULT_ROWS = 50_000_000  # per-interval result rows held in memory: replica
 
 class _Model(StrictModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ServiceLevel(_Model):
-    """Share of contacts answered within `threshold` (sync) or first-responded within it (async)."""
-
-    threshold: NonNegativeSeconds = Field(description="answer (or first response) within this time")
-    target: float = Field(gt=0, le=1, allow_inf_nan=False, description="share that must meet the threshold")
-
-    @model_validator(mode="after")
-    def _possible(self):
-        if self.target >= 1 and self.threshold == 0:
-            raise at(".target", "a 100% target with a 0 s threshold means no contact may ever wait, which no finite "
-                     "staffing guarantees with random arrivals (got target 1 and threshold 0s); "
-                     "lower the target (e.g. 0.95) or give a threshold such as 20s")
-        return self
 
 
 class Channel(_Model):
@@ -80,6 +66,11 @@ class Channel(_Model):
     reasons: ChannelMix | None = Field(default=None, description="contact-reason mix (shares, normalised)")
     bot: Bot | None = None
     behaviour: Behaviour | None = None
+    callback: Callback | None = Field(default=None, description="sync: offer callbacks (virtual hold) to callers "
+                                      "facing a long wait")
+    balking: Balking | None = Field(default=None, description="sync: callers told the expected wait may leave at once")
+    overflow: Overflow | None = Field(default=None, description="after a wait, further agent groups may answer "
+                                      "(one stage, or a list of stages)")
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -283,6 +274,7 @@ class Scenario(_Model):
                          f"give {per_day} values at interval {format_duration(self.interval)}")
         check_references(self)
         check_revenue_reasons(self)
+        check_levers(self)
         for i, group in enumerate(self.agents):
             self._check_shifts_in_horizon(i, group)
         unserved = sorted(set(self.channels) - served)

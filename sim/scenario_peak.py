@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from .distributions import Distribution, PositiveSeconds, StrictModel
 from .errors import at
+from .scenario_levers import PRIORITY_LIMIT, Proactive, ServiceLevel
 
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -132,6 +133,13 @@ class Reason(_Model):
     reopen_delay: Distribution | None = None
     reopen_channel: ChannelMix | None = Field(default=None, description="where reopens arrive (default: same channel)")
     automation: Automation | None = None
+    priority: Annotated[int, Field(ge=-PRIORITY_LIMIT, le=PRIORITY_LIMIT)] | None = Field(
+        default=None, description="rank in a channel's queue, lower served first (non-preemptive); reasons "
+                                  "without one come after those with one; none set: first come, first served")
+    service_level: ServiceLevel | None = Field(default=None, description="this reason's own target (replaces the "
+                                               "channel's in reasons.csv)")
+    proactive: Proactive | None = Field(default=None, description="notifications that prevent a share of this "
+                                        "reason's contacts from a date")
 
 
 class Bot(_Model):

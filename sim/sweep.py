@@ -42,6 +42,7 @@ from .scenario import Scenario, scenario_hash
 from .schedule import group_timeline
 
 KPI_COLUMNS = ["offered", "handled", "abandoned", "service_level", "abandon_rate", "asa_s", "wait_p90_s",
+               "balked", "callbacks_accepted", "prevented", "overflowed",  # these four: peak levers
                # customer outcomes of the issues started on the channel (sim/journeys.py)
                "fcr", "csat", "unresolved_share", "resolution_time_p90_s", "contacts_per_issue", "revenue_at_risk"]
 DEFAULT_COST_PER_HOUR = 25.0

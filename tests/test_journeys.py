@@ -71,7 +71,7 @@ ROWS = [
 def hand_records():
     cols = list(zip(*ROWS))
     names = ["channel", "origin", "customer", "arrival", "queued", "answered", "end", "deadline", "flags", "bot_end"]
-    types = [np.int16, np.int8, np.int32] + [float] * 5 + [np.int8, float]
+    types = [np.int16, np.int8, np.int32] + [float] * 5 + [np.int16, float]  # a log with 16-bit flags (journey marks)
     contacts = {n: np.array(v, dtype=t) for n, v, t in zip(names, cols, types)}
     contacts["reason"] = np.zeros(len(ROWS), dtype=np.int16)
     return ReplicationRecords(0, contacts, np.zeros((1, 20)), {}, HORIZON)
@@ -258,3 +258,23 @@ def test_a_fitted_model_changes_csat_as_its_coefficients_say(scenario_dict):
     assert result.summary.iloc[0]["csat"] == pytest.approx(logistic(1.0 - 0.5))
     r = reps(result)  # no reopens: every resolved issue is resolved by its first contact
     np.testing.assert_allclose(r["fcr"], r["issues_resolved"] / r["issues"])
+
+
+def test_levers_map_into_journeys(scenario_dict):
+    """Prevented contacts are no issue; a balking caller gives up; a callback continues its caller's
+    contact (not a contact of its own, and first-contact resolution when it resolves)."""
+    d = scenario_dict
+    d["duration"] = "8h"
+    voice = d["channels"]["voice"]
+    voice["callback"] = {"threshold": "1min", "accept": 0.5, "promise": "2h"}
+    voice["balking"] = {"points": [{"wait": "1min", "probability": 0.0}, {"wait": "10min", "probability": 0.35}]}
+    voice["reasons"] = {"wismo": 0.5, "other": 0.5}
+    d["reasons"] = {"wismo": {"proactive": {"start": "2026-11-23", "deflect": 0.4}}, "other": {}}
+    d["agents"][0]["headcount"] = 5
+    r = reps(run_scenario(parse_scenario(d)))
+    assert (r["prevented"] > 0).all() and (r["callbacks_accepted"] > 0).all() and (r["balked"] > 0).any()
+    np.testing.assert_allclose(r["issues"], r["arrived"])  # arrived leaves the prevented out, as do issues
+    np.testing.assert_allclose(r["unresolved_share"] * r["issues"], r["abandoned"] + r["balked"], atol=1e-9)
+    np.testing.assert_allclose(r["contacts_per_issue"], 1.0)
+    np.testing.assert_allclose(r["fcr"] * r["issues"], r["issues_resolved"], atol=1e-9)
+    assert (r["issues_resolved"] > r["handled"]).all()  # issues resolved by their callback add to those answered live
