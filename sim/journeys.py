@@ -77,11 +77,16 @@ class Issues:
         self.counted = prevented if prevented is None else ~prevented
         promise = np.array([ch.service_level.threshold for ch in scenario.channels.values()])
         bot_end = contacts.pop("bot_end", None)
-        first = first_response(o, arrival, marked)
-        if n == total:  # one contact per issue: keep only whether the response was late (frees 8 bytes a contact)
-            first -= arrival
-            self.late = ~within(first, o.channel, promise)
-            del first
+        if n == total:  # one contact per issue: only whether its response was late, a chunk at a time
+            self.late = np.empty(n, dtype=bool)
+            for a in range(0, n, CHUNK):
+                b = min(a + CHUNK, n)
+                first = first_response(o, arrival, marked, slice(a, b))
+                first -= arrival[a:b]
+                self.late[a:b] = ~within(first, o.channel[a:b], promise)
+            first = None
+        else:
+            first = first_response(o, arrival, marked)
         end = contacts.pop("end")  # becomes the resolve times, in place (the records let go of it)
         pending = o.waiting_end | (o.handled & np.isnan(end))
         late_return = has_bit(flags, RETURN_LATE) if marked is not None else None
@@ -289,14 +294,15 @@ class RowOutcomes:
         self.abandon_time = c["deadline"][self.gone]
 
 
-def first_response(o: Outcomes, arrival: np.ndarray, flags: np.ndarray | None) -> np.ndarray:
-    """Per contact: when the customer got a first response: an agent's answer, or at arrival when
-    automation or the bot (apparently) resolved it (they answer at once); inf if none."""
-    first = o.answered.copy()
-    first[~o.handled] = INF
+def first_response(o: Outcomes, arrival: np.ndarray, flags: np.ndarray | None, rows: slice = slice(None)
+                   ) -> np.ndarray:
+    """Per contact (of `rows`): when the customer got a first response: an agent's answer, or at arrival
+    when automation or the bot (apparently) resolved it (they answer at once); inf if none."""
+    first = o.answered[rows].copy()
+    first[~o.handled[rows]] = INF
     if flags is not None:
-        answered_at_once = (flags & (AUTO | CONTAINED)) != 0
-        first[answered_at_once] = arrival[answered_at_once]
+        answered_at_once = (flags[rows] & (AUTO | CONTAINED)) != 0
+        first[answered_at_once] = arrival[rows][answered_at_once]
     return first
 
 
@@ -311,11 +317,17 @@ def within(seconds: np.ndarray, channel: np.ndarray, limits: np.ndarray) -> np.n
 
 
 def queue_waits(o: Outcomes, origin: np.ndarray | None) -> np.ndarray:
-    """Per contact: its queue wait if it was answered or abandoned, else 0; chasers count 0 (they wait
-    beside the contact they chase, the customer does not wait twice)."""
-    wait = np.subtract(o.answered, o.queued)
-    wait[o.gone] = o.abandon_time - o.queued[o.gone]  # abandoned, or waited until asking for a callback
-    wait[~(o.handled | o.gone)] = 0.0
+    """Per contact: its queue wait (float32 seconds: a CSAT and lost-sale input, not a reported time) if it
+    was answered, abandoned or left for a callback, else 0; chasers count 0 (they wait beside the contact
+    they chase, the customer does not wait twice). Built a chunk at a time: no float64 temporary per contact."""
+    size = o.answered.size
+    wait = np.empty(size, dtype=np.float32)
+    for a in range(0, size, CHUNK):
+        b = min(a + CHUNK, size)
+        wait[a:b] = np.subtract(o.answered[a:b], o.queued[a:b])  # NaN unless answered
+    gone = np.flatnonzero(o.gone)  # few: abandoned, or waited until asking for a callback
+    wait[gone] = o.abandon_time - o.queued[gone]
+    np.nan_to_num(wait, copy=False, nan=0.0)
     if origin is not None:
         wait[origin == CHASER] = 0.0
     return wait

@@ -55,7 +55,8 @@ def linear_predictor(model: Satisfaction, x: dict[str, np.ndarray]) -> np.ndarra
 
 def satisfied_probability(model: Satisfaction, eta: np.ndarray) -> np.ndarray:
     """P(score >= 4) from the linear predictor (in place when `eta` is a float array we own)."""
-    eta = np.subtract(eta, model.cutpoints[2], out=eta if isinstance(eta, np.ndarray) and eta.dtype == float else None)
+    owned = isinstance(eta, np.ndarray) and np.issubdtype(eta.dtype, np.floating)  # float32 stays float32
+    eta = np.subtract(eta, model.cutpoints[2], out=eta if owned else None)
     return expit(eta, out=eta)
 
 
