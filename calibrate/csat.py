@@ -94,15 +94,19 @@ def issue_table(contacts: pd.DataFrame, promises: dict[str, float] | None = None
 
 
 def fit_csat(contacts: pd.DataFrame, promises: dict[str, float] | None = None, window: str = DEFAULT_WINDOW,
-             min_n: int = 50) -> CsatFit:
+             min_n: int = 50, max_n: int = 50_000) -> CsatFit:
     """Fit the CSAT model to the rated issues of `contacts` (generic schema with a `csat` column).
 
+    At most `max_n` rated issues are used (a fixed random sample beyond that, as for the other fits:
+    50,000 answers already pin the coefficients far tighter than they are known to hold).
     Raises ValueError (one line, how to fix) when there are fewer than `min_n` rated issues or the
     answers do not vary; the caller reports it as a skipped fit."""
     issues = issue_table(contacts, promises, window)
     rated = issues[issues["csat"].notna()]
     if promises:
         rated = rated[rated["late_first_response"].notna()]  # channels without a promise: no late feature
+    if len(rated) > max_n:
+        rated = rated.sample(n=max_n, random_state=0).sort_index()
     if len(rated) < min_n:
         raise ValueError(f"{len(rated)} rated issues, fewer than {min_n} (--min-n); a CSAT fit needs more answers")
     y = rated["csat"].to_numpy(dtype=float)

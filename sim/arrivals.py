@@ -21,20 +21,24 @@ import pandas as pd
 from .calendar import daily_profile
 from .opening import WEEKDAYS, OpenCalendar, channel_calendar, wall_clock_open_share
 from .scenario import Scenario
-from .scenario_peak import Event
+from .scenario_peak import WEEKDAY_NAMES, Event
 
 
-def event_multiplier(event: Event, day: dt.date) -> float:
-    """The event's volume multiplier on a local date, with linear ramps before and after."""
+def event_multiplier(event: Event, day: dt.date, channel: str | None = None) -> float:
+    """The event's volume multiplier on a local date for `channel` (its own from `multipliers`,
+    else `multiplier`), with linear ramps before and after; 1 where the event does not apply."""
+    multiplier = event.multiplier if channel is None else event.multiplier_for(channel)
+    if multiplier is None:
+        return 1.0
     end = event.end or event.date
     if event.date <= day <= end:
-        return event.multiplier
+        return multiplier
     if event.ramp_before and 0 < (event.date - day).days <= event.ramp_before:
         steps = event.ramp_before + 1 - (event.date - day).days
-        return 1 + (event.multiplier - 1) * steps / (event.ramp_before + 1)
+        return 1 + (multiplier - 1) * steps / (event.ramp_before + 1)
     if event.ramp_after and 0 < (day - end).days <= event.ramp_after:
         steps = event.ramp_after + 1 - (day - end).days
-        return 1 + (event.multiplier - 1) * steps / (event.ramp_after + 1)
+        return 1 + (multiplier - 1) * steps / (event.ramp_after + 1)
     return 1.0
 
 
@@ -43,10 +47,42 @@ def event_multipliers(scenario: Scenario, channel: str, dates: np.ndarray) -> np
     unique = pd.unique(dates)
     by_day = {}
     for day in unique:
-        values = [event_multiplier(e, day) for e in scenario.events or []
-                  if e.channels is None or channel in e.channels]
+        values = [event_multiplier(e, day, channel) for e in scenario.events or []
+                  if e.multiplier_for(channel) is not None]
         by_day[day] = max(values, default=1.0)
     return np.array([by_day[d] for d in dates])
+
+
+def event_shapes(scenario: Scenario, channel: str, grid: pd.DataFrame, rate: np.ndarray,
+                 seconds: np.ndarray) -> np.ndarray:
+    """On the core days of events with their own `intraday` shape for this channel, the day's
+    contacts spread over the day by that shape instead (the day's total is kept; like `intraday`,
+    the shape is normalised over the open part of the day: `seconds` are the open seconds)."""
+    events = [e for e in scenario.events or [] if e.intraday and channel in e.intraday]
+    if not events:
+        return rate
+    rate = rate.copy()
+    dates, slots = grid["date"].to_numpy(), grid["slot"].to_numpy()
+    for event in events:
+        shape = np.asarray(event.intraday[channel], dtype=float)
+        for day in pd.unique(dates):
+            if not event.date <= day <= (event.end or event.date):
+                continue
+            rows = np.flatnonzero(dates == day)
+            weights = shape[slots[rows]] * seconds[rows]
+            if weights.sum() > 0:
+                total = float((rate[rows] * seconds[rows]).sum())
+                rate[rows] = total * shape[slots[rows]] / weights.sum()
+    return rate
+
+
+def weekday_shapes(arrivals, intervals_per_day: int) -> np.ndarray:
+    """7 × intervals-per-day: each weekday's relative volume per interval (its own shape from
+    `intraday_by_weekday`, else `intraday`, else flat); not normalised."""
+    shapes = np.tile(np.asarray(arrivals.intraday or [1.0] * intervals_per_day, dtype=float), (7, 1))
+    for day, shape in (arrivals.intraday_by_weekday or {}).items():
+        shapes[WEEKDAY_NAMES.index(day)] = np.asarray(shape, dtype=float)
+    return shapes
 
 
 def daily_dispersion(dates: np.ndarray, cv: float, rng: np.random.Generator) -> np.ndarray:
@@ -102,7 +138,8 @@ def channel_demand(scenario: Scenario, grid: pd.DataFrame, rng_for=None) -> dict
             rate = volume_rate(scenario, channel, grid)
         else:
             rate = daily_profile(arrivals.rate_per_hour, grid)
-        rate = rate * arrivals.growth * event_multipliers(scenario, name, dates)
+        rate = event_shapes(scenario, name, grid, rate * arrivals.growth * event_multipliers(scenario, name, dates),
+                            seconds)
         if arrivals.dispersion is not None and rng_for is not None:
             rate = rate * daily_dispersion(dates, arrivals.dispersion.cv, rng_for(c))
         if calendar is not None:
@@ -127,21 +164,23 @@ def volume_rate(scenario: Scenario, channel, grid: pd.DataFrame) -> np.ndarray:
     """
     arrivals = channel.arrivals
     interval_h = scenario.interval / 3600
-    intraday = np.asarray(arrivals.intraday or [1.0] * scenario.intervals_per_day, dtype=float)
+    shapes = weekday_shapes(arrivals, scenario.intervals_per_day)
     dow = np.asarray(arrivals.day_of_week or [1.0] * 7, dtype=float)
     weekday, slot = grid["weekday"].to_numpy(), grid["slot"].to_numpy()
     hours = channel.open if channel.kind == "sync" else None
     if hours is None:
-        share = intraday / intraday.sum()
-        return arrivals.daily * (dow / dow.mean())[weekday] * share[slot] / interval_h
+        sums = shapes.sum(axis=1, keepdims=True)
+        share = np.divide(shapes, sums, out=np.zeros_like(shapes), where=sums > 0)
+        return arrivals.daily * (dow / dow.mean())[weekday] * share[weekday, slot] / interval_h
     open_days = [WEEKDAYS.index(d) for d in hours.days]
     level = dow[open_days].mean()
     base = arrivals.per_week / len(open_days) if arrivals.per_week is not None else arrivals.per_day
     day_volume = base * dow / level if level > 0 else np.zeros(7)
     dates, index = np.unique(grid["date"].to_numpy(), return_inverse=True)
-    weight = np.array([float(np.dot(intraday, wall_clock_open_share(hours, d, scenario.interval))) for d in dates])
+    weight = np.array([float(np.dot(shapes[d.weekday()], wall_clock_open_share(hours, d, scenario.interval)))
+                       for d in dates])
     per_weight = np.divide(1.0, weight, out=np.zeros_like(weight), where=weight > 0)
-    return day_volume[weekday] * intraday[slot] * per_weight[index] / interval_h
+    return day_volume[weekday] * shapes[weekday, slot] * per_weight[index] / interval_h
 
 
 def replay_counts(counts: np.ndarray, seconds: np.ndarray, lengths: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arrivals import event_multipliers, interval_lengths, volume_rate
+from .arrivals import weekday_shapes, event_multipliers, interval_lengths, volume_rate
 from .calendar import daily_profile, interval_grid
 from .opening import WEEKDAYS, channel_calendar, clock_share
 from .scenario import Scenario
@@ -63,8 +63,11 @@ def closed_volume(scenario: Scenario) -> dict[str, dict]:
             expected = float(np.sum(volume_rate(scenario, ch, grid) * scale * opened / 3600.0))
             day = _day_volume(scenario, ch, grid) * scale  # each interval: its date's volume
             intraday = np.asarray(arrivals.intraday or [1.0] * scenario.intervals_per_day, dtype=float)
-            share = (intraday / intraday.sum())[grid["slot"].to_numpy()] * lengths / scenario.interval
-            if arrivals.intraday is not None:
+            shapes = weekday_shapes(arrivals, scenario.intervals_per_day)  # a weekday's own shape where given
+            sums = shapes.sum(axis=1, keepdims=True)
+            shares = np.divide(shapes, sums, out=np.zeros_like(shapes), where=sums > 0)
+            share = shares[grid["weekday"].to_numpy(), grid["slot"].to_numpy()] * lengths / scenario.interval
+            if arrivals.intraday is not None or arrivals.intraday_by_weekday is not None:
                 missed = float(np.sum(np.where(day_open, day * share * closed / np.maximum(lengths, 1e-9), 0.0)))
                 if missed >= MIN_LOST:
                     regular = float(np.dot(intraday, clock_share((hours.start, hours.end), scenario.interval)))

@@ -230,6 +230,11 @@ class Scenario(_Model):
                 raise at(f"channels.{name}.arrivals.intraday",
                          f"needs one value per interval of the day (got {len(intraday)} values); "
                          f"give {per_day} values at interval {format_duration(self.interval)}")
+            for day, shape in (channel.arrivals.intraday_by_weekday or {}).items():
+                if len(shape) != per_day:
+                    raise at(f"channels.{name}.arrivals.intraday_by_weekday.{day}",
+                             f"needs one value per interval of the day (got {len(shape)} values); "
+                             f"give {per_day} values at interval {format_duration(self.interval)}")
             profile = channel.handle_time_profile
             if profile is not None and len(profile) not in (per_day, self.n_intervals):
                 raise at(f"channels.{name}.handle_time_profile",
@@ -246,6 +251,12 @@ class Scenario(_Model):
                          f"a profile needs one value per interval of the day (got {len(rate)} values); "
                          f"give {per_day} values at interval {format_duration(self.interval)} "
                          f"(or {self.n_intervals} to cover the whole horizon)")
+        for k, event in enumerate(self.events or []):
+            for name, shape in (event.intraday or {}).items():
+                if len(shape) != per_day:
+                    raise at(f"events[{k}].intraday.{name}",
+                             f"needs one value per interval of the day (got {len(shape)} values); "
+                             f"give {per_day} values at interval {format_duration(self.interval)}")
         names = [g.name for g in self.agents]
         if len(set(names)) != len(names):
             dup = next(n for n in names if names.count(n) > 1)
@@ -343,7 +354,7 @@ class Scenario(_Model):
     def expected_contacts(self) -> float:
         hours = self.horizon_s / 3600
         total = 0.0
-        peak = max([e.multiplier for e in self.events or []] + [1.0])
+        peak = max([e.largest_multiplier for e in self.events or []] + [1.0])
         for channel in self.channels.values():
             arrivals = channel.arrivals
             if arrivals.daily is not None:
