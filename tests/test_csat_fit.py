@@ -28,6 +28,7 @@ def synthetic_export(n_issues: int, seed: int, binary: bool = False) -> pd.DataF
     or abandoned / reopened (not resolved). Each customer has a second issue 30 days later (a gap
     longer than the 7-day issue window), so grouping by customer alone would be wrong."""
     rng = np.random.default_rng(seed)
+    handle = np.random.default_rng([seed, 1])  # handle times (not a CSAT feature) from a stream of their own
     start = pd.Timestamp("2025-10-01T08:00:00+00:00")
     rows = []
     for i in range(n_issues):
@@ -46,7 +47,8 @@ def synthetic_export(n_issues: int, seed: int, binary: bool = False) -> pd.DataF
             row = {"contact_id": f"C{i}-{j}", "customer_id": customer, "channel": channel, "created_at": t,
                    "queued_at": t, "answered_at": pd.NaT if abandoned else t + pd.Timedelta(seconds=wait),
                    "abandoned_at": t + pd.Timedelta(seconds=wait) if abandoned else pd.NaT,
-                   "handle_time_s": np.nan if abandoned else 240.0, "reopened": None if abandoned else reopened,
+                   "handle_time_s": np.nan if abandoned else float(handle.gamma(4.0, 60.0)),
+                   "reopened": None if abandoned else reopened,
                    "csat": np.nan}
             if not abandoned and first_response == math.inf:
                 first_response = (t - rows[-j]["created_at"] if j else pd.Timedelta(0)).total_seconds() + wait
@@ -153,6 +155,10 @@ def test_calibrate_writes_the_model_and_a_scenario_uses_it(tmp_path):
     sc = load_scenario(scenario)
     assert sc.satisfaction.coefficients.resolved == pytest.approx(fitted["resolved"])
     assert sc.satisfaction.source.startswith("fitted by peaksim calibrate")
+    forecast = CliRunner().invoke(app, ["forecast", str(out / "calibration.yaml"), "--start", "2026-11-23",
+                                        "--end", "2026-11-24", "--out", str(tmp_path / "f.yaml")])
+    assert forecast.exit_code == 0, forecast.output
+    assert load_scenario(tmp_path / "f.yaml").satisfaction.coefficients.resolved == pytest.approx(fitted["resolved"])
     bad = CliRunner().invoke(app, [*cmd[:5], "--promise", "fax=1h"])
     assert bad.exit_code == 2 and "--promise fax=1h: no channel 'fax' in the tickets" in bad.output
 
