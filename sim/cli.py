@@ -22,7 +22,6 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import PeaksimError
-from .units import format_duration
 
 app = typer.Typer(
     add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
@@ -90,21 +89,35 @@ def _fmt(value: float, kind: str) -> str:
     return f"{value:,.0f}"
 
 
+def print_verdict(directory: Path, kind: str) -> None:
+    """The command's verdict, first on stdout: the same sentence its report opens with."""
+    from .verdict import verdict_for
+
+    verdict = verdict_for(directory, kind)
+    for line in verdict.lines():
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+    out.print("")
+
+
 def print_summary(result) -> None:
-    """Per channel: volumes, service level against target, ASA and abandonment, with 95% CIs."""
+    """Per channel: volumes, service level against target, ASA and abandonment, with 95% CIs.
+    Waits are shown in the unit of the channel's threshold (seconds, minutes, hours or days)."""
+    from .readable import duration, threshold_text, unit_for
+
     table = Table(title=f"{result.scenario.name}: {result.meta['replications']} replications (95% CI)")
-    for column in ("channel", "arrived", "handled", "service level", "target", "ASA s", "wait p90 s", "abandoned"):
+    for column in ("channel", "arrived", "handled", "service level", "target", "ASA", "wait p90", "abandoned"):
         table.add_column(column, justify="left" if column == "channel" else "right")
     for row in result.summary.itertuples(index=False):
         target = result.scenario.channels[row.channel].service_level
         sl = row.service_level
         ok = sl == sl and sl >= target.target
+        unit = unit_for(target.threshold, [row.asa_s, row.asa_s_hi, row.wait_p90_s])
         table.add_row(
             Text(str(row.channel)), _fmt(row.arrived, "n"), _fmt(row.handled, "n"),
             f"[{'green' if ok else 'red'}]{_fmt(sl, 'pct')}[/] [{_fmt(row.service_level_lo, 'pct')}, {_fmt(row.service_level_hi, 'pct')}]",
-            f"{_fmt(target.target, 'pct')} in {format_duration(target.threshold)}",
-            f"{_fmt(row.asa_s, 's')} [{_fmt(row.asa_s_lo, 's')}, {_fmt(row.asa_s_hi, 's')}]",
-            _fmt(row.wait_p90_s, "s"),
+            f"{_fmt(target.target, 'pct')} in {threshold_text(target.threshold)}",
+            f"{duration(row.asa_s, unit)} [{duration(row.asa_s_lo, unit)}, {duration(row.asa_s_hi, unit)}]",
+            duration(row.wait_p90_s, unit),
             f"{_fmt(row.abandon_rate, 'pct')}",
         )
     out.print(table)
@@ -115,7 +128,7 @@ def print_outcomes(summary, title: str) -> None:
     """Per channel: issues, FCR, modelled CSAT, resolution time, given-up share and revenue at risk."""
     if "issues" not in summary.columns:
         return
-    from .units import readable_duration as duration
+    from .readable import duration
 
     table = Table(title=title)
     for column in ("channel", "issues", "FCR", "CSAT (modelled)", "resolution p50 / p90", "contacts/issue",
@@ -138,19 +151,20 @@ def run(
     scenario: Path = typer.Argument(..., help="scenario YAML file"),
     replications: Optional[int] = typer.Option(None, "--replications", "-r", min=1, help="replications (default: the scenario's)"),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="root seed (default: the scenario's)"),
-    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (default results/<scenario-name>/)"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (default results/<scenario-name>/run/)"),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="replications in parallel processes"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
     report: bool = typer.Option(True, "--report/--no-report", help="write report.html"),
     ci_width: float = typer.Option(0.05, "--ci-width", min=0.001, max=0.5, help="service-level 95% CI half-width to aim for; wider CIs are warned about"),
 ):
     """Simulate a scenario and write summary.csv, intervals.csv, groups.csv, run.json (and report.html)."""
-    from .outputs import output_dir, write_run, write_unfinished_run
+    from .outputs import write_run, write_unfinished_run
+    from .places import command_dir
     from .runner import run_scenario
     from .scenario import load_scenario
 
     sc = load_scenario(scenario, {"replications": replications, "seed": seed})
-    target = output_dir(out_dir, sc.name)
+    target = command_dir(out_dir, sc.name, "run")
     try:
         with progress_bar("replications") as bar:
             task = bar.add_task("run", total=sc.replications)
@@ -164,6 +178,7 @@ def run(
     write_run(result, target, command=sys.argv)
     if report:
         _write_report(target, "run")
+    print_verdict(target, "run")
     print_summary(result)
     for warning in result.meta.get("warnings", []):
         _note(f"warning: {warning['message']}")
@@ -222,10 +237,12 @@ def report(
     directory: Path = typer.Argument(..., help="output folder of run, sweep, staff, calibrate, backtest or compare"),
     kind: Optional[str] = typer.Option(None, "--kind", help="report kind (default: detected from the files present)"),
 ):
-    """Rebuild report.html from the CSV/JSON tables saved in DIRECTORY."""
-    from .report import build_report
+    """Rebuild report.html from the CSV/JSON tables saved in DIRECTORY (and print its verdict first)."""
+    from .report import build_report, detect_kind
 
+    kind = kind or detect_kind(directory)
     path = build_report(directory, kind)
+    print_verdict(directory, kind)
     err.print(f"wrote {path}", markup=False, highlight=False)
 
 
@@ -233,11 +250,11 @@ def report(
 @cli_command
 def sweep(
     scenario: Path = typer.Argument(..., help="scenario YAML file"),
-    agents: Optional[list[str]] = typer.Option(None, "--agents", help="GROUP=start:stop:step headcount range (stop included); repeat for a grid"),
+    agents: Optional[list[str]] = typer.Option(None, "--agents", help="GROUP=start:stop:step: the group's agents on shift at its peak (stop included); its roster keeps its shape; repeat for a grid"),
     scale: Optional[str] = typer.Option(None, "--scale", help="start:stop:step multiplier on every other group's schedule"),
     replications: Optional[int] = typer.Option(None, "--replications", "-r", min=1, help="replications per point (default: the scenario's)"),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="root seed (default: the scenario's)"),
-    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (default results/<scenario-name>/)"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (default results/<scenario-name>/sweep/)"),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="tasks in parallel processes"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
     resume: bool = typer.Option(False, "--resume", help="keep the finished points of an interrupted sweep in --out"),
@@ -247,46 +264,31 @@ def sweep(
 ):
     """Simulate a grid of staffing levels with common random numbers; write sweep.csv and sweep.json."""
     from .outcome_targets import parse_outcome_targets
-    from .outputs import output_dir
+    from .places import command_dir
     from .scenario import load_scenario
     from .sweep import agents_axis, run_sweep, scale_axis, warning_summary
 
     sc = load_scenario(scenario, {"seed": seed})
     axes = [agents_axis(spec, sc) for spec in agents or []] + ([scale_axis(scale)] if scale else [])
     outcomes = parse_outcome_targets(min_fcr, promise, sc)
-    target = output_dir(out_dir, sc.name)
+    target = command_dir(out_dir, sc.name, "sweep")
     bar, update = _stage_bar()
     with bar:
         result = run_sweep(sc, axes, target, replications, jobs, scheduler, resume, cost_per_hour,
                            progress=lambda d, t: update("sweep points", d, t), outcomes=outcomes)
     meta = result.meta
-    _note(f"cost = paid agent-hours x {cost_per_hour:g} per agent-hour (--cost-per-hour)")
-    best = meta["best_point"]
-    if best is None:
-        what = "service-level and outcome targets" if outcomes else "service-level target"
-        out.print(f"No point meets every channel's {what}; widen the range upwards.", markup=False)
-    else:
-        params = ", ".join(f"{k}={v}" for k, v in best.items() if k not in ("point", "agent_hours", "cost"))
-        out.print(f"Smallest staffing meeting every target: point {best['point']} ({params}): "
-                  f"{best['agent_hours']:,.1f} agent-hours, cost {best['cost']:,.2f}", markup=False, highlight=False)
-        from .units import readable_duration as duration
-
+    _write_report(target, "sweep")
+    print_verdict(target, "sweep")
+    _note(f"cost = paid agent-hours (the scheduled roster, before shrinkage) x {cost_per_hour:g} per agent-hour "
+          "(--cost-per-hour)")
+    best = result.meta["best_point"]
+    if best is not None and "fcr" in result.table.columns:
         there = result.table[result.table["point"] == best["point"]]
-        out.print("Customer outcomes there: " + "; ".join(
+        out.print("Customer outcomes at that point: " + "; ".join(
             f"{r.channel}: FCR {_fmt(r.fcr, 'pct')}, CSAT {_fmt(r.csat, 'pct')}, resolution p90 "
-            f"{duration(r.resolution_time_p90_s)}" for r in there.itertuples(index=False)), markup=False, highlight=False)
-    for m in meta["marginal_value_of_one_more_agent"]:
-        if "per_agent" not in m:
-            continue
-        def signed(value, digits):  # None: the KPI is undefined at one of the points
-            return "–" if value is None else f"{value:+.{digits}f}"
-        gains = "; ".join(f"{ch}: {signed(v['service_level_pp'], 2)} pp SL, {signed(v['asa_s'], 1)} s ASA, "
-                          f"{signed(v['abandon_rate_pp'], 2)} pp abandoned, {signed(v.get('fcr_pp'), 2)} pp FCR"
-                          for ch, v in m["per_agent"].items())
-        out.print(f"One more agent ({m['axis']}, from point {m['from_point']}): {gains}", markup=False, highlight=False)
+            f"{_duration(r.resolution_time_p90_s)}" for r in there.itertuples(index=False)), markup=False, highlight=False)
     for line in warning_summary(meta.get("point_warnings", {})):
         _note(f"warning: {line} (messages in sweep.json point_warnings)")
-    _write_report(target, "sweep")
     _note(f"wrote {target}/sweep.csv, sweep.json and report.html ({meta['points']} points x "
           f"{meta['replications']} replications)")
 
@@ -298,7 +300,7 @@ def staff(
     replications: Optional[int] = typer.Option(None, "--replications", "-r", min=2, help="replications per iteration (default: the scenario's, at least 2)"),
     check_replications: Optional[int] = typer.Option(None, "--check-replications", min=2, help="replications re-simulating each staffing with fresh seeds (default: --replications)"),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="root seed (default: the scenario's)"),
-    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (default results/<scenario-name>/)"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (default results/<scenario-name>/staff/)"),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="replications in parallel processes"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
     max_abandon: Optional[float] = typer.Option(None, "--max-abandon", help="cap on the abandonment share per interval, e.g. 0.05"),
@@ -311,7 +313,7 @@ def staff(
     promise: Optional[list[str]] = typer.Option(None, "--resolution-promise", help="CHANNEL=DURATION: 90%% of its resolved issues within it (e.g. email=24h), staffed as a first-response target; repeat"),
 ):
     """Fewest agents per interval and group meeting every target (simulation), beside Erlang C and Erlang A."""
-    from .outputs import output_dir
+    from .places import command_dir
     from .scenario import load_scenario
     from .shifts import load_templates, run_shift_plan, write_shift_plan
     from .staffing import Targets, run_staff, write_staff
@@ -322,7 +324,7 @@ def staff(
     targets = Targets(max_abandon, max_occupancy)
     outcomes = parse_outcome_targets(min_fcr, promise, sc)
     templates = load_templates(shift_templates, sc) if shift_templates else None
-    target = output_dir(out_dir, sc.name)
+    target = command_dir(out_dir, sc.name, "staff")
     bar, update = _stage_bar()
     with bar:
         result = run_staff(sc, replications, check_replications, targets, jobs, scheduler, max_iterations,
@@ -337,6 +339,8 @@ def staff(
     if shift_result is not None:
         written += write_shift_plan(shift_result, target)
     meta = result.meta
+    _write_report(target, "staff")
+    print_verdict(target, "staff")
     table = Table(title=f"{sc.name}: staffing per interval, re-simulated with fresh seeds ({meta['check_replications']} replications)")
     for column in ("method", "agent-hours", "intervals meeting target (mean)", "not significantly below (95% CI)"):
         table.add_column(column, justify="left" if column == "method" else "right")
@@ -345,7 +349,7 @@ def staff(
         ok = meta["share_of_intervals_not_significantly_below_target"].get(method, float("nan"))
         table.add_row(label, f"{meta['agent_hours'][method]:,.1f}", _fmt(share, "pct"), _fmt(ok, "pct"))
     out.print(table)
-    from .units import readable_duration as duration
+    from .readable import duration
 
     for method, label in (("sim", "simulation (ISA)"), ("erlang_c", "Erlang C"), ("erlang_a", "Erlang A")):
         per = meta["outcomes_by_method"].get(method, {})
@@ -371,7 +375,6 @@ def staff(
                       markup=False, highlight=False)
         if len(sm["uncovered_intervals"]) > 20:
             out.print(f"  … and {len(sm['uncovered_intervals']) - 20} more (see staffing.json)", markup=False)
-    _write_report(target, "staff")
     _note(f"wrote {', '.join(p.name for p in written)} and report.html to {target}/")
 
 
@@ -385,12 +388,13 @@ def compare(
 ):
     """Compare two runs: B − A per channel and KPI with 95% CIs (compare.csv, compare.json, report.html)."""
     from .compare import write_comparison
-    from .outputs import output_dir
+    from .places import command_dir
 
-    target = output_dir(out_dir, f"compare-{run_a.name}-vs-{run_b.name}")
+    target = command_dir(out_dir, f"compare-{run_a.name}-vs-{run_b.name}", "compare", nested=False)
     meta = write_comparison(run_a, run_b, target)
     if report:
         _write_report(target, "compare")
+    print_verdict(target, "compare")
     _print_comparison(target, meta)
     err.print(f"wrote {target}/", markup=False, highlight=False)
 
@@ -523,7 +527,8 @@ def calibrate(
     from calibrate.event_calendar import load_events
     from calibrate.origins import Windows
 
-    from .outputs import output_dir, write_json
+    from .outputs import write_json
+    from .places import command_dir
 
     interval = _check_interval(interval)
     try:
@@ -541,7 +546,7 @@ def calibrate(
             raise PeaksimError(f"{files[0]}: no usable contacts ({_drops_line(data)}); check the file and --format")
         cal = fit_all(data, interval=interval, min_n=min_n, windows=windows, user_events=user, promises=promises,
                       issue_window=csat_window)
-    target = output_dir(out_dir, "calibration")
+    target = command_dir(out_dir, "calibration", "calibrate", nested=False)
     cal.to_yaml(target / "calibration.yaml")
     written = cal.write_diagnostics(target)
     write_json({"command": sys.argv, "format": fmt, "interval": interval, "provenance": cal.to_dict()["provenance"],
@@ -549,8 +554,9 @@ def calibrate(
                target / "calibrate.json")
     if report:
         _write_report(target, "calibrate")
+    print_verdict(target, "calibrate")
     table = Table(title=f"calibration of {len(data.files)} file(s): {_drops_line(data)}")
-    for column in ("channel", "contacts", "handle time", "patience (censored)", "naive abandoned mean s", "other"):
+    for column in ("channel", "contacts", "handle time", "patience (censored)", "naive abandoned mean", "other"):
         table.add_column(column, justify="left" if column in ("channel", "handle time", "patience (censored)", "other") else "right")
     counts = data.contacts["channel"].value_counts()
     for name, params in cal.channels.items():
@@ -558,7 +564,7 @@ def calibrate(
         pat = objects.get("patience")
         other = "resolution " + _dist_text(params["resolution_time"]) if "resolution_time" in params else ""
         table.add_row(name, f"{counts.get(name, 0):,}", _dist_text(params.get("handle_time")),
-                      _dist_text(params.get("patience")), f"{pat.naive_mean_abandoned_s:.1f}" if pat else "–", other)
+                      _dist_text(params.get("patience")), _duration(pat.naive_mean_abandoned_s) if pat else "–", other)
     out.print(table)
     notes = {k: v for k, v in (cal.provenance.get("notes") or {}).items()
              if not k.startswith("utc_offsets_read_as_utc")}  # has its own note line
@@ -572,10 +578,19 @@ def calibrate(
         for row in fitted.table.itertuples(index=False):
             ci.add_row(Text(str(row.parameter)), f"{row.estimate:+.3f}", f"[{row.ci_lo:+.3f}, {row.ci_hi:+.3f}]")
         out.print(ci)
-    for line in cal.skipped:
-        _note(f"skipped: {line}")
+    if len(cal.skipped) == 1:
+        _note(f"skipped: {cal.skipped[0]}")
+    elif cal.skipped:  # one line however many channels and reasons: the full list is in calibrate.json
+        from .verdict.calibrate import skipped_summary
+
+        _note(f"skipped: {skipped_summary(cal.skipped)} (each in calibrate.json `skipped`)")
     _note(f"wrote {target}/calibration.yaml and {len(written)} diagnostics tables")
 
+
+def _duration(seconds: float) -> str:
+    from .readable import duration
+
+    return duration(seconds)
 
 def _check_window(text: str) -> str:
     from .units import parse_duration
@@ -613,13 +628,16 @@ def _promises(specs, data) -> dict | None:
 
 
 def _dist_text(params) -> str:
+    """A fitted distribution with its durations in readable units (`mean 52:13 h`, never 188,000 s)."""
+    from .readable import duration
+
     if not params:
         return "–"
     if "mean" in params and params.get("sd") is not None:
-        return f"{params['dist']} mean {params['mean']:.1f} s, sd {params['sd']:.1f} s"
+        return f"{params['dist']} mean {duration(params['mean'])}, sd {duration(params['sd'])}"
     if "shape" in params:
-        return f"{params['dist']} shape {params['shape']:.3g}, scale {params['scale']:.1f} s"
-    return f"{params['dist']} mean {params['mean']:.1f} s"
+        return f"{params['dist']} shape {params['shape']:.3g}, scale {duration(params['scale'])}"
+    return f"{params['dist']} mean {duration(params['mean'])}"
 
 
 @app.command()
@@ -714,14 +732,15 @@ def backtest(
     """Calibrate on --train, replay --test's offered volumes and inferred staffing, compare with what happened and with Erlang A."""
     from calibrate.backtest import backtest as run_backtest
 
-    from .outputs import output_dir, write_csv, write_json
+    from .outputs import write_csv, write_json
+    from .places import command_dir
 
     interval = _check_interval(interval)
     train_data = _load(train, fmt, mapping, tz)
     test_data = _load(test, fmt, mapping, tz)
     _zone_notes(train_data, train)
     _zone_notes(test_data, test)
-    target = output_dir(out_dir, "backtest")
+    target = command_dir(out_dir, "backtest", "backtest", nested=False)
     bar, update = _stage_bar()
     with bar, _data_errors():
         result = run_backtest(train_data, test_data, interval=interval, replications=replications, seed=seed,
@@ -734,6 +753,7 @@ def backtest(
     write_json({**result.meta, "command": sys.argv}, target / "backtest.json")
     if report:
         _write_report(target, "backtest")
+    print_verdict(target, "backtest")
     m = result.meta
     title = (f"backtest on {m['intervals_included']} intervals with ≥ {m['min_offered']} offered calls "
              f"({m['offered_included']:,} calls), {m['replications']} replications: offered-weighted MAE")

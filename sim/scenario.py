@@ -47,10 +47,10 @@ class Channel(_Model):
 
     kind: Literal["sync", "async"] = Field(default="sync", description="sync: customers wait and may abandon; "
                                            "async: a backlog (email, messaging) with first-response targets")
-    service_level: ServiceLevel
+    service_level: ServiceLevel = Field(description="the target: a share within a threshold, e.g. 80% in 20 s")
     handle_time: Distribution = Field(description="agent time per contact (before proficiency and concurrency)")
     patience: Distribution | None = Field(default=None, description="time a waiting customer stays; omit: never abandons")
-    arrivals: Arrivals
+    arrivals: Arrivals = Field(description="demand: a rate, a daily or weekly volume with its shape, or replayed counts")
     handle_time_profile: list[Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]] | None = Field(
         default=None,
         description="handle-time multiplier by arrival interval (one per interval of the day, or of the whole "
@@ -64,8 +64,8 @@ class Channel(_Model):
         "opening hours, exact to the second (off the reporting grid too): a sync channel takes contacts only while "
         "open, async work waits for the opening; omit: always open"))
     reasons: ChannelMix | None = Field(default=None, description="contact-reason mix (shares, normalised)")
-    bot: Bot | None = None
-    behaviour: Behaviour | None = None
+    bot: Bot | None = Field(default=None, description="a chatbot every contact meets first (default: none)")
+    behaviour: Behaviour | None = Field(default=None, description="redials or chasers of customers under strain")
     callback: Callback | None = Field(default=None, description="sync: offer callbacks (virtual hold) to callers "
                                       "facing a long wait")
     balking: Balking | None = Field(default=None, description="sync: callers told the expected wait may leave at once")
@@ -100,7 +100,8 @@ class Shift(_Model):
     start: ClockTime = Field(description="local start HH:MM")
     end: ClockTime = Field(description="local end HH:MM (before start: ends next day)")
     agents: int = Field(ge=0, le=MAX_AGENTS, description="agents on this shift")
-    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1, description="weekdays worked")
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1, description="weekdays worked",
+                               json_schema_extra={"default": list(WEEKDAYS)})
     dates: list[dt.date] | None = Field(default=None, description="only on these dates (overtime, event days)")
 
     @model_validator(mode="after")

@@ -38,7 +38,8 @@ class _Model(StrictModel):
 class Dispersion(_Model):
     """Forecast uncertainty: each day's volume is multiplied by a gamma(mean 1, `cv`) draw per replication."""
 
-    cv: float = Field(gt=0, le=2, allow_inf_nan=False)
+    cv: float = Field(gt=0, le=2, allow_inf_nan=False,
+                      description="coefficient of variation of the daily volume multiplier, e.g. 0.08 for ±8%")
 
 
 Multiplier = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
@@ -53,17 +54,17 @@ class Event(_Model):
     channel); `intraday` gives a channel the event's own shape of the day on its core days (the
     day's volume is kept, only its spread over the day changes)."""
 
-    name: str = Field(min_length=1)
-    date: dt.date
-    end: dt.date | None = None
+    name: str = Field(min_length=1, description="shown in reports, e.g. Black Friday")
+    date: dt.date = Field(description="first local date of the event, e.g. 2026-11-27")
+    end: dt.date | None = Field(default=None, description="last local date (inclusive); default: the same day")
     multiplier: Multiplier | None = Field(
         default=None, description="volume multiplier on the event's days (channels without their own in "
-                                  "`multipliers`); give this or `multipliers`")
+                                  "`multipliers`); give this or `multipliers`; 0.4 for a quiet Christmas")
     multipliers: dict[str, Multiplier] | None = Field(
         default=None, description="per channel: its own volume multiplier (channels not listed take `multiplier`, "
                                   "or are not affected when it is absent)")
-    ramp_before: int = Field(default=0, ge=0, le=60)
-    ramp_after: int = Field(default=0, ge=0, le=60)
+    ramp_before: int = Field(default=0, ge=0, le=60, description="days over which volume ramps up linearly before `date`")
+    ramp_after: int = Field(default=0, ge=0, le=60, description="days over which volume ramps down linearly after `end`")
     channels: list[str] | None = Field(default=None, description="channels affected (default: all)")
     reason_mix: dict[str, ChannelMix] | None = Field(
         default=None, description="per channel, the contact-reason mix while the event lasts (e.g. returns surge)")
@@ -131,7 +132,8 @@ class Arrivals(_Model):
                     "an interval's count is prorated by its open share and placed in its open part (none while "
                     "closed)")
     growth: Positive = Field(default=1.0, description="volume multiplier versus last year")
-    dispersion: Dispersion | None = None
+    dispersion: Dispersion | None = Field(default=None, description="a random daily volume multiplier per replication "
+                                          "(forecast error in the CI); default: none")
 
     @model_validator(mode="after")
     def _one_level(self):
@@ -170,10 +172,11 @@ class Automation(_Model):
     """From `start` (date), a share of contacts of this reason is resolved automatically and the
     rest take less agent time. `channels` limits it (default: every channel)."""
 
-    start: dt.date | None = None
-    auto_resolve: Probability = 0.0
-    handle_time_reduction: float = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False)
-    channels: list[str] | None = None
+    start: dt.date | None = Field(default=None, description="first local date it applies (default: from the start)")
+    auto_resolve: Probability = Field(default=0.0, description="share of this reason's contacts resolved without an agent")
+    handle_time_reduction: float = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False,
+                                         description="share of handle time saved on the rest (0.15 = 15% shorter)")
+    channels: list[str] | None = Field(default=None, description="channels where it applies (default: all)")
 
 
 class Reason(_Model):
@@ -183,9 +186,10 @@ class Reason(_Model):
     handle_factor: Positive = Field(default=1.0, description="multiplies the channel's handle time")
     bot_containment: Probability | None = Field(default=None, description="replaces the bot's containment")
     fcr: Probability = Field(default=1.0, description="first-contact resolution; 1 − fcr of handled contacts reopen")
-    reopen_delay: Distribution | None = None
+    reopen_delay: Distribution | None = Field(default=None, description="time from handling to the reopen "
+                                              "(needed when fcr < 1)")
     reopen_channel: ChannelMix | None = Field(default=None, description="where reopens arrive (default: same channel)")
-    automation: Automation | None = None
+    automation: Automation | None = Field(default=None, description="automatic resolution of this reason from a date")
     priority: Annotated[int, Field(ge=-PRIORITY_LIMIT, le=PRIORITY_LIMIT)] | None = Field(
         default=None, description="rank in a channel's queue, lower served first (non-preemptive); reasons "
                                   "without one come after those with one; none set: first come, first served")
@@ -203,13 +207,19 @@ class Bot(_Model):
     to an agent after the session, with patience × `escalation_patience_factor` and handle time ×
     `escalation_handle_factor` (the easy contacts stayed with the bot)."""
 
-    containment: Probability
-    session: Distribution
-    false_containment: Probability = 0.0
-    return_delay: Distribution | None = None
-    return_channel: ChannelMix | None = None
-    escalation_patience_factor: Positive = 1.0
-    escalation_handle_factor: Positive = 1.0
+    containment: Probability = Field(description="share of contacts the bot resolves (apparent containment); a "
+                                                 "reason's `bot_containment` replaces it")
+    session: Distribution = Field(description="time a customer spends with the bot before it resolves or escalates")
+    false_containment: Probability = Field(default=0.0, description="share of the bot-resolved who come back later "
+                                                                    "(true containment = containment × (1 − this))")
+    return_delay: Distribution | None = Field(default=None, description="when the falsely contained come back "
+                                                                        "(needed when false_containment > 0)")
+    return_channel: ChannelMix | None = Field(default=None, description="channels they come back on, as shares "
+                                                                        "(default: the same channel)")
+    escalation_patience_factor: Positive = Field(default=1.0, description="patience × this after an escalation "
+                                                                          "(time already spent with the bot)")
+    escalation_handle_factor: Positive = Field(default=1.0, description="handle time × this for escalated contacts "
+                                                                        "(the easy ones stayed with the bot)")
 
     @model_validator(mode="after")
     def _return_delay(self):
@@ -222,9 +232,10 @@ class Redial(_Model):
     """After abandoning, a customer tries again with `probability` after `delay`, on another
     channel with the probabilities in `switch` (the rest on the same channel)."""
 
-    probability: Probability
-    delay: Distribution
-    switch: ChannelMix | None = None
+    probability: Probability = Field(description="chance an abandoning customer tries again")
+    delay: Distribution = Field(description="time from abandoning to the next attempt")
+    switch: ChannelMix | None = Field(default=None, description="shares of the retries made on other channels "
+                                                                "(the rest on the same channel)")
     max_attempts: int = Field(default=5, ge=1, le=50, description="contacts per customer at most")
 
 
@@ -232,26 +243,27 @@ class Chaser(_Model):
     """Async: when a contact has no first response `after` this long, the customer sends a
     follow-up with `probability` (on `channel`, default the same). The original stays in the queue."""
 
-    after: PositiveSeconds
-    probability: Probability
-    channel: ChannelMix | None = None
-    max_per_customer: int = Field(default=3, ge=1, le=50)
+    after: PositiveSeconds = Field(description="time without a first response before the customer chases")
+    probability: Probability = Field(description="chance the customer sends a chaser then")
+    channel: ChannelMix | None = Field(default=None, description="channels the chaser arrives on, as shares "
+                                                                 "(the rest on the same channel)")
+    max_per_customer: int = Field(default=3, ge=1, le=50, description="chasers per contact at most")
 
 
 class Behaviour(_Model):
     """How customers of a channel react to strain."""
 
-    redial: Redial | None = None
-    chaser: Chaser | None = None
+    redial: Redial | None = Field(default=None, description="sync channels: trying again after abandoning")
+    chaser: Chaser | None = Field(default=None, description="async channels: a follow-up when there is no answer")
 
 
 class Ramp(_Model):
     """Seasonal hires: handle-time multiplier `proficiency` on `hired` (date), improving linearly
     to `final` over `weeks`."""
 
-    hired: dt.date
-    weeks: Positive
-    final: Positive = 1.0
+    hired: dt.date = Field(description="hire date: on no shift before it")
+    weeks: Positive = Field(description="weeks until they reach `final`")
+    final: Positive = Field(default=1.0, description="handle-time multiplier once trained (1 = as fast as the rest)")
 
 
 def _unknown(name: str, known: list[str], what: str) -> str:

@@ -60,20 +60,3 @@ def format_clock(seconds: int) -> str:
     m, sec = divmod(rest, 60)
     return f"{h:02d}:{m:02d}" + (f":{sec:02d}" if sec else "")
 
-
-def readable_duration(seconds: float) -> str:
-    """`45.2 s`, `12.5 min`, `3h 05m`, `2d 04h`: the unit a planner reads (reports, console tables)."""
-    if seconds is None or seconds != seconds:
-        return "–"
-    if seconds in (float("inf"), float("-inf")):
-        return "∞"
-    s = float(seconds)
-    if s < 120:
-        return f"{s:,.1f} s"
-    if s < 3600:
-        return f"{s / 60:,.1f} min"
-    if s < 86400:
-        h, m = divmod(int(round(s / 60)), 60)
-        return f"{h}h {m:02d}m"
-    d, h = divmod(int(round(s / 3600)), 24)
-    return f"{d}d {h:02d}h"

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..units import readable_duration
+from ..readable import duration
 from .common import Card, Page, count, esc, line_with_band, pct, style
 
 OUTCOME_KPIS = ["fcr", "csat", "unresolved_share", "resolution_time_mean_s", "resolution_time_p50_s",
@@ -24,11 +24,8 @@ LABELS = {"fcr": ("first-contact resolution", "pct"), "csat": ("CSAT (modelled)"
           "revenue_at_risk": ("revenue at risk", "money"), "issues": ("issues", "n"),
           "issues_resolved": ("issues resolved", "n")}
 HEADLINE = ["fcr", "csat", "resolution_time_p90_s", "unresolved_share", "revenue_at_risk"]
-PANELS = [("fcr", "first-contact resolution", "pct"), ("csat", "CSAT (modelled)", "pct"),
-          ("resolution_time_p90_s", "resolution time p90 (h)", "h"), ("revenue_at_risk", "revenue at risk", "money")]
-
-
-duration = readable_duration  # one formatter for reports and console (sim/units.py)
+PANELS = [("fcr", "FCR", "pct"), ("csat", "CSAT (modelled)", "pct"),
+          ("resolution_time_p90_s", "resolution p90 (h)", "h"), ("revenue_at_risk", "revenue at risk", "money")]
 
 
 def money(value: float) -> str:
@@ -83,28 +80,36 @@ def add_run_section(page: Page, summary: pd.DataFrame, intervals: pd.DataFrame, 
         page.figure(interval_panels(intervals, channels, page))
 
 
-def interval_panels(intervals: pd.DataFrame, channels: list[str], page: Page) -> go.Figure:
-    """FCR, CSAT, resolution p90 and revenue at risk per interval of issue creation, with CI bands."""
-    panels = [p for p in PANELS if p[0] in intervals.columns]
-    if "revenue_at_risk" in intervals.columns and not intervals["revenue_at_risk"].fillna(0).any():
+def _grid(frame: pd.DataFrame, channels: list[str], x: str, x_title: str, page: Page, title: str,
+          mode: str = "lines", shape: str = "hv") -> go.Figure:
+    """One row per channel (small multiples, shared x axis), one column per outcome KPI, with CI bands."""
+    panels = [p for p in PANELS if p[0] in frame.columns]
+    if "revenue_at_risk" in frame.columns and not frame["revenue_at_risk"].fillna(0).any():
         panels = [p for p in panels if p[0] != "revenue_at_risk"]
-    frame = intervals.copy()
+    frame = frame.copy()
     for suffix in ("", "_lo", "_hi"):  # resolution times in hours on the axis (the CSV stays in seconds)
         column = f"resolution_time_p90_s{suffix}"
         if column in frame.columns:
             frame[column] = frame[column] / 3600.0
-    fig = make_subplots(rows=len(panels), cols=1, shared_xaxes=True, vertical_spacing=0.07,
-                        subplot_titles=[label for _, label, _ in panels])
-    for r, (kpi, label, unit) in enumerate(panels, start=1):
-        for name in channels:
-            part = frame[frame["channel"].astype(str) == name]
-            if part[kpi].notna().any():
-                line_with_band(fig, part, "interval_start", kpi, name, page.colours(name), label, unit,
-                               row=r, col=1, showlegend=r == 1, shape="hv")
-        fig.update_yaxes(title_text=label, tickformat=".0%" if unit == "pct" else None, rangemode="tozero",
-                         row=r, col=1)
-    fig.update_xaxes(title_text="interval in which the issue started (local time)", row=len(panels), col=1)
-    return style(fig, 220 * len(panels) + 100, "Customer outcomes per interval of issue creation", hovermode="x")
+    shown = [c for c in channels if frame.loc[frame["channel"].astype(str) == c, "fcr"].notna().any()] or channels[:1]
+    fig = make_subplots(rows=len(shown), cols=len(panels), shared_xaxes=True, vertical_spacing=0.06,
+                        horizontal_spacing=0.06,
+                        subplot_titles=[f"{esc(c)}: {label}" for c in shown for _, label, _ in panels])
+    for r, name in enumerate(shown, start=1):
+        part = frame[frame["channel"].astype(str) == name].sort_values(x)
+        for col, (kpi, label, unit) in enumerate(panels, start=1):
+            line_with_band(fig, part, x, kpi, name, page.colours(name), label, unit, row=r, col=col,
+                           showlegend=False, shape=shape, mode=mode)
+            fig.update_yaxes(tickformat=".0%" if unit == "pct" else None, rangemode="tozero", row=r, col=col)
+    for col in range(1, len(panels) + 1):
+        fig.update_xaxes(title_text=x_title, row=len(shown), col=col)
+    return style(fig, 170 * len(shown) + 150, title, hovermode="x")
+
+
+def interval_panels(intervals: pd.DataFrame, channels: list[str], page: Page) -> go.Figure:
+    """FCR, CSAT, resolution p90 and revenue at risk per interval of issue creation, a row per channel."""
+    return _grid(intervals, channels, "interval_start", "issue started (local time)", page,
+                 "Customer outcomes per interval of issue creation (95% CI bands)")
 
 
 def compare_section(page: Page, table: pd.DataFrame, channels: list[str], diff_card) -> None:
@@ -121,28 +126,11 @@ def compare_section(page: Page, table: pd.DataFrame, channels: list[str], diff_c
 
 
 def sweep_figure(sweep: pd.DataFrame, channels: list[str], x: str, x_title: str, page: Page) -> go.Figure | None:
-    """FCR, CSAT, resolution p90 and revenue at risk against the swept staffing, per channel."""
-    panels = [p for p in PANELS if p[0] in sweep.columns]
-    if not panels or "fcr" not in sweep.columns:
+    """FCR, CSAT, resolution p90 and revenue at risk against the swept staffing, a row per channel."""
+    if "fcr" not in sweep.columns:
         return None
-    if "revenue_at_risk" in sweep.columns and not sweep["revenue_at_risk"].fillna(0).any():
-        panels = [p for p in panels if p[0] != "revenue_at_risk"]
-    frame = sweep.copy()
-    for suffix in ("", "_lo", "_hi"):
-        column = f"resolution_time_p90_s{suffix}"
-        if column in frame.columns:
-            frame[column] = frame[column] / 3600.0
-    fig = make_subplots(rows=len(panels), cols=1, shared_xaxes=True, vertical_spacing=0.07,
-                        subplot_titles=[label for _, label, _ in panels])
-    for r, (kpi, label, unit) in enumerate(panels, start=1):
-        for name in channels:
-            part = frame[frame["channel"].astype(str) == name].sort_values(x)
-            line_with_band(fig, part, x, kpi, name, page.colours(name), label, unit, row=r, col=1,
-                           showlegend=r == 1, mode="lines+markers")
-        fig.update_yaxes(title_text=label, tickformat=".0%" if unit == "pct" else None, rangemode="tozero",
-                         row=r, col=1)
-    fig.update_xaxes(title_text=x_title, row=len(panels), col=1)
-    return style(fig, 220 * len(panels) + 120, "Customer outcomes against staffing", hovermode="x")
+    return _grid(sweep, channels, x, x_title, page, "Customer outcomes against staffing (95% CI bands)",
+                 mode="lines+markers", shape="linear")
 
 
 def staff_figure(outcomes: pd.DataFrame, page: Page) -> go.Figure | None:
