@@ -61,7 +61,9 @@ class Satisfaction(_Model):
     P(satisfied) = logistic(x·coefficients - cutpoints[2]). Defaults are illustrative
     (docs/outcomes.md); `peaksim calibrate` fits them from a `csat` column."""
 
-    coefficients: Coefficients = Field(default_factory=Coefficients)
+    coefficients: Coefficients = Field(default_factory=Coefficients,
+                                       description="effects on the log-odds of a satisfied customer (illustrative "
+                                                   "defaults; see docs/outcomes.md for their sources)")
     cutpoints: list[Annotated[float, Field(ge=-50, le=50, allow_inf_nan=False)]] = Field(
         default_factory=lambda: list(DEFAULT_CUTPOINTS), min_length=4, max_length=4,
         description="the four increasing thresholds between scores 1|2, 2|3, 3|4 and 4|5 on the log-odds scale; "
