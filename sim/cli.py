@@ -726,10 +726,24 @@ def backtest(
     channel: Optional[str] = typer.Option(None, "--channel", help="channel to replay (default: the one with abandonment data)"),
     arrivals: str = typer.Option("counts", "--arrivals", help="counts: each 15-min step's own offered calls, exactly; "
                                  "poisson: Poisson arrivals at each interval's observed rate"),
+    by_reason: bool = typer.Option(True, "--by-reason/--no-by-reason", help="replay the test calls by call type, "
+                                   "each type with its training handle time and patience"),
+    patience_by_hour: bool = typer.Option(True, "--patience-by-hour/--no-patience-by-hour",
+                                          help="patience by hour of day, fitted on --train"),
+    load_speedup: bool = typer.Option(True, "--load-speedup/--no-load-speedup",
+                                      help="agent time per call by the callers waiting, fitted on --train (peaksim only)"),
+    idle_lead: str = typer.Option("5min", "--idle-lead", help="idle time before a session's first call, where nobody waited"),
+    idle_lag: str = typer.Option("5min", "--idle-lag", help="idle time after a session's last call, where nobody waited"),
+    availability: str = typer.Option("replay", "--availability", help="replay: the value at which replaying --train "
+                                     "reproduces its abandonment; train: busy share of present agents while callers "
+                                     "wait; or a number in (0, 1]"),
     out_dir: Path = typer.Option(Path("results/backtest"), "--out", "-o", help="output directory"),
     report: bool = typer.Option(True, "--report/--no-report", help="write report.html"),
 ):
-    """Calibrate on --train, replay --test's offered volumes and inferred staffing, compare with what happened and with Erlang A."""
+    """Calibrate on --train, replay --test's offered volumes and inferred staffing, compare with what happened and with Erlang A.
+
+    The defaults switch on the mechanisms chosen on training months (docs/validation.md); the
+    --no-... options and --idle-lead 0s --idle-lag 0s --availability train give the plain replay."""
     from calibrate.backtest import backtest as run_backtest
 
     from .outputs import write_csv, write_json
@@ -745,6 +759,10 @@ def backtest(
     with bar, _data_errors():
         result = run_backtest(train_data, test_data, interval=interval, replications=replications, seed=seed,
                               min_offered=min_offered, channel=channel, arrivals=arrivals,
+                              by_reason=by_reason and arrivals == "counts", patience_by_hour=patience_by_hour,
+                              load_speedup=load_speedup, idle_lead=_duration_option(idle_lead, "--idle-lead"),
+                              idle_lag=_duration_option(idle_lag, "--idle-lag"),
+                              availability=_availability_option(availability),
                               progress=lambda label: update(label, 0, 0))
     intervals = result.intervals.assign(interval_start=[t.isoformat() for t in result.intervals["interval_start"]])
     write_csv(intervals, target / "backtest_intervals.csv")
@@ -774,9 +792,38 @@ def backtest(
         _note(f"note: no interval has ≥ {m['min_offered']} offered calls on channel {m['channel']!r} (the busiest "
               f"has {int(result.intervals['offered'].max())}), so there are no errors to report; lower "
               "--min-offered or use a longer --interval")
-    _note(f"agent availability (busy share of present agents while callers wait, training): "
-          f"{m['availability']['availability']:.3f}; patience replayed: {_dist_text(m['patience'])}")
+    avail = m["availability"]
+    how = avail.get("source", "busy share of present agents while callers wait, training")
+    _note(f"agent availability ({how}): {avail['availability']:.3f}; patience replayed: {_dist_text(m['patience'])}"
+          + ("; replayed by call type" if m.get("by_reason") else ""))
     _note(f"wrote {target}/backtest_intervals.csv, backtest_summary.csv, backtest.json, calibration.yaml")
+
+
+def _duration_option(value: str, option: str) -> str:
+    """A duration option (``5min``, ``300s``, ``0``) as pandas reads it, or one located line, exit 2."""
+    import pandas as pd
+
+    try:
+        seconds = pd.Timedelta(value if any(ch.isalpha() for ch in value) else f"{value}s").total_seconds()
+    except (ValueError, TypeError):
+        seconds = None
+    if seconds is None or seconds != seconds or seconds < 0 or seconds > 4 * 3600:
+        raise PeaksimError([f"{option}: must be a duration between 0 and 4h such as 5min (got {value!r}); "
+                            f"write e.g. {option} 5min"])
+    return f"{seconds:g}s"
+
+
+def _availability_option(value: str):
+    if value in ("train", "replay"):
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not 0 < number <= 1:
+        raise PeaksimError([f"--availability: must be replay, train or a number in (0, 1] (got {value!r}); "
+                            "write e.g. --availability 0.8"])
+    return number
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from .errors import ScenarioError, at, format_validation_error
 from .opening import WEEKDAYS, ClockTime, OpeningHours, Weekday  # noqa: F401 (WEEKDAYS, Weekday: re-exported)
 from .scenario_levers import Balking, Callback, Overflow, ServiceLevel, check_levers
 from .scenario_peak import (
-    Arrivals, Behaviour, Bot, ChannelMix, Event, Ramp, Reason, check_references,
+    Arrivals, Behaviour, Bot, ChannelMix, Event, HandleTimeByQueue, Ramp, Reason, check_references,
 )
 from .scenario_outcomes import RevenueRule, Satisfaction, check_revenue_reasons
 from .units import format_clock, format_duration
@@ -55,6 +55,13 @@ class Channel(_Model):
         default=None,
         description="handle-time multiplier by arrival interval (one per interval of the day, or of the whole "
                     "horizon), e.g. shorter calls at night; default 1")
+    patience_profile: list[Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]] | None = Field(
+        default=None,
+        description="patience multiplier by arrival interval (one per interval of the day, or of the whole horizon), "
+                    "e.g. evening callers wait longer; default 1")
+    handle_time_by_queue: HandleTimeByQueue | None = Field(
+        default=None, description="handle-time multiplier by the number of customers still waiting when a contact "
+                                  "is answered (agents speed up under load); default none")
     concurrency: int = Field(default=1, ge=1, le=20, description="contacts an agent can hold at once (chat)")
     concurrency_factor: list[float] | None = Field(
         default=None,
@@ -77,6 +84,9 @@ class Channel(_Model):
         if self.kind == "async" and self.patience is not None:
             raise at(".patience", "async channels do not abandon (got a patience distribution on an async channel); "
                      "remove `patience` or set kind: sync")
+        if self.kind == "async" and self.patience_profile is not None:
+            raise at(".patience_profile", "async channels do not abandon (got a patience profile on an async channel); "
+                     "remove `patience_profile` or set kind: sync")
         if not self.handle_time.mean_s > 0:
             raise at(".handle_time", f"the mean handle time must be above zero (got {self.handle_time.mean_s:g}s); "
                      "give durations such as 3min")
@@ -236,12 +246,13 @@ class Scenario(_Model):
                     raise at(f"channels.{name}.arrivals.intraday_by_weekday.{day}",
                              f"needs one value per interval of the day (got {len(shape)} values); "
                              f"give {per_day} values at interval {format_duration(self.interval)}")
-            profile = channel.handle_time_profile
-            if profile is not None and len(profile) not in (per_day, self.n_intervals):
-                raise at(f"channels.{name}.handle_time_profile",
-                         f"needs one multiplier per interval of the day (got {len(profile)} values); "
-                         f"give {per_day} values at interval {format_duration(self.interval)} "
-                         f"(or {self.n_intervals} to cover the whole horizon)")
+            for key in ("handle_time_profile", "patience_profile"):
+                profile = getattr(channel, key)
+                if profile is not None and len(profile) not in (per_day, self.n_intervals):
+                    raise at(f"channels.{name}.{key}",
+                             f"needs one multiplier per interval of the day (got {len(profile)} values); "
+                             f"give {per_day} values at interval {format_duration(self.interval)} "
+                             f"(or {self.n_intervals} to cover the whole horizon)")
             counts = channel.arrivals.counts
             if counts is not None and len(counts) != self.n_intervals:
                 raise at(f"channels.{name}.arrivals.counts",

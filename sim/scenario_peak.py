@@ -131,6 +131,11 @@ class Arrivals(_Model):
                     "times inside it (not Poisson; events, growth and dispersion do not apply); on a sync channel "
                     "an interval's count is prorated by its open share and placed in its open part (none while "
                     "closed)")
+    reason_counts: dict[str, list[Annotated[int, Field(ge=0, le=1_000_000)]]] | None = Field(
+        default=None,
+        description="with `counts`: how many of each interval's contacts come for each reason (a replay of a "
+                    "known reason mix; the reasons' counts add up to `counts` in every interval; each reason's "
+                    "counts are prorated by open share as `counts` are)")
     growth: Positive = Field(default=1.0, description="volume multiplier versus last year")
     dispersion: Dispersion | None = Field(default=None, description="a random daily volume multiplier per replication "
                                           "(forecast error in the CI); default: none")
@@ -143,6 +148,18 @@ class Arrivals(_Model):
                                         or self.growth != 1.0 or self.dispersion is not None):
             raise ValueError("`counts` replays known volumes as they are; remove `day_of_week`, `intraday`, "
                              "`growth` and `dispersion` (or state the demand as `rate_per_hour`)")
+        if self.reason_counts is not None:
+            if self.counts is None:
+                raise ValueError("`reason_counts` splits replayed `counts` by reason; give `counts` too")
+            for name, values in self.reason_counts.items():
+                if len(values) != len(self.counts):
+                    raise at(f".reason_counts.{name}", f"needs one count per interval, as `counts` (got {len(values)} "
+                             f"values for {len(self.counts)}); give {len(self.counts)} values")
+            sums = [sum(column) for column in zip(*self.reason_counts.values())] or [0] * len(self.counts)
+            bad = next((k for k, (a, b) in enumerate(zip(sums, self.counts)) if a != b), None)
+            if bad is not None:
+                raise at(".reason_counts", f"the reasons' counts must add up to `counts` in every interval (got "
+                         f"{sums[bad]} against {self.counts[bad]} in interval {bad}); make each interval's counts agree")
         if self.counts is not None and self.intraday_by_weekday is not None:
             raise ValueError("`counts` replays known volumes as they are; remove `intraday_by_weekday`")
         if self.rate_per_hour is not None and (self.day_of_week is not None or self.intraday is not None
@@ -168,6 +185,30 @@ class Arrivals(_Model):
         return self.per_week / 7 if self.per_week is not None else None
 
 
+class HandleTimeByQueue(_Model):
+    """Agents work faster (or slower) when customers are waiting: a contact answered while at least
+    `waiting[k]` others still wait on its channel takes `multiplier[k]` × its handle time (the
+    highest step reached applies; below the first, 1). Call-centre agents speed up under load
+    (Delasay et al. 2019, "Load effect on service times", EJOR 279(3)), mostly by cutting
+    wrap-up and breaks, which is agent time a ticket log does not show."""
+
+    waiting: list[Annotated[int, Field(ge=0, le=100_000)]] = Field(
+        min_length=1, max_length=50, description="queue lengths where a step starts (increasing, e.g. [0, 2, 5, 10])")
+    multiplier: list[Positive] = Field(min_length=1, max_length=50, description="handle-time multiplier of each step")
+
+    @model_validator(mode="after")
+    def _steps(self):
+        if len(self.multiplier) != len(self.waiting):
+            raise at(".multiplier", f"needs one value per step of `waiting` (got {len(self.multiplier)} values for "
+                     f"{len(self.waiting)} steps); give {len(self.waiting)} values")
+        if any(b <= a for a, b in zip(self.waiting, self.waiting[1:])):
+            raise at(".waiting", f"the steps must increase (got {self.waiting}); list queue lengths in increasing order")
+        if any(m > 100 for m in self.multiplier):
+            raise at(".multiplier", f"multipliers above 100 are not a speed change (got {max(self.multiplier):g}); "
+                     "give values such as 0.9")
+        return self
+
+
 class Automation(_Model):
     """From `start` (date), a share of contacts of this reason is resolved automatically and the
     rest take less agent time. `channels` limits it (default: every channel)."""
@@ -184,6 +225,8 @@ class Reason(_Model):
 
     handle_time: Distribution | None = Field(default=None, description="replaces the channel's handle time")
     handle_factor: Positive = Field(default=1.0, description="multiplies the channel's handle time")
+    patience: Distribution | None = Field(
+        default=None, description="replaces the channel's patience on sync channels (e.g. prospects hang up sooner)")
     bot_containment: Probability | None = Field(default=None, description="replaces the bot's containment")
     fcr: Probability = Field(default=1.0, description="first-contact resolution; 1 − fcr of handled contacts reopen")
     reopen_delay: Distribution | None = Field(default=None, description="time from handling to the reopen "
@@ -290,6 +333,7 @@ def check_references(scenario) -> None:
     for c, channel in scenario.channels.items():
         base = f"channels.{c}"
         need_reasons(channel.reasons, f"{base}.reasons")
+        need_reasons(channel.arrivals.reason_counts, f"{base}.arrivals.reason_counts")
         if channel.reasons is not None and sum(channel.reasons.values()) <= 0:
             raise at(f"{base}.reasons", "the reason mix needs at least one positive share (got all zeros); give shares")
         if channel.bot is not None:
