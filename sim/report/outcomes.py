@@ -2,7 +2,7 @@
 
 Small self-contained pieces, each called from one report (run, compare, sweep, staff); they only
 plot the outcome columns the commands saved (sim/journeys.py defines them) and show nothing when
-a table predates them. Durations are shown in units a person reads (`1h 12m`), never 18,530 s.
+a table predates them. Durations are shown in units a person reads (sim/readable.py), never 18,530 s.
 """
 
 from __future__ import annotations
