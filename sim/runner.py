@@ -17,7 +17,8 @@ from .metrics import (
     CHANNEL_KPIS, GROUP_KPIS, ORIGIN_KPIS, OVERFLOW_GROUP_KPIS, Outcomes, mean_ci, reason_thresholds,
     replication_groups, replication_intervals, replication_origins, replication_reasons, replication_summary,
 )
-from .journeys import INTERVAL_ISSUE_KPIS, ISSUE_KPIS, Issues, issue_tables, journey_columns
+from .journey_tables import issue_tables
+from .journeys import INTERVAL_ISSUE_KPIS, ISSUE_KPIS, Issues, journey_columns
 from .records import ORIGINS
 from .replication import own_skills, simulate
 from .scenario import Scenario, scenario_hash

@@ -14,7 +14,8 @@ from scipy import stats
 
 from sim.contacts import AUTO, BOT, CONTAINED, FALSE, REOPENED, RETURN_LATE
 from sim.errors import ScenarioError
-from sim.journeys import ISSUE_KPIS, Issues, issue_tables
+from sim.journey_tables import issue_tables
+from sim.journeys import ISSUE_KPIS, Issues
 from sim.metrics import Outcomes
 from sim.replication import ReplicationRecords
 from sim.runner import run_scenario
