@@ -12,8 +12,12 @@ own inputs are fed to the model, and only the *behaviour* comes from the trainin
   interval's volume as a Poisson rate instead;
 * **staffing**: agents present inferred from the test period's service spells
   (:func:`calibrate.profiles.infer_staffing`) every ``staffing_step`` (15 min), time-weighted and
-  therefore fractional. The model needs whole agents: :func:`whole_agents` rounds the running
-  total (error diffusion), so each hour keeps its fractional agent-hours;
+  therefore fractional; or (``capacity="revealed"``) agents *available*, revealed by congestion
+  (:func:`calibrate.capacity.revealed_capacity`: in service while later-answered callers wait,
+  idle inside a session otherwise), with teams that serve one call type as groups and channels
+  of their own (``teams``; :mod:`calibrate.backtest_capacity`). The model needs whole agents:
+  :func:`whole_agents` rounds the running total (error diffusion), so each hour keeps its
+  fractional agent-hours;
 * **behaviour**: handle time and patience fitted on the training period
   (:func:`calibrate.calibration.calibrate`; patience right-censored). Two corrections, both
   estimated on the training period only: talk time is divided by the agents' availability
@@ -57,6 +61,7 @@ import pandas as pd
 from calibrate.calibration import Calibration, calibrate
 from calibrate.backtest_inputs import (availability_by_replay, call_types, load_steps,
                                       patience_by_hour as patience_by_hour_fit, reason_replay)
+from calibrate.capacity import contacts_per_busy_agent
 from calibrate.backtest_capacity import CAPACITY, TALK_TIME, replay_staffing, talk_time_profile, team_channel
 from calibrate.backtest_scores import (daily_errors, erlang_a_baseline as _erlang_a, simulate_tallies as _simulate,
                                       summary_rows)
@@ -290,6 +295,13 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     agent time per call depend on the callers waiting (peaksim only: a per-interval formula
     cannot carry it); ``idle_lead`` / ``idle_lag`` extend every inferred agent session by idle
     time before its first and after its last call (staffing and availability alike).
+
+    The test period's own inputs (see :mod:`calibrate.backtest_capacity`): ``capacity``
+    ``"sessions"`` (agents present; talk time ÷ ``availability``) or ``"revealed"`` (agents
+    available, raw talk time; ``wrap``: time after a call before an idle agent counts); ``teams``
+    (with revealed capacity) makes agents who serve one call type a group and that type a channel
+    of their own; ``talk_time="test"`` replays each step's own talk time (a diagnostic: it
+    conditions on workload a forecast does not have; docs/validation.md).
     """
     started = time.perf_counter()
     settings = {"interval": interval, "seed": seed, "min_offered": min_offered, "rounding": rounding,
@@ -337,6 +349,11 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     train_contacts = train.contacts[train.contacts["channel"] == name]
     idle = {"lead": idle_lead, "lag": idle_lag}
     if capacity == "revealed":  # agents are counted only while available for calls: raw talk time
+        held = contacts_per_busy_agent(contacts)
+        if held > 1.05:  # busy agents would count contacts, not agents
+            raise BacktestError(f"{_files(test)}: agent_id: on channel {name!r} agents hold several contacts at once "
+                                f"({held:.2f} on average while busy); the backtest replays a one-call-at-a-time "
+                                "queue: pick such a channel with --channel")
         avail = {"availability": 1.0, "source": "capacity revealed by congestion (agents counted while available)"}
     elif availability in ("train", "replay"):
         avail = agent_availability(train_contacts, max_gap=max_gap, **idle)

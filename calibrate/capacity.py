@@ -30,7 +30,8 @@ import pandas as pd
 from calibrate.profiles import _presence, _step
 from sim.schedule import timeline_average
 
-__all__ = ["revealed_capacity", "dedicated_teams", "GENERALISTS", "CAPACITY_COLUMNS", "TEAM_COLUMNS"]
+__all__ = ["revealed_capacity", "dedicated_teams", "contacts_per_busy_agent", "GENERALISTS", "CAPACITY_COLUMNS",
+           "TEAM_COLUMNS"]
 
 GENERALISTS = "generalists"
 CAPACITY_COLUMNS = ["interval_start", "group", "agents", "busy_agents", "idle_agents", "congested_share"]
@@ -60,6 +61,22 @@ def dedicated_teams(contacts: pd.DataFrame, min_share=0.9, min_calls=30) -> pd.D
     return pd.DataFrame({"agent_id": table.index, "calls": calls.to_numpy(), "reason": main.to_numpy(),
                          "share": share.round(4).to_numpy(), "team": team.to_numpy()})
 
+
+
+def contacts_per_busy_agent(contacts: pd.DataFrame) -> float:
+    """Contacts an agent holds at once while busy (Σ service time ÷ each agent's busy time): 1 on a
+    one-call-at-a-time channel (a phone log's rare overlapping records aside), more on chat."""
+    served = contacts["agent_id"].notna() & contacts["answered_at"].notna() & (contacts["handle_time_s"] > 0)
+    if not served.any():
+        return 1.0
+    start = contacts.loc[served, "answered_at"].astype("int64").to_numpy() / 1e9
+    spells = pd.DataFrame({"agent": contacts.loc[served, "agent_id"].astype(str).to_numpy(), "start": start,
+                           "end": start + contacts.loc[served, "handle_time_s"].to_numpy(dtype=float)})
+    spells = spells.sort_values(["agent", "start"], kind="stable")
+    reach = spells.groupby("agent", sort=False)["end"].cummax()
+    before = reach.groupby(spells["agent"], sort=False).shift().fillna(-np.inf)
+    busy = (spells["end"].clip(lower=before) - spells["start"].clip(lower=before)).clip(lower=0).sum()
+    return float((spells["end"] - spells["start"]).sum() / busy) if busy > 0 else 1.0
 
 def _count(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The number of spells [start, end) open from each change time on: (times, counts)."""

@@ -8,7 +8,7 @@ import pytest
 from calibrate.backtest import BacktestError, backtest
 from calibrate.backtest_capacity import replay_staffing, talk_time_profile
 from calibrate.behaviour_fits import handle_time_by_queue
-from calibrate.capacity import GENERALISTS, dedicated_teams, revealed_capacity
+from calibrate.capacity import GENERALISTS, contacts_per_busy_agent, dedicated_teams, revealed_capacity
 from calibrate.schema import TicketData
 from calibrate.synth import synth_contacts
 
@@ -51,6 +51,13 @@ def test_revealed_capacity_is_busy_agents_plus_idle_agents_while_nobody_waits():
     assert revealed_capacity(log(HAND), interval="5min", max_gap="2min")["idle_agents"].sum() == 0.0
     with pytest.raises(ValueError, match="'wrap' and 'max_gap'"):
         revealed_capacity(log(HAND), wrap="-5s")
+
+
+def test_contacts_per_busy_agent_is_service_time_over_each_agents_busy_time():
+    # A holds two chats 0–100 s and 50–150 s (200 s of service in 150 s busy), B one call 0–100 s
+    rows = [(0, 0, None, 100, "A", "r"), (50, 50, None, 100, "A", "r"), (0, 0, None, 100, "B", "r")]
+    assert contacts_per_busy_agent(log(rows)) == pytest.approx(300 / 250)
+    assert contacts_per_busy_agent(log(HAND)) == pytest.approx(1.0)
 
 
 def test_dedicated_teams_are_agents_serving_one_minority_type():
