@@ -275,7 +275,7 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
              min_offered=10, rounding="dither", staffing_step="15min", channel=None, max_gap="30min",
              availability="train", patience="km", arrivals="counts", aht_profile=True,
              by_reason=False, patience_by_hour=False, load_speedup=False, idle_lead="0s", idle_lag="0s",
-             capacity="sessions", wrap="30s", teams=False, talk_time="train",
+             capacity="sessions", wrap="10s", teams=False, talk_time="train",
              calibration: Calibration | None = None, progress=None) -> BacktestResult:
     """Calibrate on ``train``, replay ``test``'s offered volumes and inferred staffing, compare.
 
@@ -327,6 +327,12 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     if teams and capacity != "revealed":
         raise BacktestError("The 'teams' parameter of backtest needs capacity='revealed' (a team's capacity is revealed "
                             f"by its own callers waiting). Got capacity={capacity!r} instead.")
+    try:
+        wrap_ok = pd.Timedelta(wrap) >= pd.Timedelta(0)
+    except (ValueError, TypeError):
+        wrap_ok = False
+    if not wrap_ok:
+        raise BacktestError(f"The 'wrap' parameter of backtest must be a duration ≥ 0 such as '10s'. Got {wrap!r} instead.")
     if talk_time not in TALK_TIME:
         raise BacktestError(f"The 'talk_time' parameter of backtest must be one of {TALK_TIME}. Got {talk_time!r} instead.")
     tick = progress or (lambda label: None)

@@ -60,7 +60,7 @@ def _on_grid(frame: pd.DataFrame, start, n_steps: int, step_s: float) -> np.ndar
 
 
 def replay_staffing(contacts: pd.DataFrame, start, n_steps: int, step_s: float, capacity="sessions",
-                    max_gap="30min", lead="0s", lag="0s", wrap="30s", teams=False,
+                    max_gap="30min", lead="0s", lag="0s", wrap="10s", teams=False,
                     team_share=0.9) -> ReplayStaffing:
     """The test period's agents per staffing step and group (see the module docstring).
 

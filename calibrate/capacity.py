@@ -106,7 +106,7 @@ def _idle_spells(spells: pd.DataFrame, wrap: float, max_gap: float) -> tuple[np.
     return (reach[keep] + wrap).to_numpy(dtype=float), following[keep].to_numpy(dtype=float)
 
 
-def revealed_capacity(contacts: pd.DataFrame, interval="15min", wrap="30s", max_gap="30min",
+def revealed_capacity(contacts: pd.DataFrame, interval="15min", wrap="10s", max_gap="30min",
                       teams: pd.DataFrame | None = None) -> pd.DataFrame:
     """Agents available per interval (time-weighted, fractional) and per group, from service spells.
 

@@ -153,6 +153,8 @@ def test_a_teams_call_type_is_replayed_as_its_own_channel_served_by_the_team_and
         backtest(as_data(train), as_data(test), replications=1, teams=True)
     with pytest.raises(BacktestError, match="'talk_time' parameter"):
         backtest(as_data(train), as_data(test), replications=1, talk_time="august")
+    with pytest.raises(BacktestError, match="'wrap' parameter of backtest must be a duration"):
+        backtest(as_data(train), as_data(test), replications=1, capacity="revealed", wrap="soon")
 
 
 def test_replay_staffing_lays_each_group_onto_the_replay_grid():
