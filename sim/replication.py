@@ -182,7 +182,7 @@ def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | No
                    [stream(scenario.seed, replication, SOURCE_BALK, c) for c in range(n_channels)],
                    [stream(scenario.seed, replication, SOURCE_CALLBACK, c) for c in range(n_channels)])
     centre.start(blocks)
-    env.run(until=scenario.horizon_s)
+    centre.run(scenario.horizon_s)
     centre.close()
     contacts = log.columns() if columns is None else log.take(columns)
     edges = np.minimum(np.arange(scenario.n_intervals + 1) * scenario.interval, scenario.horizon_s)
