@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from bisect import bisect_right
-from heapq import heappop, heappush
+from heapq import heappop, heappush, heapreplace
 
 import numpy as np
 import simpy
@@ -39,6 +39,9 @@ from simpy.events import NORMAL, Event
 from .contacts import AUTO, ESCALATED, FALSE
 from .queues import eligible_head, pop_head
 from .records import ContactLog, SpellLog
+
+
+INF = float("inf")
 
 
 class Call(Event):
@@ -140,7 +143,6 @@ class ContactCentre:
         self._deadline = log.deadline
         # processed hot-path events are rescheduled with these shared one-callback lists (SimPy
         # only iterates an event's list, never changes it) and kept for reuse: no allocation per event
-        self._arrival_callbacks = [self._on_arrival]
         self._end_callbacks = [self._on_service_end]
         self._spare: list[Call] = []
         # hooks for customer behaviour (sim/behaviour.py); None costs nothing on the hot path
@@ -149,6 +151,11 @@ class ContactCentre:
         self.on_bot_bounce = None  # falsely contained by the bot: comes back later
         # hooks for the peak levers (sim/levers.py)
         self.admit = None  # admit(i) -> bool: contact i would wait now; False = it does not join the queue
+        # pending fresh arrivals, one per block: (time, priority, event id, block), merged with the event
+        # queue in `run` in exactly the order SimPy would process them as events
+        self._arrivals: list[tuple[float, int, int, int]] = []
+        self._next_row: list[int] = []
+        self._last_row: list[int] = []
         self.overflow_pools: list[list[deque]] | None = None  # per channel, per stage: idle helper agents
 
     # --- set-up ---------------------------------------------------------------------
@@ -156,7 +163,9 @@ class ContactCentre:
         """Schedule the schedules, then one arrival chain per block of log rows (first, count).
 
         Each block holds one channel's fresh contacts in time order, so each channel keeps a
-        single pending arrival event and nothing needs a global sort.
+        single pending arrival and nothing needs a global sort. Pending arrivals wait in a small heap
+        of their own, merged with the environment's by `run`: an arrival costs no event object and no
+        push and pop on the (larger) event queue.
         """
         for g, spec in enumerate(self.groups):
             for t, n in zip(spec.times.tolist(), spec.counts.tolist()):
@@ -167,10 +176,13 @@ class ContactCentre:
         for g, spec in enumerate(self.groups):
             for t, value in spec.proficiency_changes:
                 self.at(t, self._set_proficiency, (g, value))
-        for first, count in blocks:
-            if count:
-                event = Call(self.env, max(self.log.arrival[first] - self.env.now, 0.0), self._on_arrival, first)
-                event.stop = first + count
+        now = self.env.now
+        for b, (first, count) in enumerate(blocks):
+            if count:  # the first arrival of the chain, keyed as SimPy would key its event (time, priority, id)
+                self._next_row.append(first)
+                self._last_row.append(first + count)
+                heappush(self._arrivals, (now + max(self.log.arrival[first] - now, 0.0), NORMAL,
+                                          next(self.env._eid), len(self._next_row) - 1))
 
     def open_at(self, ch: int, t: float) -> bool:
         """Whether channel ch is open at time t (now or later), from its opening-hour changes."""
@@ -185,12 +197,11 @@ class ContactCentre:
         Call(self.env, max(t - self.env.now, 0.0), callback, value)
 
     # --- arrivals and queues --------------------------------------------------------
-    def _on_arrival(self, event) -> None:
-        """A fresh contact (row `event._value`) arrives; the event is reused for its channel's next one.
+    def _arrive(self, i: int) -> None:
+        """Fresh contact i arrives now (called by `run`, which then schedules its block's next one).
 
         Runs once per contact, so `enter_queue` and `_pop_available` are inlined here.
         """
-        i = event._value
         env = self.env
         if self._flags[i]:
             self._arrive_special(i)
@@ -230,12 +241,6 @@ class ContactCentre:
                             self.on_queue_entry(i)
             else:
                 self._wait(ch, i)
-        i += 1
-        if i < event.stop:
-            event.callbacks = self._arrival_callbacks
-            event._value = i
-            now = env._now
-            heappush(env._queue, (now + (self._arrival[i] - now), NORMAL, next(env._eid), event))
 
     def _wait(self, ch: int, i: int) -> None:
         self.queues[ch].append(i)
@@ -548,17 +553,43 @@ class ContactCentre:
         """Process every event before `until`, then stop the clock there: what SimPy's
         `env.run(until=...)` does, without its per-event `step()` call and `until` event.
 
+        Fresh arrivals come from their own small heap (see `start`), keyed like events (time,
+        priority, id from the environment's counter, drawn when SimPy would have scheduled them), so
+        the merged order is exactly the order in which SimPy would have processed them as events.
         Safe because every event the model schedules is a `Call` that succeeds (no processes, no
         failed events to re-raise); events at exactly `until` stay unprocessed, as in SimPy.
         """
         env = self.env
         queue = env._queue
+        arrivals = self._arrivals
+        next_row, last_row, arrival = self._next_row, self._last_row, self._arrival
+        eid = env._eid
         pop = heappop
-        while queue and queue[0][0] < until:
-            env._now, _, _, event = pop(queue)
-            callbacks, event.callbacks = event.callbacks, None
-            for callback in callbacks:
-                callback(event)
+        t_arrival, _, e_arrival, block = arrivals[0] if arrivals else (INF, NORMAL, 0, -1)
+        while True:
+            if queue:
+                top = queue[0]
+                t = top[0]
+                if t < t_arrival or (t == t_arrival and (top[1], top[2]) < (NORMAL, e_arrival)):
+                    if t >= until:
+                        break
+                    env._now, _, _, event = pop(queue)
+                    callbacks, event.callbacks = event.callbacks, None
+                    for callback in callbacks:
+                        callback(event)
+                    continue
+            if t_arrival >= until:
+                break
+            env._now = t_arrival
+            i = next_row[block]
+            self._arrive(i)
+            i += 1
+            if i < last_row[block]:
+                next_row[block] = i
+                heapreplace(arrivals, (t_arrival + (arrival[i] - t_arrival), NORMAL, next(eid), block))
+            else:
+                heappop(arrivals)
+            t_arrival, _, e_arrival, block = arrivals[0] if arrivals else (INF, NORMAL, 0, -1)
         env._now = until
 
     # --- end of run -------------------------------------------------------------------

@@ -16,9 +16,6 @@ run the base class untouched.
 from __future__ import annotations
 
 from bisect import bisect_right
-from heapq import heappush
-
-from simpy.events import NORMAL
 
 from .model import Agent, ContactCentre
 
@@ -57,19 +54,12 @@ class LoadAdaptiveCentre(ContactCentre):
                 self._work[i] *= multiplier[k]  # the log keeps the work actually done
         super()._serve(agent, i, event)
 
-    def _on_arrival(self, event) -> None:
+    def _arrive(self, i: int) -> None:
         """As the base class, without its inlined service start (so that `_serve` scales the work)."""
-        i = event._value
         if self._flags[i]:
             self._arrive_special(i)
         else:
             self.enter_queue(i)
-        i += 1
-        if i < event.stop:
-            env = self.env
-            event.callbacks = self._arrival_callbacks
-            event._value = i
-            heappush(env._queue, (env._now + (self._arrival[i] - env._now), NORMAL, next(env._eid), event))
 
     def _set_staff(self, event) -> None:
         """As the base class; agents lose the inlined one-skill path of service ends (`solo`)."""

@@ -42,7 +42,7 @@ def tiny_centre(contacts, channels, groups, horizon=1000.0, interval=None, setup
             assert rows_ch == list(range(rows_ch[0], rows_ch[-1] + 1)), "list contacts grouped by channel"
             blocks.append((rows_ch[0], len(rows_ch)))
     centre.start(blocks)
-    env.run(until=horizon)
+    centre.run(horizon)
     centre.close()
     back = np.argsort(order)  # report rows in the order the test listed them
     return centre, {name: values[back] for name, values in log.columns().items()}
