@@ -48,6 +48,7 @@ real, fixed volumes do not have).
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -372,6 +373,7 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
                             f"than the {MAX_HORIZON_S // 86400} days a replay can simulate; look for mistyped "
                             "dates, or split the test file into shorter periods")
     per = int(interval_s // sub_s)
+    _refuse_same_files(train, test)  # after the checks of the data themselves, before the replay
 
     tick("inferring staffing of the test period")
     staffing = infer_staffing(contacts, interval=staffing_step, max_gap=max_gap)
@@ -483,6 +485,20 @@ def _bias(frame, predicted, observed, weights):
     err = frame[predicted] - frame[observed]
     ok = np.isfinite(err.to_numpy(dtype=float))
     return float((err[ok] * weights[ok]).sum() / weights[ok].sum()) if weights[ok].sum() > 0 else math.nan
+
+
+def _refuse_same_files(train: TicketData, test: TicketData) -> None:
+    """A file that is both a training and a test file would test the model on the data it was fitted to."""
+    for test_file, _ in test.files:
+        for train_file, _ in train.files:
+            try:
+                same = os.path.samefile(test_file, train_file)
+            except OSError:
+                same = False
+            if same:
+                raise BacktestError(f"--test {test_file}: is also a training file (--train {train_file}); a backtest "
+                                    "replays a period the model was not fitted to: give another period's file "
+                                    "(e.g. the next month) to --test")
 
 
 def _files(data: TicketData) -> str:

@@ -215,8 +215,10 @@ def scenario_warnings(scenario: Scenario, summary: pd.DataFrame | None = None, r
                       table: pd.DataFrame | None = None) -> list[dict]:
     """Every warning for a scenario and (when given) its results, in a stable order: a sweep
     point or a staffing plan deserves the same warnings as a run."""
+    from .calendar_checks import calendar_warnings  # DST-gap start, channels never open
+
     table = unstable_table(scenario) if table is None else table
-    out = unstable_warnings(scenario, table) + warmup_warnings(scenario, intervals)
+    out = calendar_warnings(scenario) + unstable_warnings(scenario, table) + warmup_warnings(scenario, intervals)
     if summary is not None:
         out += replication_warnings(summary, replications or scenario.replications, ci_width)
     return out
@@ -225,8 +227,10 @@ def scenario_warnings(scenario: Scenario, summary: pd.DataFrame | None = None, r
 def run_warnings(scenario: Scenario, result, ci_width: float = DEFAULT_CI_WIDTH,
                  table: pd.DataFrame | None = None) -> list[dict]:
     """Every warning for a finished run, in a stable order."""
+    from .loops import cap_warnings  # customers who reached the per-customer contact cap
+
     return scenario_warnings(scenario, result.summary, result.meta.get("replications", scenario.replications),
-                             result.intervals, ci_width, table)
+                             result.intervals, ci_width, table) + cap_warnings(result.meta)
 
 
 def annotate(scenario: Scenario, result, ci_width: float = DEFAULT_CI_WIDTH) -> None:

@@ -1,7 +1,9 @@
 """The `peaksim` command line: thin wrappers that parse options, call the library, print and write.
 
-Any `PeaksimError` (bad scenario, bad data, unreachable scheduler …) is printed as its
-one-line message(s) on stderr with exit status 2; no traceback reaches the planner.
+Any `PeaksimError` (bad scenario, bad data, unreachable scheduler, full disk …) is printed as
+its one-line message(s) on stderr with exit status 2, and so are option errors; no traceback
+reaches the planner. User text (names from files) is printed literally (`sim.terminal`).
+Commands write through `sim.result_folder.ResultFolder` (locked, test-written, swapped in whole).
 """
 
 from __future__ import annotations
@@ -11,28 +13,74 @@ import functools
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional
 
 import typer
-from typer.core import TyperCommand
-from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
-from rich.text import Text
 
-from .errors import PeaksimError
+from .errors import PeaksimError, one_line
+from .interrupts import EXIT_INTERRUPTED, Terminated, exit_status, terminate_as_interrupt
+from .terminal import SafeConsole, styled
 from .units import format_duration
 
+try:  # typer ≥ 0.29 carries its own copy of click
+    from typer._click import exceptions as _clickx
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click import exceptions as _clickx
+
+EXIT_BAD_INPUT = 2
+# one-line messages stay one line in logs; no markup, emoji codes or raw escapes from names in files
+err = SafeConsole(stderr=True, soft_wrap=True)
+out = SafeConsole(width=None if sys.stdout.isatty() else 130, soft_wrap=True)
+
+
+_NO_ARGS = getattr(_clickx, "NoArgsIsHelpError", ())
+_ABORT = tuple({getattr(_clickx, "Abort", typer.Abort), typer.Abort})
+
+
+class _OneLineErrors(TyperGroup):
+    """Option and argument errors (a bad `-r`, an unknown option) as one line on stderr, exit 2,
+    like every other input error, instead of click's usage block in a box."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            result = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                  standalone_mode=False, **extra)
+        except _NO_ARGS as exc:  # `peaksim` alone: the help, as before
+            if not standalone_mode:
+                raise
+            text = exc.ctx.get_help() if exc.ctx is not None else ""
+            if text:
+                typer.echo(text)
+            sys.exit(exc.exit_code)
+        except _clickx.UsageError as exc:
+            if not standalone_mode:
+                raise
+            command = exc.ctx.command_path if exc.ctx is not None else "peaksim"
+            err.print(f"{command}: {one_line(exc.format_message()).rstrip('.')}; see `{command} --help`")
+            sys.exit(exc.exit_code if exc.exit_code else EXIT_BAD_INPUT)
+        except _clickx.ClickException as exc:
+            if not standalone_mode:
+                raise
+            err.print(f"peaksim: {one_line(exc.format_message())}")
+            sys.exit(exc.exit_code)
+        except _ABORT:
+            if not standalone_mode:
+                raise
+            sys.exit(EXIT_INTERRUPTED)
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) and not isinstance(result, bool) else 0)
+
+
 app = typer.Typer(
-    add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
+    cls=_OneLineErrors, add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
     help="peaksim: Q4 peak-season capacity simulator for customer service.",
 )
-# one-line messages stay one line in logs; no emoji codes: `--agents team=a:b:c` must not print as "a🅱c"
-err = Console(stderr=True, soft_wrap=True, emoji=False)
-out = Console(width=None if sys.stdout.isatty() else 130, soft_wrap=True, emoji=False)
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
 
 
 EXIT_FAILED = 1
@@ -48,15 +96,18 @@ def cli_command(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with terminate_as_interrupt(), warnings.catch_warnings():
+                warnings.showwarning = _show_warning  # library warnings: one line, no site-packages path
+                return fn(*args, **kwargs)
         except PeaksimError as exc:
             for line in exc.lines:
                 err.print(line, markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
-        except KeyboardInterrupt:
-            err.print("interrupted: finished work was written; rerun (with --resume for sweeps) to continue",
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (`Terminated`): the same clean stop
+            what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+            err.print(f"{what}: finished work was written; rerun (with --resume for sweeps) to continue",
                       markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+            raise typer.Exit(exit_status(exc)) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except Exception as exc:  # a bug, not bad input: say so in one line, keep the traceback for PEAKSIM_DEBUG
@@ -73,6 +124,32 @@ def cli_command(fn):
 def _note(text: str) -> None:
     """A status line on stderr, never wrapped or styled (names come from the user's files)."""
     err.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library warning (pandas, numpy …) as one line on stderr, without the library's file path."""
+    origin = Path(str(filename)).parts
+    package = next((p for p in ("pandas", "numpy", "scipy", "pyarrow", "distributed", "plotly") if p in origin), None)
+    _note(f"warning: {one_line(str(message))} ({category.__name__}{f' from {package}' if package else ''})")
+
+
+def _jobs(jobs: int, scheduler: str | None) -> int:
+    """`--jobs` capped at the CPUs available (with a note); on Dask the cluster decides."""
+    from .executors import cap_jobs
+
+    if scheduler:
+        return jobs
+    capped, note = cap_jobs(jobs)
+    if note:
+        _note(note)
+    return capped
+
+
+def _folder(out_dir, default_name: str):
+    from .outputs import output_path
+    from .result_folder import ResultFolder
+
+    return ResultFolder(output_path(out_dir, default_name))
 
 
 def progress_bar(label: str) -> Progress:
@@ -92,7 +169,7 @@ def _fmt(value: float, kind: str) -> str:
 
 def print_summary(result) -> None:
     """Per channel: volumes, service level against target, ASA and abandonment, with 95% CIs."""
-    table = Table(title=f"{result.scenario.name}: {result.meta['replications']} replications (95% CI)")
+    table = Table(title=styled(f"{result.scenario.name}: {result.meta['replications']} replications (95% CI)"))
     for column in ("channel", "arrived", "handled", "service level", "target", "ASA s", "wait p90 s", "abandoned"):
         table.add_column(column, justify="left" if column == "channel" else "right")
     for row in result.summary.itertuples(index=False):
@@ -100,8 +177,9 @@ def print_summary(result) -> None:
         sl = row.service_level
         ok = sl == sl and sl >= target.target
         table.add_row(
-            Text(str(row.channel)), _fmt(row.arrived, "n"), _fmt(row.handled, "n"),
-            f"[{'green' if ok else 'red'}]{_fmt(sl, 'pct')}[/] [{_fmt(row.service_level_lo, 'pct')}, {_fmt(row.service_level_hi, 'pct')}]",
+            styled(row.channel), _fmt(row.arrived, "n"), _fmt(row.handled, "n"),
+            styled(_fmt(sl, "pct"), "green" if ok else "red")
+            + styled(f" [{_fmt(row.service_level_lo, 'pct')}, {_fmt(row.service_level_hi, 'pct')}]"),
             f"{_fmt(target.target, 'pct')} in {format_duration(target.threshold)}",
             f"{_fmt(row.asa_s, 's')} [{_fmt(row.asa_s_lo, 's')}, {_fmt(row.asa_s_hi, 's')}]",
             _fmt(row.wait_p90_s, "s"),
@@ -123,25 +201,32 @@ def run(
     ci_width: float = typer.Option(0.05, "--ci-width", min=0.001, max=0.5, help="service-level 95% CI half-width to aim for; wider CIs are warned about"),
 ):
     """Simulate a scenario and write summary.csv, intervals.csv, groups.csv, run.json (and report.html)."""
-    from .outputs import output_dir, write_run, write_unfinished_run
+    from .outputs import write_run, write_unfinished_run
     from .runner import run_scenario
     from .scenario import load_scenario
 
     sc = load_scenario(scenario, {"replications": replications, "seed": seed})
-    target = output_dir(out_dir, sc.name)
-    try:
-        with progress_bar("replications") as bar:
-            task = bar.add_task("run", total=sc.replications)
-            result = run_scenario(sc, jobs=jobs, scheduler=scheduler, ci_width=ci_width,
-                                  progress=lambda done, total: bar.update(task, completed=done))
-    except BaseException as exc:  # Ctrl-C or a failure: write what finished and why, then report as usual
-        written = write_unfinished_run(sc, exc, target, command=sys.argv)
-        if written is not None:
-            _note(written)
-        raise
-    write_run(result, target, command=sys.argv)
-    if report:
-        _write_report(target, "run")
+    jobs = _jobs(jobs, scheduler)
+    with _folder(out_dir, sc.name) as folder:  # locked and test-written before the first replication
+        target = folder.target
+        try:
+            with progress_bar("replications") as bar:
+                task = bar.add_task("run", total=sc.replications)
+                result = run_scenario(sc, jobs=jobs, scheduler=scheduler, ci_width=ci_width,
+                                      progress=lambda done, total: bar.update(task, completed=done))
+        except BaseException as exc:  # Ctrl-C, SIGTERM or a failure: write what finished and why
+            written = write_unfinished_run(sc, exc, folder.staging, command=sys.argv, shown=target)
+            if written is not None:
+                try:
+                    folder.commit()
+                    _note(written)
+                except PeaksimError:  # the disk may be the problem: never hide the original error
+                    pass
+            raise
+        write_run(result, folder.staging, command=sys.argv)
+        if report:
+            _write_report(folder.staging, "run")
+        folder.commit()
     print_summary(result)
     for warning in result.meta.get("warnings", []):
         _note(f"warning: {warning['message']}")
@@ -163,9 +248,13 @@ def validate(scenario: Path = typer.Argument(..., help="scenario YAML file")):
     """Check a scenario file and print every problem as FILE:LINE: field: message."""
     from .scenario import load_scenario
 
+    from .calendar_checks import calendar_warnings
+
     sc = load_scenario(scenario)
     out.print(f"{scenario}: OK ({len(sc.channels)} channels, {len(sc.agents)} agent groups, "
               f"{sc.n_intervals} intervals, {sc.replications} replications)", markup=False, highlight=False)
+    for warning in calendar_warnings(sc):
+        _note(f"warning: {warning['message']}")
 
 
 @app.command()
@@ -197,9 +286,20 @@ def report(
     kind: Optional[str] = typer.Option(None, "--kind", help="report kind (default: detected from the files present)"),
 ):
     """Rebuild report.html from the CSV/JSON tables saved in DIRECTORY."""
-    from .report import build_report
+    from .report import build_report, detect_kind, render_report
+    from .outputs import atomic_write
+    from .result_folder import ResultFolder
 
-    path = build_report(directory, kind)
+    if kind is None:
+        kind = detect_kind(directory)
+    with ResultFolder(directory):  # no other command may be writing there
+        path = Path(directory) / "report.html"
+        html = render_report(directory, kind)
+        try:
+            atomic_write(path, html)
+        except OSError as exc:
+            from .result_folder import write_error
+            raise write_error(Path(directory), exc) from None
     err.print(f"wrote {path}", markup=False, highlight=False)
 
 
@@ -218,17 +318,22 @@ def sweep(
     cost_per_hour: float = typer.Option(25.0, "--cost-per-hour", help="cost of one paid agent-hour (default 25.0)"),
 ):
     """Simulate a grid of staffing levels with common random numbers; write sweep.csv and sweep.json."""
-    from .outputs import output_dir
     from .scenario import load_scenario
-    from .sweep import agents_axis, run_sweep, scale_axis, warning_summary
+    from .sweep import agents_axis, check_axes, run_sweep, scale_axis, warning_summary
 
     sc = load_scenario(scenario, {"seed": seed})
     axes = [agents_axis(spec, sc) for spec in agents or []] + ([scale_axis(scale)] if scale else [])
-    target = output_dir(out_dir, sc.name)
-    bar, update = _stage_bar()
-    with bar:
-        result = run_sweep(sc, axes, target, replications, jobs, scheduler, resume, cost_per_hour,
-                           progress=lambda d, t: update("sweep points", d, t))
+    check_axes(axes, replications or sc.replications)  # sized before anything is built or written
+    jobs = _jobs(jobs, scheduler)
+    with _folder(out_dir, sc.name) as folder:  # sweep.csv is a journal in the folder itself (--resume)
+        target = folder.target
+        keep = ("sweep.csv", "sweep.json") if resume else ()
+        bar, update = _stage_bar()
+        with bar:
+            result = run_sweep(sc, axes, target, replications, jobs, scheduler, resume, cost_per_hour,
+                               progress=lambda d, t: update("sweep points", d, t),
+                               prepare=lambda: folder.remove_stale(keep))
+        _write_report(target, "sweep")
     meta = result.meta
     _note(f"cost = paid agent-hours x {cost_per_hour:g} per agent-hour (--cost-per-hour)")
     best = meta["best_point"]
@@ -248,7 +353,6 @@ def sweep(
         out.print(f"One more agent ({m['axis']}, from point {m['from_point']}): {gains}", markup=False, highlight=False)
     for line in warning_summary(meta.get("point_warnings", {})):
         _note(f"warning: {line} (messages in sweep.json point_warnings)")
-    _write_report(target, "sweep")
     _note(f"wrote {target}/sweep.csv, sweep.json and report.html ({meta['points']} points x "
           f"{meta['replications']} replications)")
 
@@ -271,7 +375,6 @@ def staff(
     shift_templates: Optional[Path] = typer.Option(None, "--shift-templates", help="YAML shift templates: also plan shifts (MILP) and re-simulate them"),
 ):
     """Fewest agents per interval and group meeting every target (simulation), beside Erlang C and Erlang A."""
-    from .outputs import output_dir
     from .scenario import load_scenario
     from .shifts import load_templates, run_shift_plan, write_shift_plan
     from .staffing import Targets, run_staff, write_staff
@@ -279,20 +382,24 @@ def staff(
     sc = load_scenario(scenario, {"seed": seed})
     targets = Targets(max_abandon, max_occupancy)
     templates = load_templates(shift_templates, sc) if shift_templates else None
-    target = output_dir(out_dir, sc.name)
-    bar, update = _stage_bar()
-    with bar:
-        result = run_staff(sc, replications, check_replications, targets, jobs, scheduler, max_iterations,
-                           max_agents, progress=update, repair_rounds=repair_rounds)
-        shift_result = None
-        if templates is not None:
-            shift_result = run_shift_plan(sc, result.plans["sim"], templates, result.meta["check_replications"],
-                                          result.meta["check_seed"], jobs, scheduler, progress=update)
-    if shift_result is not None:
-        result.meta["shift_plan"] = shift_result.meta
-    written = write_staff(result, target, command=sys.argv)
-    if shift_result is not None:
-        written += write_shift_plan(shift_result, target)
+    jobs = _jobs(jobs, scheduler)
+    with _folder(out_dir, sc.name) as folder:
+        target = folder.target
+        bar, update = _stage_bar()
+        with bar:
+            result = run_staff(sc, replications, check_replications, targets, jobs, scheduler, max_iterations,
+                               max_agents, progress=update, repair_rounds=repair_rounds)
+            shift_result = None
+            if templates is not None:
+                shift_result = run_shift_plan(sc, result.plans["sim"], templates, result.meta["check_replications"],
+                                              result.meta["check_seed"], jobs, scheduler, progress=update)
+        if shift_result is not None:
+            result.meta["shift_plan"] = shift_result.meta
+        written = write_staff(result, folder.staging, command=sys.argv)
+        if shift_result is not None:
+            written += write_shift_plan(shift_result, folder.staging)
+        _write_report(folder.staging, "staff")
+        folder.commit()
     meta = result.meta
     table = Table(title=f"{sc.name}: staffing per interval, re-simulated with fresh seeds ({meta['check_replications']} replications)")
     for column in ("method", "agent-hours", "intervals meeting target (mean)", "not significantly below (95% CI)"):
@@ -317,7 +424,6 @@ def staff(
                       markup=False, highlight=False)
         if len(sm["uncovered_intervals"]) > 20:
             out.print(f"  … and {len(sm['uncovered_intervals']) - 20} more (see staffing.json)", markup=False)
-    _write_report(target, "staff")
     _note(f"wrote {', '.join(p.name for p in written)} and report.html to {target}/")
 
 
@@ -331,24 +437,28 @@ def compare(
 ):
     """Compare two runs: B − A per channel and KPI with 95% CIs (compare.csv, compare.json, report.html)."""
     from .compare import write_comparison
-    from .outputs import output_dir
 
-    target = output_dir(out_dir, f"compare-{run_a.name}-vs-{run_b.name}")
-    meta = write_comparison(run_a, run_b, target)
-    if report:
-        _write_report(target, "compare")
+    with _folder(out_dir, f"compare-{run_a.name}-vs-{run_b.name}") as folder:
+        target = folder.target
+        for given in (run_a, run_b):
+            if given.exists() and target.exists() and target.resolve() == given.resolve():
+                raise PeaksimError(f"--out {target}: is the folder of a run being compared (its results would be "
+                                   "replaced); choose another --out")
+        meta = write_comparison(run_a, run_b, folder.staging)
+        if report:
+            _write_report(folder.staging, "compare")
+        folder.commit()
     _print_comparison(target, meta)
     err.print(f"wrote {target}/", markup=False, highlight=False)
 
 
 def _print_comparison(target: Path, meta: dict) -> None:
-    import pandas as pd
-    from rich.text import Text
+    from .result_files import read_table
 
-    table = pd.read_csv(target / "compare.csv")
+    table = read_table(target, "compare.csv", "rerun `peaksim compare`")
     shown = table[table["kpi"].isin(["service_level", "abandon_rate", "asa_s", "wait_p90_s"])]
     kind = "paired" if "paired" in meta.get("method", "") else "Welch"
-    grid = Table(title=f"B − A: {meta['b']['label']} vs {meta['a']['label']} (95% {kind} CI)")
+    grid = Table(title=styled(f"B − A: {meta['b']['label']} vs {meta['a']['label']} (95% {kind} CI)"))
     for column in ("channel", "KPI", "A", "B", "B − A", "95% CI"):
         grid.add_column(column, justify="left" if column in ("channel", "KPI") else "right")
     for row in shown.itertuples(index=False):
@@ -356,7 +466,7 @@ def _print_comparison(target: Path, meta: dict) -> None:
         scale = 100 if kind == "pct" else 1
         unit = " pp" if kind == "pct" else ""
         ci = "–" if row.diff_lo != row.diff_lo else f"[{scale * row.diff_lo:+.1f}, {scale * row.diff_hi:+.1f}]{unit}"
-        grid.add_row(Text(str(row.channel)), row.kpi, _fmt(row.a, kind), _fmt(row.b, kind),
+        grid.add_row(styled(row.channel), row.kpi, _fmt(row.a, kind), _fmt(row.b, kind),
                      "–" if row.diff != row.diff else f"{scale * row.diff:+.1f}{unit}", ci)
     out.print(grid, markup=False)
 
@@ -463,24 +573,26 @@ def calibrate(
     """Fit arrivals, handle times, patience (censored) and behaviour from ticket files; write calibration.yaml and diagnostics."""
     from calibrate import calibrate as fit_all
 
-    from .outputs import output_dir, write_json
+    from .outputs import write_json
 
     interval = _check_interval(interval)
     data = _load(files, fmt, mapping, tz, default_channel)
     _zone_notes(data, files)
-    with _data_errors():
-        if data.contacts.empty:
-            raise PeaksimError(f"{files[0]}: no usable contacts ({_drops_line(data)}); check the file and --format")
-        cal = fit_all(data, interval=interval, min_n=min_n)
-    target = output_dir(out_dir, "calibration")
-    cal.to_yaml(target / "calibration.yaml")
-    written = cal.write_diagnostics(target)
-    write_json({"command": sys.argv, "format": fmt, "interval": interval, "provenance": cal.to_dict()["provenance"],
-                "skipped": cal.skipped, "files_written": ["calibration.yaml"] + [p.name for p in written]},
-               target / "calibrate.json")
-    if report:
-        _write_report(target, "calibrate")
-    table = Table(title=f"calibration of {len(data.files)} file(s): {_drops_line(data)}")
+    with _folder(out_dir, "calibration") as folder:
+        target = folder.target
+        with _data_errors():
+            if data.contacts.empty:
+                raise PeaksimError(f"{files[0]}: no usable contacts ({_drops_line(data)}); check the file and --format")
+            cal = fit_all(data, interval=interval, min_n=min_n)
+        cal.to_yaml(folder.staging / "calibration.yaml")
+        written = cal.write_diagnostics(folder.staging)
+        write_json({"command": sys.argv, "format": fmt, "interval": interval, "provenance": cal.to_dict()["provenance"],
+                    "skipped": cal.skipped, "files_written": ["calibration.yaml"] + [p.name for p in written]},
+                   folder.staging / "calibrate.json")
+        if report:
+            _write_report(folder.staging, "calibrate")
+        folder.commit()
+    table = Table(title=styled(f"calibration of {len(data.files)} file(s): {_drops_line(data)}"))
     for column in ("channel", "contacts", "handle time", "patience (censored)", "naive abandoned mean s", "other"):
         table.add_column(column, justify="left" if column in ("channel", "handle time", "patience (censored)", "other") else "right")
     counts = data.contacts["channel"].value_counts()
@@ -488,7 +600,7 @@ def calibrate(
         objects = cal.results[name]
         pat = objects.get("patience")
         other = "resolution " + _dist_text(params["resolution_time"]) if "resolution_time" in params else ""
-        table.add_row(name, f"{counts.get(name, 0):,}", _dist_text(params.get("handle_time")),
+        table.add_row(styled(name), f"{counts.get(name, 0):,}", _dist_text(params.get("handle_time")),
                       _dist_text(params.get("patience")), f"{pat.naive_mean_abandoned_s:.1f}" if pat else "–", other)
     out.print(table)
     notes = {k: v for k, v in (cal.provenance.get("notes") or {}).items()
@@ -521,13 +633,21 @@ def synth(
     """Simulate a scenario and write its contacts as a ticket file in the generic schema ("last year's tickets")."""
     from calibrate.synth import synth_contacts, write_tickets
 
+    from .result_folder import check_entries, write_error
     from .scenario import load_scenario
 
+    if out_file.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise PeaksimError(f"--out {out_file}: unknown ticket file type (got {out_file.suffix or 'no extension'!r}); "
+                           "name it .csv or .parquet (peaksim writes no spreadsheet workbooks)")
     sc = load_scenario(scenario, {"seed": seed})
-    if out_file.exists() and out_file.is_dir():
+    if out_file.exists() and out_file.is_dir() and not out_file.is_symlink():
         raise PeaksimError(f"{out_file}: is a directory; give a file name such as tickets.csv")
+    check_entries(out_file.parent, [out_file.name])  # a link, FIFO or device is never written through or over
     frame = synth_contacts(sc, replication)
-    write_tickets(frame, out_file)
+    try:
+        write_tickets(frame, out_file)
+    except OSError as exc:
+        raise write_error(out_file.parent, exc) from None
     counts = ", ".join(f"{k} {v:,}" for k, v in frame["channel"].value_counts().items())
     _note(f"wrote {out_file} ({len(frame):,} contacts: {counts}; seed {sc.seed}, replication {replication})")
 
@@ -553,26 +673,28 @@ def backtest(
     """Calibrate on --train, replay --test's offered volumes and inferred staffing, compare with what happened and with Erlang A."""
     from calibrate.backtest import backtest as run_backtest
 
-    from .outputs import output_dir, write_csv, write_json
+    from .outputs import write_csv, write_json
 
     interval = _check_interval(interval)
     train_data = _load(train, fmt, mapping, tz)
     test_data = _load(test, fmt, mapping, tz)
     _zone_notes(train_data, train)
     _zone_notes(test_data, test)
-    target = output_dir(out_dir, "backtest")
-    bar, update = _stage_bar()
-    with bar, _data_errors():
-        result = run_backtest(train_data, test_data, interval=interval, replications=replications, seed=seed,
-                              min_offered=min_offered, channel=channel, arrivals=arrivals,
-                              progress=lambda label: update(label, 0, 0))
-    intervals = result.intervals.assign(interval_start=[t.isoformat() for t in result.intervals["interval_start"]])
-    write_csv(intervals, target / "backtest_intervals.csv")
-    write_csv(result.summary, target / "backtest_summary.csv")
-    result.calibration.to_yaml(target / "calibration.yaml")
-    write_json({**result.meta, "command": sys.argv}, target / "backtest.json")
-    if report:
-        _write_report(target, "backtest")
+    with _folder(out_dir, "backtest") as folder:
+        target = folder.target
+        bar, update = _stage_bar()
+        with bar, _data_errors():
+            result = run_backtest(train_data, test_data, interval=interval, replications=replications, seed=seed,
+                                  min_offered=min_offered, channel=channel, arrivals=arrivals,
+                                  progress=lambda label: update(label, 0, 0))
+        intervals = result.intervals.assign(interval_start=[t.isoformat() for t in result.intervals["interval_start"]])
+        write_csv(intervals, folder.staging / "backtest_intervals.csv")
+        write_csv(result.summary, folder.staging / "backtest_summary.csv")
+        result.calibration.to_yaml(folder.staging / "calibration.yaml")
+        write_json({**result.meta, "command": sys.argv}, folder.staging / "backtest.json")
+        if report:
+            _write_report(folder.staging, "backtest")
+        folder.commit()
     m = result.meta
     title = (f"backtest on {m['intervals_included']} intervals with ≥ {m['min_offered']} offered calls "
              f"({m['offered_included']:,} calls), {m['replications']} replications: offered-weighted MAE")

@@ -19,8 +19,9 @@ from .behaviour import CustomerBehaviour
 from .calendar import interval_grid, open_changes
 from .contacts import ContactFactory, Streams
 from .model import ChannelSpec, ContactCentre, GroupSpec
-from .records import ContactLog
-from .scenario import Scenario
+from .loops import limit_error
+from .records import ContactLimitReached, ContactLog
+from .scenario import MAX_CONTACTS_PER_REPLICATION, Scenario
 from .schedule import group_timeline, proficiency_changes
 
 # random sources; contacts created during the run draw from the DYNAMIC offsets of each
@@ -49,6 +50,7 @@ class ReplicationRecords:
     busy_seconds: np.ndarray  # groups × intervals
     staffed: dict[str, np.ndarray]
     horizon_s: float
+    capped: int = 0  # contacts not created because their customer had reached the per-customer cap
 
 
 def build_specs(scenario: Scenario, grid: pd.DataFrame, replication: int | None = None
@@ -111,18 +113,26 @@ def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | No
     grid = interval_grid(scenario)
     channels, groups = build_specs(scenario, grid, replication)
     log = ContactLog()
+    log.limit = MAX_CONTACTS_PER_REPLICATION  # every contact, fresh or created in the run, counts
     factory = ContactFactory(scenario, grid)
-    blocks = fresh_contacts(scenario, grid, replication, log, factory)
+    try:
+        blocks = fresh_contacts(scenario, grid, replication, log, factory)
+    except ContactLimitReached as exc:
+        raise limit_error(scenario, replication, exc.limit, [len(log)]) from None
     env = simpy.Environment()
     centre = ContactCentre(env, channels, groups, log, scenario.horizon_s, scenario.interval)
     n_channels = len(scenario.channels)
-    CustomerBehaviour(
+    behaviour = CustomerBehaviour(
         scenario, factory, centre,
         [channel_streams(scenario.seed, replication, c, DYNAMIC) for c in range(n_channels)],
         [stream(scenario.seed, replication, SOURCE_DECISIONS, c) for c in range(n_channels)])
     centre.start(blocks)
-    env.run(until=scenario.horizon_s)
+    try:
+        env.run(until=scenario.horizon_s)
+    except ContactLimitReached as exc:  # a loop of in-run contacts: name it, do not run out of memory
+        origins = np.bincount(np.frombuffer(log.origin, dtype=np.int8).astype(np.int64), minlength=5)
+        raise limit_error(scenario, replication, exc.limit, origins) from None
     centre.close()
     contacts = log.columns() if columns is None else log.take(columns)
     return ReplicationRecords(replication, contacts, np.array(centre.busy_seconds),
-                              centre.staffed.columns(), scenario.horizon_s)
+                              centre.staffed.columns(), scenario.horizon_s, behaviour.capped)
