@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from sim.bounded_read import MB, read_limited
-from sim.csv_safety import restore_frame
+from sim.csv_safety import restore_cell, restore_series
 from sim.errors import PeaksimError
 from sim.yamlsource import load_yaml_with_lines
 
@@ -44,6 +44,7 @@ MAPPINGS = Path(__file__).resolve().parent / "mappings"
 MAPPING_KEYS = ("columns", "time_format", "tz", "sep", "encoding", "na_values", "values")
 MAX_TICKET_BYTES = 1000 * MB  # per file; split bigger exports (several files are concatenated)
 _SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+WIDE_EXPORT = 500  # columns; wider exports are parsed for the columns peaksim reads only
 
 
 def load_tickets(paths, fmt="generic", mapping=None, tz=None, default_channel=None) -> TicketData:
@@ -328,7 +329,7 @@ def _read_generic(path, data, spec, tz, default_channel, dropped, notes, example
     for name, source in columns.items():
         if source not in raw.columns:
             continue
-        col = raw[source]
+        col = restore_series(raw[source])  # only the columns used: a wide export stays cheap
         if name in values:
             col = col.astype("string").str.strip().replace({str(k): str(v) for k, v in values[name].items()})
         label = name if source == name else f"{source} ({name})"
@@ -390,11 +391,16 @@ def _read_csv(path, data, spec) -> pd.DataFrame:
     na_values = spec.get("na_values")
     if len(sep) == 1:
         _check_row_lengths(path, text, sep)
+    header = next(csv.reader([text.lstrip("\ufeff").splitlines()[0]], delimiter=sep)) if len(sep) == 1 else []
+    usecols = None
+    if len(header) > WIDE_EXPORT:  # parse only the columns peaksim reads: linear, and fast, in the width
+        wanted = set(COLUMNS) | {str(v).strip() for v in (spec.get("columns") or {}).values()}
+        usecols = [0] + [i for i, h in enumerate(header) if i and restore_cell(h.strip()) in wanted]
     try:
         # index_col=False: when every data row ends in a separator (a trailing empty field), pandas
         # would otherwise take the first column as the index and shift every column left by one
         raw = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=na_values is None,
-                          na_values=na_values, skip_blank_lines=False, index_col=False)
+                          na_values=na_values, skip_blank_lines=False, index_col=False, usecols=usecols)
     except pd.errors.EmptyDataError:
         raise TicketError(path, "file", "is empty", fix="export the tickets again") from None
     except pd.errors.ParserError as exc:
@@ -403,14 +409,12 @@ def _read_csv(path, data, spec) -> pd.DataFrame:
         raise TicketError(path, "file", "rows have different numbers of fields", got=Described(detail),
                           fix="check the separator and quoting of text fields",
                           row=int(line.group(1)) if line else None) from None
-    header = next(csv.reader([text.lstrip("\ufeff").splitlines()[0]], delimiter=sep)) if len(sep) == 1 else []
     names = [h.strip() for h in header if h.strip()]  # empty names: a spreadsheet's unused trailing columns
     twice = sorted(name for name, n in Counter(names).items() if n > 1)  # (count() per name is quadratic)
     if twice:
         raise TicketError(path, "header", "a column name appears more than once", got=twice[0], row=1,
                           fix="rename or remove one of them, so it is clear which one holds the data")
-    raw.columns = [str(c).strip() for c in raw.columns]
-    raw = restore_frame(raw)  # `'=x` (a formula-safe export, e.g. from `peaksim synth`) is the text `=x`
+    raw.columns = [restore_cell(str(c).strip()) for c in raw.columns]  # `'=x` (formula-safe export) is `=x`
     if raw.shape[1] == 1:
         header = text.lstrip("\ufeff").splitlines()[0]
         for candidate, name in _SEPARATORS.items():

@@ -60,7 +60,8 @@ class _OneLineErrors(TyperGroup):
         except _clickx.UsageError as exc:
             if not standalone_mode:
                 raise
-            command = exc.ctx.command_path if exc.ctx is not None else "peaksim"
+            path = exc.ctx.command_path.split(" ", 1) if exc.ctx is not None else [""]
+            command = "peaksim" + (f" {path[1]}" if len(path) > 1 else "")  # whatever the program was called
             err.print(f"{command}: {one_line(exc.format_message()).rstrip('.')}; see `{command} --help`")
             sys.exit(exc.exit_code if exc.exit_code else EXIT_BAD_INPUT)
         except _clickx.ClickException as exc:
@@ -636,13 +637,13 @@ def synth(
     from .result_folder import check_entries, write_error
     from .scenario import load_scenario
 
+    if out_file.exists() and out_file.is_dir() and not out_file.is_symlink():
+        raise PeaksimError(f"{out_file}: is a directory; give a file name such as tickets.csv")
+    check_entries(out_file.parent, [out_file.name])  # a link, FIFO or device is never written through or over
     if out_file.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise PeaksimError(f"--out {out_file}: unknown ticket file type (got {out_file.suffix or 'no extension'!r}); "
                            "name it .csv or .parquet (peaksim writes no spreadsheet workbooks)")
     sc = load_scenario(scenario, {"seed": seed})
-    if out_file.exists() and out_file.is_dir() and not out_file.is_symlink():
-        raise PeaksimError(f"{out_file}: is a directory; give a file name such as tickets.csv")
-    check_entries(out_file.parent, [out_file.name])  # a link, FIFO or device is never written through or over
     frame = synth_contacts(sc, replication)
     try:
         write_tickets(frame, out_file)

@@ -18,6 +18,8 @@ text starting with a quote is read as written.
 
 from __future__ import annotations
 
+import csv
+
 import pandas as pd
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -68,6 +70,13 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def restore_series(values: pd.Series) -> pd.Series:
+    """One column read back from a peaksim (or other formula-safe) CSV, neutralised cells restored."""
+    if not (pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype)):
+        return values
+    return values.map(restore_cell) if _starting(values, (PREFIX,)).any() else values
+
+
 def restore_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` as read from a peaksim CSV, with neutralised text cells and column names restored."""
     frame.columns = [restore_cell(c) for c in frame.columns]
@@ -79,5 +88,19 @@ def restore_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv_text(frame: pd.DataFrame, header: bool = True, **options) -> str:
-    """`frame.to_csv` with cells neutralised: the one way peaksim turns a table into CSV text."""
-    return neutralise_frame(frame).to_csv(index=False, header=header, lineterminator="\n", **options)
+    """`frame.to_csv` with cells neutralised: the one way peaksim turns a table into CSV text.
+
+    A text cell holding a carriage return anywhere would be written unquoted (the writer only quotes
+    characters of its `\\n` line terminator) and split the row in a spreadsheet: such a table is
+    written with every text cell quoted."""
+    safe = neutralise_frame(frame)
+    if any(_holding(safe[c], "\r").any() for c in _text_columns(safe)) or any("\r" in str(c) for c in safe.columns):
+        options.setdefault("quoting", csv.QUOTE_NONNUMERIC)
+    return safe.to_csv(index=False, header=header, lineterminator="\n", **options)
+
+
+def _holding(values: pd.Series, char: str) -> pd.Series:
+    try:
+        return values.str.contains(char, regex=False, na=False).astype(bool)
+    except (AttributeError, TypeError):
+        return values.map(lambda v: isinstance(v, str) and char in v).astype(bool)

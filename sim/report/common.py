@@ -26,6 +26,7 @@ from plotly.offline import get_plotlyjs
 
 from .. import __version__
 from ..result_files import read_json, read_table  # noqa: F401 (the report modules read through here)
+from .safe_labels import safe_figure
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999933", "#882255",
@@ -270,8 +271,10 @@ class Page:
         self.parts.append(f'<div class="card-row">{head}<div class="cards">{body}</div></div>')
 
     def figure(self, fig: go.Figure) -> None:
-        """Add a Plotly figure (plotly.js itself is embedded once, in the page head)."""
+        """Add a Plotly figure (plotly.js itself is embedded once, in the page head); its text is made
+        inert first (`safe_labels`: names from data never render as Plotly markup)."""
         self.figures += 1
+        safe_figure(fig)
         div = fig.to_html(full_html=False, include_plotlyjs=False, config=FIGURE_CONFIG,
                           div_id=f"fig-{self.figures}")
         self.parts.append(f'<figure class="fig" data-figure="{self.figures}">{div}</figure>')
