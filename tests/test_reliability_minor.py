@@ -70,7 +70,7 @@ def test_a_channel_never_open_in_the_horizon_is_warned(tmp_path):
 
 # --- backtest: the same file twice ---------------------------------------------------------------------------
 def test_the_same_file_as_train_and_test_is_refused(tmp_path):
-    path = write_yaml(tmp_path, {**TINY_SCENARIO, "duration": "4h", "replications": 1})
+    path = write_yaml(tmp_path, {**TINY_SCENARIO, "duration": "8h", "replications": 1})
     assert invoke("synth", path, "-o", tmp_path / "t.csv").exit_code == 0
     line = one_line(invoke("backtest", "--train", tmp_path / "t.csv", "--test", tmp_path / "t.csv", "-r", "1",
                            "-o", tmp_path / "bt", "--no-report"))
