@@ -50,6 +50,7 @@ STATUS_FILES = ("run.json", "sweep.json", "staffing.json", "compare.json", "back
 MAX_CARRIED = 10_000  # entries carried over into a swapped folder; more: files are moved in one by one
 _EXCHANGE = 2  # renameat2 flag RENAME_EXCHANGE
 _AT_FDCWD = -100
+_STORAGE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
 _WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.EFBIG,
                  errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTDIR, errno.EISDIR)
 
@@ -92,6 +93,7 @@ class ResultFolder:
         self.staging: Path | None = None
         self._lock_fd: int | None = None
         self._lock_path: Path | None = None
+        self._created = False
         self.committed = False
 
     # --- entering: checks, lock, staging, probe -------------------------------------------------
@@ -106,6 +108,8 @@ class ResultFolder:
         self._sibling = os.access(parent, os.W_OK | os.X_OK)
         try:
             self._lock()
+            self._created = not self.target.exists()
+            self._ensure_target()  # the folder exists from the start (empty if new), as a planner expects
             self._remove_stale_staging()
             self.staging = self.new_staging()
         except BaseException:
@@ -117,10 +121,25 @@ class ResultFolder:
         try:
             if self.staging is not None and self.staging.exists():
                 shutil.rmtree(self.staging, ignore_errors=True)
+            if self._created and not self.committed:
+                try:
+                    os.rmdir(self.target)  # made by this command and still empty: leave no trace
+                except OSError:
+                    pass
         finally:
             self._unlock()
-        if isinstance(exc, OSError) and exc.errno in _WRITE_ERRORS:
+        if isinstance(exc, OSError) and self._about_writing(exc):
             raise write_error(self.target, exc, unchanged=not self.committed) from None
+
+    def _about_writing(self, exc: OSError) -> bool:
+        """A storage error (full disk, read-only file system), or any write error on a path of this folder."""
+        if exc.errno in _STORAGE_ERRORS:
+            return True
+        if exc.errno not in _WRITE_ERRORS or not getattr(exc, "filename", None):
+            return False
+        where = os.path.abspath(str(exc.filename))
+        roots = [os.path.abspath(self.target)] + ([os.path.abspath(self.staging)] if self.staging else [])
+        return any(where == root or where.startswith(root + os.sep) for root in roots)
 
     def _lock(self) -> None:
         name = self.target.name or "results"

@@ -7,6 +7,7 @@ a Parquet list column, the process's CPU affinity, and the results of -j 1 (same
 
 from __future__ import annotations
 
+import copy
 import json
 import warnings
 
@@ -36,7 +37,7 @@ def one_line(res) -> str:
 
 
 def small(**top) -> dict:
-    return {**TINY_SCENARIO, "duration": "2h", "replications": 2, **top}
+    return {**copy.deepcopy(TINY_SCENARIO), "duration": "2h", "replications": 2, **top}
 
 
 # --- calendar warnings ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ own files), the process table (no worker outlives a terminated command), and the
 
 from __future__ import annotations
 
+import copy
 import errno
 import json
 import os
@@ -35,7 +36,7 @@ RUN_FILES = {"summary.csv", "intervals.csv", "groups.csv", "replications.csv", "
 
 
 def small(**top) -> dict:
-    return {**TINY_SCENARIO, "duration": "1h", "replications": 2, **top}
+    return {**copy.deepcopy(TINY_SCENARIO), "duration": "1h", "replications": 2, **top}
 
 
 def invoke(*args):

@@ -25,6 +25,8 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from .. import __version__
+from ..bounded_read import read_limited
+from ..errors import PeaksimError
 from ..result_files import read_json, read_table  # noqa: F401 (the report modules read through here)
 from .safe_labels import safe_figure
 
@@ -79,10 +81,11 @@ def ci_columns(names: Iterable[str]) -> list[str]:
 
 
 def read_text(directory: Path, name: str) -> str | None:
+    """A text file of the results folder (bounded; None if absent, not a regular file or not UTF-8)."""
     path = Path(directory) / name
     try:
-        return path.read_text(encoding="utf-8") if path.is_file() else None
-    except UnicodeDecodeError:
+        return read_limited(path, 50_000_000, "results file").decode("utf-8") if path.is_file() else None
+    except (PeaksimError, UnicodeDecodeError):
         return None
 
 
