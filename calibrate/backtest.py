@@ -326,7 +326,7 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
         raise BacktestError(f"The 'replications' parameter of backtest must be ≥ 1. Got {replications!r} instead.")
     tick = progress or (lambda label: None)
     tick("calibrating on the training files")
-    cal = calibration or calibrate(train, interval=interval, max_gap=max_gap)
+    cal = calibration or calibrate(train, interval=interval, max_gap=max_gap, season=False)
     name = channel or _pick_channel(cal, test)
     if name not in cal.channels:
         usable = [c for c, p in cal.channels.items() if "patience" in p] or list(cal.channels)

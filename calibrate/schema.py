@@ -183,10 +183,10 @@ def parse_times(raw: pd.Series, fmt, tz, file, column, rows):
     """
     none = pd.Series(False, index=raw.index)
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
-        _check_range(raw, raw.astype("string"), file, column, rows)
+        _check_range(raw, None, file, column, rows)
         return raw.dt.tz_convert(tz), none, none
     if pd.api.types.is_datetime64_dtype(raw.dtype):
-        _check_range(raw, raw.astype("string"), file, column, rows)
+        _check_range(raw, None, file, column, rows)
         return localise(raw, tz)
     text = raw.astype("string").str.strip()
     missing = text.isna() | (text == "")
@@ -248,9 +248,13 @@ _RANGE_FIX = "leave the cell empty if it is a placeholder such as 9999-12-31, or
 
 
 def _check_range(parsed, text, file, column, rows):
+    """``text`` (the values as written) may be None: it is then made only when a value is out of range
+    (turning a million times into strings costs more than reading them)."""
     utc = parsed.dt.tz_convert("UTC") if parsed.dt.tz is not None else parsed.dt.tz_localize("UTC")
-    _raise_first(((utc < _FIRST) | (utc > _LAST)).fillna(False), text, file, column, rows,
-                 _RANGE_PROBLEM, _RANGE_FIX)
+    bad = ((utc < _FIRST) | (utc > _LAST)).fillna(False)
+    if bad.any():
+        _raise_first(bad, parsed.astype("string") if text is None else text, file, column, rows,
+                     _RANGE_PROBLEM, _RANGE_FIX)
 
 
 def _raise_first(bad, text, file, column, rows, problem, fix):

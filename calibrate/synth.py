@@ -24,6 +24,10 @@ resolved_at     async channels only: service end
 reopened        handled contacts: whether a reopen of it arrived within the horizon
 =============== ==========================================================================
 
+Peak levers (docs/levers.md): contacts prevented by proactive notifications are not written (they
+never arrived, as in a real export), nor are callbacks; a balked caller has neither queue entry nor
+answer, and a caller who accepted a callback neither answer nor abandonment.
+
 Contacts still waiting at the horizon have neither answer nor abandonment (as in a real export
 taken mid-queue); a contact still in service has no handle time. Times are local to the
 scenario's zone, written with their UTC offset, to the millisecond.
@@ -50,6 +54,8 @@ def synth_contacts(scenario, replication: int = 0) -> pd.DataFrame:
         raise ValueError(f"The 'replication' parameter of synth_contacts must be ≥ 0. Got {replication!r} instead.")
     rec = simulate(scenario, replication)
     o, c = Outcomes(rec), rec.contacts
+    if o.kept is not None:  # peak levers: prevented contacts never arrived and callbacks are no tickets of their own
+        c = {name: column[o.kept] for name, column in c.items()}
     start = pd.Timestamp(scenario.start_local)
     start = start.tz_convert(scenario.zone) if start.tz is not None else start.tz_localize(scenario.zone)
 

@@ -4,15 +4,17 @@ A contact that arrives while its channel is closed waits for the next opening. T
 follow, each answered per channel and reporting interval:
 
 open time
-    Seconds of the interval during which the channel takes contacts. An agent scheduled for a
-    channel in an interval with no open time cannot serve it, so no rule may ask for one.
+    Seconds of the interval during which the channel is open, from the channel's calendar
+    (sim/opening.py: weekly hours and dated exceptions). An agent scheduled for a channel in an
+    interval with no open time cannot serve it, so no rule may ask for one.
 
 reach
     Could the interval's arrivals meet the target at all? A contact is in reach if the channel is
     open when it arrives, or, when it is closed, if at least one whole interval of open time
     lies between its arrival and its deadline (arrival + threshold): enough time to work through
     the backlog that built up while closed. The interval is in reach when at least the target
-    share of its arrivals (spread evenly over the interval) are. Voice arrivals at 03:00
+    share of its arrivals (spread evenly over the interval; for a sync channel over its open part,
+    where its contacts arrive) are. Voice arrivals at 03:00
     (redials, bot bounces) and 1-hour WhatsApp messages sent at midnight are out of reach; so are
     1-hour messages sent in the half hour before an 08:00 opening (answering them in time would
     mean clearing the whole night's backlog within minutes); a 24-hour email sent at midnight is
@@ -37,7 +39,7 @@ import math
 
 import numpy as np
 
-from .calendar import open_changes
+from .opening import channel_calendar
 from .scenario import Scenario
 
 REACH_POINTS = 60  # arrival instants per interval when checking reach
@@ -45,29 +47,11 @@ MIN_WINDOW = 1.0  # in intervals: a deadline with less open time left no longer 
 
 
 def open_seconds(scenario: Scenario, extra_days: int = 0) -> dict[str, np.ndarray]:
-    """Per channel: open seconds in each interval of the horizon and `extra_days` days beyond it.
-
-    Beyond the horizon the last day's pattern repeats (deadlines may fall after the horizon).
-    """
-    n, width = scenario.n_intervals, scenario.interval
-    edges = np.minimum(np.arange(n + 1) * width, scenario.horizon_s)
-    out = {}
-    for name, ch in scenario.channels.items():
-        changes = open_changes(ch.open, scenario)
-        if not changes:
-            seconds = np.diff(edges)
-        else:
-            times = np.array([t for t, _ in changes] + [scenario.horizon_s])
-            state = np.array([o for _, o in changes], dtype=float)
-            cumulative = np.r_[0.0, np.cumsum(np.diff(times) * state)]  # open seconds up to each change
-            seconds = np.diff(np.interp(edges, times, cumulative))
-        per_day = scenario.intervals_per_day
-        if extra_days and n >= per_day:
-            seconds = np.r_[seconds, np.tile(seconds[n - per_day:], extra_days)]
-        elif extra_days:
-            seconds = np.r_[seconds, np.full(extra_days * per_day, float(width))]
-        out[name] = seconds
-    return out
+    """Per channel: open seconds in each interval of the horizon and `extra_days` days beyond it
+    (deadlines may fall after the horizon: the calendar, exceptions included, goes on past it)."""
+    n = scenario.n_intervals + extra_days * scenario.intervals_per_day
+    return {name: channel_calendar(scenario, name, extra_days).per_interval(scenario.interval, scenario.horizon_s, n)
+            for name in scenario.channels}
 
 
 def _cumulative_open(seconds: np.ndarray, width: float):
@@ -93,11 +77,14 @@ def in_reach(scenario: Scenario) -> dict[str, np.ndarray]:
         if np.all(seconds[:n] >= width - 1e-9):
             out[name] = np.ones(n, dtype=bool)
             continue
-        opened = _cumulative_open(seconds, width)
-        arrivals = (np.arange(n)[:, None] + (np.arange(REACH_POINTS) + 0.5) / REACH_POINTS) * width
-        slot = np.minimum((arrivals // width).astype(int), seconds.size - 1)
-        open_now = seconds[slot] >= width - 1e-9  # partly open intervals count as closed
-        window = opened(arrivals + ch.service_level.threshold) - opened(arrivals)
+        calendar = channel_calendar(scenario, name, extra)
+        spread = (np.arange(REACH_POINTS) + 0.5) / REACH_POINTS
+        arrivals = (np.arange(n)[:, None] + spread) * width
+        partly = (seconds[:n] > 0) & (seconds[:n] < width - 1e-9)
+        if ch.kind == "sync" and partly.any():  # sync contacts arrive only while open: in the open part
+            arrivals[partly] = calendar.place((np.arange(n)[partly] * width)[:, None], spread * seconds[:n][partly, None])
+        open_now = calendar.is_open(arrivals)
+        window = calendar.open_seconds(arrivals, arrivals + ch.service_level.threshold)
         reachable = open_now | (window >= MIN_WINDOW * width - 1e-9)
         out[name] = reachable.mean(axis=1) >= ch.service_level.target - 1e-9
     return out

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from .contacts import ContactFactory, Streams, Templates
+from .contacts import CB_ACCEPTED, ContactFactory, Streams, Templates
 from .distributions import BlockSampler
 from .loops import MAX_CONTACTS_PER_CUSTOMER
 from .model import ContactCentre
@@ -101,8 +101,8 @@ class CustomerBehaviour:
 
     def _abandon_check(self, event) -> None:
         i = event._value
-        if self.log.answered[i] == self.log.answered[i]:  # answered in time: nothing to do
-            return
+        if self.log.answered[i] == self.log.answered[i] or self.log.flags[i] & CB_ACCEPTED:  # answered, or
+            return  # left for a callback: nothing to do
         c = self.log.channel[i]
         redial, delay, choose = self.redial[c]
         customer = self.log.customer[i]

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .scenario import WEEKDAYS, OpeningHours, Scenario
+from .opening import OpeningHours, open_calendar
+from .scenario import Scenario
 
 
 def interval_grid(scenario: Scenario) -> pd.DataFrame:
@@ -44,13 +45,10 @@ def multipliers(values: list[float] | None, grid: pd.DataFrame) -> np.ndarray:
     return np.ones(len(grid)) if values is None else daily_profile(values, grid)
 
 
-def open_mask(hours: OpeningHours | None, grid: pd.DataFrame, interval_s: float) -> np.ndarray:
-    """True for intervals whose start lies inside the opening hours."""
-    if hours is None:
-        return np.ones(len(grid), dtype=bool)
-    second = grid["slot"].to_numpy() * interval_s
-    days = np.isin(grid["weekday"].to_numpy(), [WEEKDAYS.index(d) for d in hours.days])
-    return days & (second >= hours.start) & (second < hours.end)
+def open_mask(hours: OpeningHours | None, scenario: Scenario) -> np.ndarray:
+    """True for intervals in which the channel is open at some time (see sim/opening.py)."""
+    calendar = open_calendar(hours, scenario.start_local, scenario.zone, scenario.horizon_s)
+    return calendar.per_interval(scenario.interval, scenario.horizon_s) > 0
 
 
 def iso(ts: pd.Series | pd.DatetimeIndex) -> list[str]:
@@ -59,28 +57,5 @@ def iso(ts: pd.Series | pd.DatetimeIndex) -> list[str]:
 
 
 def open_changes(hours: OpeningHours | None, scenario: Scenario) -> tuple[tuple[float, bool], ...]:
-    """(time_s, is_open) from the horizon start, first entry at 0, for a channel's opening hours."""
-    if hours is None:
-        return ()
-    import datetime as dt
-
-    start = pd.Timestamp(scenario.start_local)
-    spells = []
-    first = (start - pd.Timedelta(days=1)).date()
-    for d in range(int(scenario.horizon_s // 86400) + 3):
-        date = first + dt.timedelta(days=d)
-        if WEEKDAYS[date.weekday()] not in hours.days:
-            continue
-        t0, t1 = (
-            (pd.Timestamp(date) + pd.Timedelta(seconds=s)).tz_localize(
-                scenario.zone, nonexistent="shift_forward", ambiguous=False) - start
-            for s in (hours.start, hours.end)
-        )
-        spells.append((t0.total_seconds(), t1.total_seconds()))
-    changes = [(0.0, any(a <= 0 < b for a, b in spells))]
-    for a, b in spells:
-        if 0 < a < scenario.horizon_s:
-            changes.append((a, True))
-        if 0 < b < scenario.horizon_s:
-            changes.append((b, False))
-    return tuple(sorted(changes, key=lambda c: (c[0], c[1])))
+    """(time_s, is_open) from the horizon start, first entry at 0, for a channel's opening hours (sim/opening.py)."""
+    return open_calendar(hours, scenario.start_local, scenario.zone, scenario.horizon_s).changes(scenario.horizon_s)

@@ -11,7 +11,9 @@ channels. Async channels take no patience (they do not abandon).
 The calibration's daily arrival profile (one rate per interval of its own interval, usually
 24 hourly values, averaged over weekdays) is laid onto the scenario's interval (repeated when
 the scenario's intervals are finer, averaged when coarser) and becomes the demand form
-`per_day` × `day_of_week` × `intraday`, so the scenario's `growth` and `events` apply on top.
+`per_day` × `day_of_week` × `intraday`, so the scenario's `growth` and `events` apply on top. On a
+sync channel with opening hours `per_day` counts the contacts of an open day that arrive while it
+is open (see `open_volume`), so the channel gets the arrivals the profile gives while it is open.
 A scenario that states its own volume (`rate_per_hour`, `per_day`, `per_week` or `counts`) replaces
 the calibrated volume and shape. The handle-time profile (a multiplier per interval of the day)
 is laid onto the scenario's intervals the same way, and multiplies a scenario's own
@@ -26,10 +28,12 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
 from .distributions import Distribution
 from .errors import AT_PATH, ScenarioError
+from .opening import WEEKDAYS, OpeningHours, clock_share
 from .units import parse_duration
 from .yamlsource import load_yaml_with_lines
 
@@ -78,6 +82,8 @@ def apply_calibration(data: dict, base_dir: Path | str, source: str = "<scenario
             if key == "patience" and channel.get("kind") == "async":
                 continue
             value = _checked(key, fitted[key], where, f"channels.{name}.{key}", interval_s)
+            if key == "arrivals":
+                value = open_volume(value, channel, interval_s)
             if key not in channel or channel[key] is None:
                 channel[key] = value
             elif isinstance(channel[key], dict) and isinstance(value, dict) and key == "arrivals":
@@ -137,6 +143,36 @@ def _demand(value: dict, where: str, path: str, interval_s: float | None) -> dic
             demand["day_of_week"] = [float(w) if isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0
                                      else fill for w in weekdays]
     return demand
+
+
+def open_volume(demand: dict, channel: dict, interval_s: float | None) -> dict:
+    """The calibrated daily volume as this scenario's `per_day` means it on a sync channel with opening
+    hours: the contacts of an average *open* day that arrive while it is open (sim/arrivals.py).
+
+    The calibrated profile covers whole days, closed ones included, so `per_day` becomes its volume
+    inside the opening hours on an average open weekday; the shapes stay as fitted (weight they put
+    on closed time is reported by `validate` and `run`). The arrivals are those the profile gives
+    while the channel is open, as before.
+    """
+    raw = channel.get("open")
+    if "per_day" not in demand or channel.get("kind", "sync") != "sync" or not isinstance(raw, dict) or not interval_s:
+        return demand
+    try:
+        hours = OpeningHours.model_validate(raw)
+    except (ValidationError, ValueError, TypeError):
+        return demand  # the scenario's own validation reports its opening hours
+    rates = np.asarray(demand["intraday"], dtype=float)
+    own = channel.get("arrivals") if isinstance(channel.get("arrivals"), dict) else {}
+    weekdays = own.get("day_of_week") or demand.get("day_of_week") or [1.0] * 7
+    try:
+        dow = np.asarray(weekdays, dtype=float)
+    except (TypeError, ValueError):
+        return demand
+    if dow.shape != (7,) or rates.sum() <= 0 or dow.mean() <= 0:
+        return demand
+    inside = float(np.dot(rates, clock_share((hours.start, hours.end), interval_s))) / rates.sum()
+    open_days = (dow / dow.mean())[[WEEKDAYS.index(d) for d in hours.days]].mean()
+    return {**demand, "per_day": demand["per_day"] * inside * open_days}
 
 
 def resample_daily(rates, where: str, path: str, interval_s: float | None):

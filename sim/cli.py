@@ -249,12 +249,12 @@ def validate(scenario: Path = typer.Argument(..., help="scenario YAML file")):
     """Check a scenario file and print every problem as FILE:LINE: field: message."""
     from .scenario import load_scenario
 
-    from .calendar_checks import calendar_warnings
+    from .checks import input_warnings
 
     sc = load_scenario(scenario)
     out.print(f"{scenario}: OK ({len(sc.channels)} channels, {len(sc.agents)} agent groups, "
               f"{sc.n_intervals} intervals, {sc.replications} replications)", markup=False, highlight=False)
-    for warning in calendar_warnings(sc):
+    for warning in input_warnings(sc):
         _note(f"warning: {warning['message']}")
 
 
@@ -568,15 +568,25 @@ def calibrate(
     default_channel: Optional[str] = typer.Option(None, "--default-channel", help="channel for rows without one"),
     interval: str = typer.Option("60min", "--interval", help="arrival-profile interval: 15min, 30min or 60min"),
     min_n: int = typer.Option(50, "--min-n", min=10, help="fewest values (abandonments, for patience) a fit needs"),
+    events: Optional[Path] = typer.Option(None, "--events", help="events YAML: name → dates per year (White Friday, a sale, …)"),
+    window: Optional[list[str]] = typer.Option(None, "--window", help="repeat-contact window NAME=DURATION (redial, chaser, reopen, bot_bounce), e.g. redial=12h"),
     out_dir: Path = typer.Option(Path("results/calibration"), "--out", "-o", help="output directory"),
     report: bool = typer.Option(True, "--report/--no-report", help="write report.html"),
 ):
-    """Fit arrivals, handle times, patience (censored) and behaviour from ticket files; write calibration.yaml and diagnostics."""
+    """Fit arrivals, handle times, patience (censored) and behaviour, and learn the season; write calibration.yaml and diagnostics."""
     from calibrate import calibrate as fit_all
+    from calibrate.event_calendar import load_events
+    from calibrate.origins import Windows
 
     from .outputs import write_json
 
     interval = _check_interval(interval)
+    try:
+        windows = Windows.parse(window)
+    except ValueError as exc:
+        raise PeaksimError(f"--window: {exc}") from None
+    with _data_errors():
+        user = load_events(events) if events else None
     data = _load(files, fmt, mapping, tz, default_channel)
     _zone_notes(data, files)
     with _folder(out_dir, "calibration") as folder:
@@ -584,7 +594,7 @@ def calibrate(
         with _data_errors():
             if data.contacts.empty:
                 raise PeaksimError(f"{files[0]}: no usable contacts ({_drops_line(data)}); check the file and --format")
-            cal = fit_all(data, interval=interval, min_n=min_n)
+            cal = fit_all(data, interval=interval, min_n=min_n, windows=windows, user_events=user)
         cal.to_yaml(folder.staging / "calibration.yaml")
         written = cal.write_diagnostics(folder.staging)
         write_json({"command": sys.argv, "format": fmt, "interval": interval, "provenance": cal.to_dict()["provenance"],
@@ -651,6 +661,56 @@ def synth(
         raise write_error(out_file.parent, exc) from None
     counts = ", ".join(f"{k} {v:,}" for k, v in frame["channel"].value_counts().items())
     _note(f"wrote {out_file} ({len(frame):,} contacts: {counts}; seed {sc.seed}, replication {replication})")
+
+
+def _date_option(value: str, option: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise PeaksimError(f"{option}: not a date (got {value!r}); write YYYY-MM-DD, e.g. 2026-11-02") from None
+
+
+@app.command()
+@cli_command
+def forecast(
+    calibration: Path = typer.Argument(..., help="calibration.yaml written by `peaksim calibrate`"),
+    start: str = typer.Option(..., "--start", help="first day to forecast (YYYY-MM-DD, local)"),
+    end: str = typer.Option(..., "--end", help="last day to forecast, included (YYYY-MM-DD)"),
+    growth: Optional[list[str]] = typer.Option(None, "--growth", help="volume vs last year: X for every channel, or CHANNEL=X (repeat)"),
+    base: Optional[Path] = typer.Option(None, "--base", help="this year's plan: its agents, service levels (and opening hours) are kept"),
+    events: Optional[Path] = typer.Option(None, "--events", help="events YAML: name → dates per year, to re-date user events"),
+    out_file: Path = typer.Option(..., "--out", "-o", help="scenario YAML to write"),
+):
+    """Write a runnable scenario for --start..--end from a calibration: learned season, events re-dated, behaviour, growth."""
+    from calibrate.event_calendar import load_events
+    from calibrate.forecast import forecast_scenario, parse_growth, write_forecast
+
+    from .result_folder import check_entries, write_error
+    from .yamlsource import load_yaml_with_lines
+
+    first, last = _date_option(start, "--start"), _date_option(end, "--end")
+    if out_file.exists() and out_file.is_dir() and not out_file.is_symlink():
+        raise PeaksimError(f"{out_file}: is a directory; give a file name such as forecast.yaml")
+    check_entries(out_file.parent, [out_file.name])  # a link, FIFO or device is never written through or over
+    with _data_errors():
+        user = load_events(events) if events else None
+    channels = []
+    if calibration.is_file():
+        with contextlib.suppress(Exception):
+            cal, _ = load_yaml_with_lines(calibration, "calibration file")
+            channels = list((cal or {}).get("model", {}).get("channels", {}))
+    scenario, header = forecast_scenario(calibration, first, last, parse_growth(growth, channels), base, user)
+    try:
+        write_forecast(scenario, header, out_file)
+    except OSError as exc:
+        raise write_error(out_file.parent, exc) from None
+    for line in header[2:]:
+        if line.startswith(("DEFAULT", "note")):
+            _note(line)
+    _note(f"wrote {out_file} ({len(scenario['channels'])} channels, {len(scenario.get('events') or [])} events, "
+          f"{first} to {last}); run it with `peaksim run {out_file}`")
 
 
 @app.command(cls=_ManyValuesCommand)

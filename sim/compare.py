@@ -29,6 +29,10 @@ KPIS = {
     "service_level": +1, "abandon_rate": -1, "asa_s": -1, "wait_p50_s": -1, "wait_p90_s": -1, "frt_s": -1,
     "arrived": 0, "offered": 0, "handled": 0, "abandoned": -1, "waiting_end": -1,
     "bot_contained": 0, "bot_escalated": 0, "false_containment": -1, "unique_customers": 0,
+    # peak levers (docs/levers.md)
+    "prevented": 0, "balked": -1, "callbacks_offered": 0, "callbacks_accepted": 0, "callbacks_declined": 0,
+    "callbacks_completed": 0, "callbacks_pending": -1, "callbacks_within_promise": +1, "callback_wait_s": -1,
+    "callback_promise_met": +1, "overflowed": 0,
 }
 HINT = "pass two folders written by `peaksim run ... --out DIR`"
 

@@ -9,6 +9,12 @@ Flags (bit field in the contact log):
     BOT        met the chatbot          CONTAINED  resolved by the bot (apparent containment)
     FALSE      "contained" but returns  AUTO       resolved by automation, never offered
     ESCALATED  bot handed it to an agent queue after the session
+    BALKED     told the expected wait, left at once (never offered)
+    PREVENTED  prevented by a proactive notification: never arrived (kept as a row so the
+               prevented volume is reported, but left out of every contact KPI)
+    CB_OFFERED offered a callback      CB_ACCEPTED  accepted it: left the queue at `deadline`;
+               its callback is a row of origin `callback` (the two need a 16-bit flags column,
+               which the log gets only when a channel offers callbacks)
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from .scenario import Scenario
 from .scenario_peak import Reason
 
 BOT, CONTAINED, FALSE, AUTO, ESCALATED = 1, 2, 4, 8, 16
+BALKED, PREVENTED, CB_OFFERED, CB_ACCEPTED = 32, 64, 128, 256
 GENERAL = "general"
 
 
@@ -47,6 +54,7 @@ class Streams:
     patience: np.random.Generator
     bot: np.random.Generator
     automation: np.random.Generator
+    proactive: np.random.Generator | None = None  # fresh contacts only: prevention by notifications
 
 
 class ContactFactory:
@@ -74,15 +82,21 @@ class ContactFactory:
                     index[(dates >= event.date) & (dates <= end)] = len(mixes) - 1
             self.mixes.append(mixes)
             self.mix_of_interval.append(index)
-        # automation applies from the first interval on or after its start date
-        self.automation_from = []
-        for reason in self.reason_models:
-            auto = reason.automation
-            if auto is None or auto.start is None:
-                self.automation_from.append(0)
-            else:
-                hits = np.flatnonzero(dates >= auto.start)
-                self.automation_from.append(int(hits[0]) if hits.size else self.n_intervals)
+        # automation (and prevention) apply from the first interval on or after its start date
+        def first_interval(start):
+            if start is None:
+                return 0
+            hits = np.flatnonzero(dates >= start)
+            return int(hits[0]) if hits.size else self.n_intervals
+
+        self.automation_from = [first_interval(r.automation.start if r.automation else None)
+                                for r in self.reason_models]
+        self.prevention = []  # per channel: [(reason, first interval, share)]
+        for c, name in enumerate(names):
+            self.prevention.append([(r, first_interval(m.proactive.start), m.proactive.deflect)
+                                    for r, m in enumerate(self.reason_models)
+                                    if m.proactive is not None and m.proactive.deflect > 0
+                                    and (m.proactive.channels is None or name in m.proactive.channels)])
 
     def automation(self, c: int, r: int):
         """(first interval, automation) of reason r on channel c, or None if it never applies."""
@@ -92,10 +106,12 @@ class ContactFactory:
         return self.automation_from[r], auto
 
     def draw(self, c: int, times: np.ndarray, rng: Streams, reason: np.ndarray | None = None,
-             automation: bool = True) -> dict[str, np.ndarray]:
+             at_arrival: bool = True) -> dict[str, np.ndarray]:
         """Complete contact columns for arrivals `times` (seconds) on channel c (reasons drawn
         from the channel's mix unless given, as for a redial that keeps its reason).
-        `automation=False` leaves automation to the caller (see `Templates`)."""
+        `at_arrival=False` leaves what depends on the arrival time (automation, the handle-time
+        profile) to the caller (see `Templates`) and prevents nothing: notifications prevent fresh
+        contacts only."""
         channel = self.channels[c]
         n = times.size
         k = np.minimum((times // self.interval).astype(np.int64), self.n_intervals - 1)
@@ -108,11 +124,11 @@ class ContactFactory:
             model = self.reason_models[r]
             dist = model.handle_time or channel.handle_time
             work[rows] = dist.sample(rng.handle, int(rows.sum())) * model.handle_factor
-        if channel.handle_time_profile is not None:
+        if channel.handle_time_profile is not None and at_arrival:
             work *= self.handle_profiles[c][k]
         flags = np.zeros(n, dtype=np.int8)
         queued = times.copy()
-        for r in present if automation else ():
+        for r in present if at_arrival else ():
             applies = self.automation(c, int(r))
             if applies is None:
                 continue
@@ -122,11 +138,15 @@ class ContactFactory:
             work[active] *= 1.0 - auto.handle_time_reduction
             flags[resolved] |= AUTO
             queued[resolved] = np.nan
+        prevented = self._prevented(c, reason, k, rng) if at_arrival and self.prevention[c] else None
+        if prevented is not None:  # never arrive: not automated, never meet the bot (its draws stay aligned)
+            flags[prevented] = PREVENTED
+            queued[prevented] = np.nan
         bot_end = np.full(n, np.nan)
         patience_factor = np.ones(n)
         bot = channel.bot
         if bot is not None:
-            candidates = (flags & AUTO) == 0
+            candidates = (flags & (AUTO | PREVENTED)) == 0
             session = bot.session.sample(rng.bot, n)
             containment = np.array([m.bot_containment if m.bot_containment is not None else bot.containment
                                     for m in self.reason_models])[reason]
@@ -149,6 +169,15 @@ class ContactFactory:
         return {"arrival": times, "queued": queued, "deadline": deadline, "work": work,
                 "reason": reason, "flags": flags, "bot_end": bot_end}
 
+    def _prevented(self, c: int, reason: np.ndarray, k: np.ndarray, rng: Streams) -> np.ndarray:
+        """Which contacts proactive notifications prevent: one uniform per contact from the channel's own
+        stream (drawn for all, so the decision of one contact does not depend on the others')."""
+        u = rng.proactive.random(reason.size)
+        prevented = np.zeros(reason.size, dtype=bool)
+        for r, start, share in self.prevention[c]:
+            prevented |= (reason == r) & (k >= start) & (u < share)
+        return prevented
+
     def _reasons(self, c: int, k: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         mixes = self.mixes[c]
         if len(mixes) == 1 and mixes[0][0] == 1.0:
@@ -164,8 +193,9 @@ class Templates:
     """Contacts created during the run, drawn in blocks per (channel, reason) relative to time 0.
 
     One `draw` call per block keeps a single source of truth for what a contact brings while
-    costing microseconds per contact; only automation, which depends on the date, is applied
-    when the contact is created.
+    costing microseconds per contact; what depends on the arrival time is applied when the
+    contact is created: automation (from its date) and the handle-time multiplier of the interval
+    the contact arrives in (a redial at 14:00 gets 14:00's multiplier, not that of time 0).
     """
 
     BLOCK = 512
@@ -173,18 +203,23 @@ class Templates:
     def __init__(self, factory: ContactFactory, streams: list[Streams], uniform: list):
         self.factory, self.streams, self.uniform = factory, streams, uniform
         self.buffers: dict[tuple[int, int], list] = {}
+        self.profiles = [None if ch.handle_time_profile is None else factory.handle_profiles[c].tolist()
+                         for c, ch in enumerate(factory.channels)]
 
     def contact(self, c: int, r: int, t: float) -> tuple[float, float, float, int, float]:
         """(queued, deadline, work, flags, bot_end) for a contact on channel c, reason r, arriving at t."""
         buffer = self.buffers.get((c, r))
         if not buffer:
             cols = self.factory.draw(c, np.zeros(self.BLOCK), self.streams[c], np.full(self.BLOCK, r),
-                                     automation=False)
+                                     at_arrival=False)
             buffer = list(zip(cols["queued"].tolist(), cols["deadline"].tolist(), cols["work"].tolist(),
                               cols["flags"].tolist(), cols["bot_end"].tolist()))
             buffer.reverse()
             self.buffers[(c, r)] = buffer
         queued, deadline, work, flags, bot_end = buffer.pop()
+        profile = self.profiles[c]
+        if profile is not None:
+            work *= profile[min(int(t // self.factory.interval), len(profile) - 1)]
         applies = self.factory.automation(c, r)
         if applies is not None and int(t // self.factory.interval) >= applies[0]:
             auto = applies[1]

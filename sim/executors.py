@@ -50,13 +50,35 @@ def _quiet_worker() -> None:
 
 
 def _stop(pool: ProcessPoolExecutor, futures: Iterable) -> None:
-    """Cancel what has not started and terminate the workers now (their current tasks are abandoned)."""
+    """Cancel what has not started and terminate the workers now (their current tasks are abandoned).
+
+    A worker killed while sending its result leaves half a message in the result pipe, and the
+    pool's manager thread would wait for the rest forever (and the interpreter with it, at exit):
+    once the workers are gone, the parent's own copy of the pipe's write end is closed too, so that
+    read ends with EOF and the manager thread winds down.
+    """
     for future in futures:
         future.cancel()
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
         if process.is_alive():
             process.terminate()
-    pool.shutdown(wait=True, cancel_futures=True)
+    for process in processes:
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join(5)
+    queue = getattr(pool, "_result_queue", None)
+    writer = getattr(queue, "_writer", None)
+    if writer is not None:
+        try:
+            writer.close()
+        except OSError:
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(10)
 
 
 def run_tasks(fn: Callable, tasks: list[tuple], jobs: int = 1, scheduler: str | None = None

@@ -21,10 +21,9 @@ from collections import deque
 from .errors import PeaksimError, at
 
 MAX_CONTACTS_PER_CUSTOMER = 50  # = the largest `max_attempts` a redial may have
-ORIGIN_NAMES = ("fresh", "redial", "chaser", "reopen", "bot_bounce")
 
 
-from .records import ContactLimitReached  # noqa: E402,F401 (raised where rows are added)
+from .records import ORIGINS, ContactLimitReached  # noqa: E402,F401 (raised where rows are added)
 
 
 # --- validation: zero-delay loops ---------------------------------------------------------------
@@ -131,7 +130,7 @@ def cap_warnings(meta: dict) -> list[dict]:
 # --- run time: the per-replication limit -----------------------------------------------------------
 def limit_error(scenario, replication: int, limit: int, origin_counts) -> PeaksimError:
     """The one-line error for a replication that reached its contact limit, naming the loop behind it."""
-    counts = {name: int(origin_counts[k]) if k < len(origin_counts) else 0 for k, name in enumerate(ORIGIN_NAMES)}
+    counts = {name: int(origin_counts[k]) if k < len(origin_counts) else 0 for k, name in enumerate(ORIGINS)}
     made = ", ".join(f"{name} {n:,}" for name, n in counts.items() if n)
     created = {k: v for k, v in counts.items() if k != "fresh"}
     worst = max(created, key=created.get) if any(created.values()) else "fresh"

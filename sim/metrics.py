@@ -3,9 +3,10 @@
 Definitions follow DESIGN.md: contacts are attributed to the interval in which they
 arrived; service level = handled within threshold ÷ (handled + abandoned + still waiting at the
 horizon for longer than the threshold: those have missed it already, whatever happens next); ASA and wait
-percentiles are over handled contacts; occupancy = time with at least one contact ÷ time on
-shift. Counting is done with numpy on the columnar records (no per-contact objects), so a
-million-contact replication is reduced in well under a second and little extra memory.
+percentiles are over handled contacts; occupancy = time with at least one contact ÷ time present
+on shift (agents staying on to finish a contact included). Counting is done with numpy on the
+columnar records (no per-contact objects), so a million-contact replication is reduced in well
+under a second and little extra memory.
 """
 
 from __future__ import annotations
@@ -13,64 +14,105 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .contacts import AUTO, CONTAINED, ESCALATED, FALSE
+from .contacts import AUTO, BALKED, CB_ACCEPTED, CB_OFFERED, CONTAINED, ESCALATED, FALSE, PREVENTED
+from .metrics_levers import apart_kpis, overflow_work, promises, reason_thresholds
 from .records import ORIGINS
 from .replication import ReplicationRecords
 from .scenario import Scenario
 
 COUNT_KPIS = ["arrived", "bot_contained", "bot_escalated", "false_containment", "auto_resolved", "offered",
               "handled", "abandoned", "waiting_end", "unique_customers"]
-RATE_KPIS = ["abandon_rate", "service_level", "asa_s", "wait_p50_s", "wait_p90_s", "frt_s", "backlog"]
+# the peak levers (docs/levers.md): zero in a run that does not use them, so every run has the same columns
+LEVER_COUNTS = ["prevented", "balked", "callbacks_offered", "callbacks_accepted", "callbacks_declined",
+                "callbacks_completed", "callbacks_pending", "callbacks_within_promise", "overflowed"]
+LEVER_RATES = ["callback_wait_s", "callback_promise_met"]
+COUNT_KPIS = COUNT_KPIS + LEVER_COUNTS
+RATE_KPIS = ["abandon_rate", "service_level", "asa_s", "wait_p50_s", "wait_p90_s", "frt_s", "backlog"] + LEVER_RATES
+CALLBACK = ORIGINS.index("callback")
 ORIGIN_KPIS = ["arrived", "offered", "handled", "abandoned"]
 CHANNEL_KPIS = COUNT_KPIS + RATE_KPIS
-GROUP_KPIS = ["agents", "occupancy"]
-BOUNDED_KPIS = {"abandon_rate", "service_level", "occupancy"}  # shares: a CI never leaves [0, 1]
+GROUP_KPIS = ["agents", "agents_present", "occupancy"]
+OVERFLOW_GROUP_KPIS = ["overflow_handled", "overflow_work_s"]  # groups.csv, when a channel overflows
+BOUNDED_KPIS = {"abandon_rate", "service_level", "occupancy", "callback_promise_met"}  # shares: a CI never leaves [0, 1]
 
 
 class Outcomes:
-    """What happened to each contact, derived once from the records (frugal with memory)."""
+    """What happened to each contact, derived once from the records (frugal with memory).
+
+    Rows the peak levers add are set apart first (`kept` = the row indices left, None if none were
+    set apart): prevented contacts never arrived and callbacks are agent work with KPIs of their own
+    (`prevented`, `callbacks` hold their few columns). A caller pairing these arrays with the records'
+    columns selects `kept` rows of those.
+    """
 
     COLUMNS = ("arrival", "queued", "answered", "deadline", "channel", "flags", "customer", "origin", "reason")
+    OVERFLOW_COLUMNS = ("group", "end")  # also needed when groups help other channels (overflow)
 
     def __init__(self, rec: ReplicationRecords):
         c = rec.contacts
+        self.kept = self.prevented = self.callbacks = None
+        # which flags occur at all: one pass and no temporary, so unused levers cost (almost) nothing here
+        self.flag_bits = int(np.bitwise_or.reduce(c["flags"])) if c["flags"].size else 0
+        callbacks = bool(c["origin"].size) and int(c["origin"].max()) >= CALLBACK
+        if self.flag_bits & PREVENTED or callbacks:  # copies of every column: only when levers add rows
+            apart = (c["flags"] & PREVENTED) != 0
+            apart |= c["origin"] == CALLBACK
+            self.prevented = _rows(c, (c["flags"] & PREVENTED) != 0, ("arrival", "channel", "reason"))
+            self.callbacks = _rows(c, c["origin"] == CALLBACK, ("arrival", "queued", "answered", "channel", "reason"))
+            self.kept = np.flatnonzero(~apart)
+            c = {name: column[self.kept] for name, column in c.items()}
+            del apart
         self.arrival, self.queued, self.channel = c["arrival"], c["queued"], c["channel"]
         self.answered = c["answered"]
         self.flags, self.customer, self.origin, self.reason = c["flags"], c["customer"], c["origin"], c["reason"]
         self.handled = ~np.isnan(c["answered"])
-        self.offered = c["queued"] <= rec.horizon_s  # NaN (bot-contained, automated) compares False
-        self.abandoned = self.offered & ~self.handled & (c["deadline"] <= rec.horizon_s)
+        self.offered = c["queued"] <= rec.horizon_s  # NaN (bot-contained, automated, balked) compares False
+        # left the queue unanswered: abandoned, or (callbacks) left to be called back
+        self.gone = self.offered & ~self.handled & (c["deadline"] <= rec.horizon_s)
+        self.abandoned = self.gone
+        if self.flags.dtype.itemsize > 1:  # 16-bit flags: callbacks are offered in this run
+            self.abandoned = self.gone & ((self.flags & CB_ACCEPTED) == 0)
         # still waiting at the horizon: in the queue, or still in a bot session that will escalate
-        self.waiting_end = (self.offered & ~self.handled & ~self.abandoned) | (c["queued"] > rec.horizon_s)
-        # only abandoned contacts' deadlines are needed later: the deadline column itself can then be dropped
-        self.abandon_time = c["deadline"][self.abandoned]
+        self.waiting_end = (self.offered & ~self.handled & ~self.gone) | (c["queued"] > rec.horizon_s)
+        # only the deadlines of contacts that left are needed later: the deadline column itself can then be dropped
+        self.abandon_time = c["deadline"][self.gone]
         self.horizon_s = rec.horizon_s
+        # overflow: answered by a group that lacks the channel as a skill (needs the `group` column)
+        self.overflowed = None
+        if rec.own_skills is not None and "group" in c:
+            group = c["group"].astype(np.int64)
+            self.overflowed = self.handled & ~rec.own_skills[np.maximum(group, 0), c["channel"]]
 
     @property
     def wait(self) -> np.ndarray:
-        """Time in queue of contacts that left it (answered or abandoned), else NaN; built on demand (8 bytes a contact)."""
+        """Time in queue of contacts that left it (answered, abandoned or gone for a callback), else NaN;
+        built on demand (8 bytes a contact)."""
         wait = np.subtract(self.answered, self.queued)
-        wait[self.abandoned] = self.abandon_time - self.queued[self.abandoned]
-        wait[~(self.handled | self.abandoned)] = np.nan
+        wait[self.gone] = self.abandon_time - self.queued[self.gone]
+        wait[~(self.handled | self.gone)] = np.nan
         return wait
 
     def left_queue(self, rows: np.ndarray) -> np.ndarray:
-        """When the selected contacts left the queue (answered or abandoned; inf = still waiting)."""
+        """When the selected contacts left the queue (answered, abandoned or for a callback; inf = still waiting)."""
         left = self.answered[rows]  # a copy (rows is a mask or indices), filled in place
         left[~self.handled[rows]] = np.inf
         if isinstance(rows, np.ndarray) and rows.dtype == bool:  # no column for all selected
-            left[self.abandoned[rows]] = self.abandon_time[rows[self.abandoned]]
+            left[self.gone[rows]] = self.abandon_time[rows[self.gone]]
         else:
-            abandon_time = np.full(self.abandoned.size, np.nan)
-            abandon_time[self.abandoned] = self.abandon_time
-            left[self.abandoned[rows]] = abandon_time[rows][self.abandoned[rows]]
+            abandon_time = np.full(self.gone.size, np.nan)
+            abandon_time[self.gone] = self.abandon_time
+            left[self.gone[rows]] = abandon_time[rows][self.gone[rows]]
         return left
+
+
+def _rows(columns: dict[str, np.ndarray], mask: np.ndarray, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    return {name: columns[name][mask] for name in names}
 
 
 def contact_outcomes(rec: ReplicationRecords) -> pd.DataFrame:
     """One row per contact with outcome flags and wait (seconds): for tests and ticket export."""
     o = Outcomes(rec)
-    c = rec.contacts
+    c = rec.contacts if o.kept is None else {name: column[o.kept] for name, column in rec.contacts.items()}
     return pd.DataFrame({
         "arrival": o.arrival, "queued": o.queued, "left_queue": o.left_queue(slice(None)), "channel": o.channel,
         "origin": c["origin"], "customer": c["customer"], "reason": c["reason"],
@@ -80,11 +122,12 @@ def contact_outcomes(rec: ReplicationRecords) -> pd.DataFrame:
 
 
 def _kpis_by_key(o: Outcomes, key: np.ndarray, n_keys: int, thresholds: np.ndarray, is_async: np.ndarray,
-                 rows: np.ndarray | None = None) -> pd.DataFrame:
+                 rows: np.ndarray | None = None, key_thresholds: np.ndarray | None = None) -> pd.DataFrame:
     """KPIs for each integer key (e.g. interval × channel) over the selected rows.
 
     Pass `key` as a temporary (not held by the caller): it is dropped once used, as are the
-    other per-contact temporaries, to keep the reduction's peak memory low.
+    other per-contact temporaries, to keep the reduction's peak memory low. `key_thresholds`
+    (one service-level threshold per key, e.g. a reason's own) replaces the channels' `thresholds`.
     """
     pick = (lambda a: a) if rows is None else (lambda a: a[rows])
     key = pick(key)
@@ -106,16 +149,30 @@ def _kpis_by_key(o: Outcomes, key: np.ndarray, n_keys: int, thresholds: np.ndarr
         "waiting_end": count(pick(o.waiting_end)),
         "unique_customers": distinct_per_key(key, pick(o.customer), n_keys),
     })
+    bits = o.flag_bits  # count only flags that occur (no mask over every contact for an unused lever)
+    out["balked"] = count((flags & BALKED) != 0) if bits & BALKED else 0.0
+    out["callbacks_offered"] = count((flags & CB_OFFERED) != 0) if bits & CB_OFFERED else 0.0
+    out["callbacks_accepted"] = count((flags & CB_ACCEPTED) != 0) if bits & CB_ACCEPTED else 0.0
+    out["callbacks_declined"] = out["callbacks_offered"] - out["callbacks_accepted"]
+    out["overflowed"] = count(pick(o.overflowed)) if o.overflowed is not None else 0.0
     # still waiting at the horizon and already past the threshold: a certain miss (an email backlog
     # must not leave the service level looking perfect); those waiting less are undecided, left out
     waiting = np.flatnonzero(pick(o.waiting_end))  # few: indices, not another per-contact mask
-    late = waiting[~_within(o.horizon_s - pick(o.queued)[waiting], pick(o.channel)[waiting], thresholds)]
+    if key_thresholds is not None:
+        late = waiting[o.horizon_s - pick(o.queued)[waiting] > key_thresholds[key[waiting]]]
+    else:
+        late = waiting[~_within(o.horizon_s - pick(o.queued)[waiting], pick(o.channel)[waiting], thresholds)]
     missed_late = np.bincount(key[late], minlength=n_keys)[:n_keys].astype(float)
     handled_key = key[handled]
     del key, flags, waiting, late
     handled_wait = pick(o.answered)[handled]
     handled_wait -= pick(o.queued)[handled]  # = Outcomes.wait of the handled, without a column for all contacts
-    within = np.bincount(handled_key[_within(handled_wait, pick(o.channel)[handled], thresholds)], minlength=n_keys)
+    if key_thresholds is not None:
+        met = handled_wait <= key_thresholds[handled_key]
+    else:
+        met = _within(handled_wait, pick(o.channel)[handled], thresholds)
+    within = np.bincount(handled_key[met], minlength=n_keys)
+    del met
     wait_sum = np.bincount(handled_key, weights=handled_wait, minlength=n_keys)
     del handled, abandoned
     left = (out["handled"] + out["abandoned"]).to_numpy() + missed_late
@@ -235,6 +292,8 @@ def replication_intervals(rec: ReplicationRecords, scenario: Scenario, o: Outcom
     n, n_ch = scenario.n_intervals, len(scenario.channels)
     table = _kpis_by_key(o, _interval_channel_key(o, scenario), n * n_ch, _thresholds(scenario),
                          np.tile(_async(scenario), n))
+    apart_kpis(table, o, lambda t, c, r: interval_of(t, scenario.interval, n) * n_ch + c, n * n_ch,
+                promises(scenario))
     table.insert(0, "channel", np.tile(np.arange(n_ch), n))
     table.insert(0, "interval", np.repeat(np.arange(n), n_ch))
     ends = np.minimum((np.arange(n) + 1) * scenario.interval, scenario.horizon_s)
@@ -258,6 +317,7 @@ def replication_summary(rec: ReplicationRecords, scenario: Scenario, o: Outcomes
     rows = o.arrival >= scenario.report_start_s
     rows = None if rows.all() else rows  # no warm-up to drop: no copies of every column
     table = _kpis_by_key(o, o.channel.astype(np.int64), n_ch, _thresholds(scenario), _async(scenario), rows)
+    apart_kpis(table, o, lambda t, c, r: c, n_ch, promises(scenario), scenario.report_start_s)
     table.insert(0, "channel", np.arange(n_ch))
     table.insert(0, "replication", rec.replication)
     return table
@@ -281,6 +341,12 @@ def replication_origins(rec: ReplicationRecords, scenario: Scenario, o: Outcomes
         "handled": np.bincount(key[o.handled], minlength=size).astype(float),
         "abandoned": np.bincount(key[o.abandoned], minlength=size).astype(float),
     })
+    if o.callbacks is not None:  # set apart from the contact KPIs, but an origin of agent work like the others
+        cb = o.callbacks
+        key = ((interval_of(cb["arrival"], scenario.interval, n) * n_ch + cb["channel"]) * n_or + CALLBACK)
+        answered = ~np.isnan(cb["answered"])
+        for column, rows in (("arrived", key), ("offered", key), ("handled", key[answered])):
+            table[column] += np.bincount(rows, minlength=size)
     table.insert(0, "replication", rec.replication)
     return table
 
@@ -288,14 +354,17 @@ def replication_origins(rec: ReplicationRecords, scenario: Scenario, o: Outcomes
 def replication_reasons(rec: ReplicationRecords, scenario: Scenario, o: Outcomes, n_reasons: int) -> pd.DataFrame:
     """Per channel × contact reason KPIs over contacts arriving after the warm-up (rounded up to a whole interval)."""
     n_ch = len(scenario.channels)
-    if n_reasons == 1:  # no reasons defined: the per-channel summary is the answer
+    own_targets = any(r.service_level is not None for r in (scenario.reasons or {}).values())
+    if n_reasons == 1 and not own_targets:  # no reasons defined: the per-channel summary is the answer
         table = replication_summary(rec, scenario, o)
         table.insert(2, "reason", 0)
         return table
     rows = o.arrival >= scenario.report_start_s
     key = o.channel.astype(np.int64) * n_reasons + o.reason
     table = _kpis_by_key(o, key, n_ch * n_reasons, _thresholds(scenario), np.repeat(_async(scenario), n_reasons),
-                         rows)
+                         rows, reason_thresholds(scenario, n_reasons)[0].ravel())
+    apart_kpis(table, o, lambda t, c, r: c * n_reasons + r, n_ch * n_reasons, promises(scenario),
+                scenario.report_start_s)
     table.insert(0, "reason", np.tile(np.arange(n_reasons), n_ch))
     table.insert(0, "channel", np.repeat(np.arange(n_ch), n_reasons))
     table.insert(0, "replication", rec.replication)
@@ -312,7 +381,13 @@ def spell_seconds(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np
 
 
 def replication_groups(rec: ReplicationRecords, scenario: Scenario) -> pd.DataFrame:
-    """Per interval × group: mean agents on shift and occupancy."""
+    """Per interval × group: agents scheduled (after shrinkage), agents present and occupancy (and, with overflow,
+    the overflow work: sim.metrics_levers.overflow_work).
+
+    `agents` is the schedule: when it drops, agents still finishing a contact stay on until they
+    are done, but they are no longer scheduled. `agents_present` counts them too (time on shift ÷
+    interval length), and occupancy is busy time ÷ that time present, so it never exceeds 1.
+    """
     n = scenario.n_intervals
     edges = np.minimum(np.arange(n + 1) * scenario.interval, scenario.horizon_s)
     length = np.diff(edges)
@@ -323,13 +398,19 @@ def replication_groups(rec: ReplicationRecords, scenario: Scenario) -> pd.DataFr
         used = rec.busy_seconds[g]
         with np.errstate(invalid="ignore", divide="ignore"):
             occupancy = np.where(on > 0, np.minimum(used / on, 1.0), np.nan)
+        present = on / length
         frames.append(pd.DataFrame({
-            "interval": np.arange(n), "group": g, "agents": on / length, "occupancy": occupancy,
-            "busy_s": used, "staffed_s": on,
+            "interval": np.arange(n), "group": g,
+            "agents": present if rec.scheduled is None else rec.scheduled[g],
+            "agents_present": present, "occupancy": occupancy, "busy_s": used, "staffed_s": on,
         }))
     table = pd.concat(frames, ignore_index=True)
+    if rec.own_skills is not None:
+        table["overflow_handled"], table["overflow_work_s"] = overflow_work(rec, scenario)
     table.insert(0, "replication", rec.replication)
     return table
+
+
 
 
 def mean_ci(per_rep: pd.DataFrame, keys: list[str], kpis: list[str], level: float = 0.95) -> pd.DataFrame:

@@ -17,6 +17,12 @@ Routing rules
   the channel's factor for the number of contacts held at the moment it is answered.
 - When a group's available count drops, idle agents leave at once and busy ones finish their
   current contacts first, then leave.
+
+Peak levers (sim/levers.py wires them; each costs nothing when the scenario does not use it)
+- Priority by reason: such a channel's queue is a `RankedQueue` (sim/queues.py) instead of a deque.
+- `admit(i)`, when set, is asked before a contact starts waiting (balking, callbacks on joining).
+- Overflow: a helper group's agents also look at channels they lack as a skill, but take only a
+  contact that has waited `after` or longer; an overflow timer per waiting contact wakes an idle helper.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import simpy
 from simpy.events import NORMAL, Event
 
 from .contacts import AUTO, ESCALATED, FALSE
+from .queues import eligible_head, pop_head
 from .records import ContactLog, SpellLog
 
 
@@ -68,21 +75,24 @@ class GroupSpec:
     times: np.ndarray = field(repr=False)  # when the available count changes
     counts: np.ndarray = field(repr=False)  # the new available count
     proficiency_changes: tuple[tuple[float, float], ...] = ()  # (time_s, multiplier): seasonal hires' ramp
+    overflow: tuple[tuple[int, float, int], ...] = ()  # (channel, wait before eligible, stage): also in `levels`
 
 
 class Agent:
     """One agent; `token` invalidates stale entries in the availability pools."""
 
     __slots__ = ("id", "group", "proficiency", "levels", "skills", "single", "solo", "held", "channel", "token",
-                 "on_shift", "leaving", "busy_since", "shift_since")
+                 "on_shift", "leaving", "busy_since", "shift_since", "overflow")
 
     def __init__(self, agent_id: int, group: int, spec: GroupSpec):
         self.id = agent_id
         self.group = group
         self.proficiency = spec.proficiency
         self.levels = spec.levels
-        self.skills = tuple(c for level in spec.levels for c in level)
-        self.single = self.skills[0] if len(self.skills) == 1 else None
+        # overflow channels: in `levels` (taken by priority), not in `skills` (never offered fresh contacts)
+        self.overflow = {ch: (after, stage) for ch, after, stage in spec.overflow} or None
+        self.skills = tuple(c for level in spec.levels for c in level if self.overflow is None or c not in self.overflow)
+        self.single = self.skills[0] if len(self.skills) == 1 and self.overflow is None else None
         self.solo = None  # `single`, if its channel has no concurrency (set by the centre): the fast path
         self.held = 0
         self.channel = -1
@@ -137,6 +147,9 @@ class ContactCentre:
         self.on_queue_entry = None  # contact starts waiting: abandonment and chaser timers
         self.on_served = None  # service ended: reopens
         self.on_bot_bounce = None  # falsely contained by the bot: comes back later
+        # hooks for the peak levers (sim/levers.py)
+        self.admit = None  # admit(i) -> bool: contact i would wait now; False = it does not join the queue
+        self.overflow_pools: list[list[deque]] | None = None  # per channel, per stage: idle helper agents
 
     # --- set-up ---------------------------------------------------------------------
     def start(self, blocks: list[tuple[int, int]]) -> None:
@@ -211,9 +224,10 @@ class ContactCentre:
                             agent.token += 2
                         break
                 else:  # no agent: wait (= `_wait`, inlined)
-                    self.queues[ch].append(i)
-                    if self.on_queue_entry is not None:
-                        self.on_queue_entry(i)
+                    if self.admit is None or self.admit(i):
+                        self.queues[ch].append(i)
+                        if self.on_queue_entry is not None:
+                            self.on_queue_entry(i)
             else:
                 self._wait(ch, i)
         i += 1
@@ -260,6 +274,8 @@ class ContactCentre:
             if agent is not None:
                 self._serve(agent, i)
                 self._make_available(agent)
+                return
+            if self.admit is not None and not self.admit(i):
                 return
         self.queues[ch].append(i)
         if self.on_queue_entry is not None:
@@ -403,8 +419,10 @@ class ContactCentre:
                     agent.token += 1
                     return
         queued = self.log.queued
+        overflow = agent.overflow
         while True:
             chosen = None
+            rank = -1
             for level in agent.levels:
                 best_time = None
                 for ch in level:
@@ -412,25 +430,58 @@ class ContactCentre:
                         continue
                     if agent.held and (agent.channel != ch or agent.held >= self.concurrency[ch]):
                         continue
+                    if overflow is not None and ch in overflow:  # a helper: only contacts that waited long enough
+                        found = eligible_head(self.queues[ch], now, now - overflow[ch][0], self._deadline, queued)
+                        if found is not None and (best_time is None or queued[found[0]] < best_time):
+                            best_time, chosen, rank = queued[found[0]], ch, found[1]
+                        continue
                     head = self._head(ch, now)
                     if head is not None and (best_time is None or queued[head] < best_time):
-                        best_time, chosen = queued[head], ch
+                        best_time, chosen, rank = queued[head], ch, -1
                 if chosen is not None:
                     break
             if chosen is None:
                 break
-            self._serve(agent, self.queues[chosen].popleft(), event)
+            self._serve(agent, pop_head(self.queues[chosen], rank), event)
             event = None  # reused once at most
         self._make_available(agent)
 
     def _make_available(self, agent: Agent) -> None:
         agent.token += 1
         entry = (agent.token, agent)
+        overflow = agent.overflow
         if agent.held == 0:
             for ch in agent.skills:
                 self.pools[ch].append(entry)
+            if overflow is not None:
+                for ch, (_, stage) in overflow.items():
+                    self.overflow_pools[ch][stage].append(entry)
         elif agent.held < self.concurrency[agent.channel]:
-            self.pools[agent.channel].append(entry)
+            if overflow is not None and agent.channel in overflow:
+                self.overflow_pools[agent.channel][overflow[agent.channel][1]].append(entry)
+            else:
+                self.pools[agent.channel].append(entry)
+
+    def overflow_due(self, event) -> None:
+        """Contact `event._value[0]` has waited as long as overflow stage `event._value[1]` asks: an idle
+        helper of that stage, if any, answers the longest-waiting eligible contact of the channel."""
+        i, stage = event._value
+        ch = self._channel[i]
+        now = self.env._now
+        if not self.is_open[ch] or self._answered[i] == self._answered[i] or self._deadline[i] <= now:
+            return  # answered, abandoned or gone for a callback; a closed channel is served on opening
+        pool = self.overflow_pools[ch][stage]
+        concurrency = self.concurrency[ch]
+        while pool:
+            token, agent = pool.popleft()
+            if agent.token == token and (agent.held == 0 or (agent.channel == ch and agent.held < concurrency)):
+                found = eligible_head(self.queues[ch], now, now - agent.overflow[ch][0], self._deadline, self.log.queued)
+                if found is None:
+                    pool.appendleft((token, agent))
+                    return
+                self._serve(agent, pop_head(self.queues[ch], found[1]))
+                self._make_available(agent)
+                return
 
     # --- schedules ------------------------------------------------------------------
     def _set_staff(self, event) -> None:
@@ -488,7 +539,8 @@ class ContactCentre:
         if is_open:
             for g, agents in enumerate(self.on_shift):
                 for agent in list(agents):
-                    if not agent.leaving and ch in agent.skills and agent.held == 0:
+                    if not agent.leaving and agent.held == 0 and (
+                            ch in agent.skills or (agent.overflow is not None and ch in agent.overflow)):
                         self._take_work(agent)
 
     # --- end of run -------------------------------------------------------------------

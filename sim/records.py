@@ -13,7 +13,7 @@ import numpy as np
 
 NAN = float("nan")
 
-ORIGINS = ("fresh", "redial", "chaser", "reopen", "bot_bounce")
+ORIGINS = ("fresh", "redial", "chaser", "reopen", "bot_bounce", "callback")
 NO_LIMIT = 2**62
 
 
@@ -45,7 +45,9 @@ class ContactLog:
 
     limit = NO_LIMIT
 
-    def __init__(self):
+    def __init__(self, wide_flags: bool = False):
+        if wide_flags:  # callbacks need flag bits above 127 (see sim.contacts): 16-bit flags for this log only
+            self.INT_COLUMNS = {**self.INT_COLUMNS, "flags": "h"}
         for name in self.FLOAT_COLUMNS:
             setattr(self, name, array("d"))
         for name, code in self.INT_COLUMNS.items():
@@ -132,7 +134,7 @@ class ContactLog:
         """`columns(names)`, and the log lets go of all its columns: the others are freed now, not when
         the model's reference cycles are collected."""
         out = self.columns(names)
-        self.__init__()  # empty columns
+        self.__init__(self.INT_COLUMNS["flags"] == "h")  # empty columns
         return out
 
 

@@ -14,26 +14,29 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from .arrivals import channel_rates, poisson_arrivals, uniform_arrivals
+from .arrivals import channel_demand, poisson_arrivals, uniform_arrivals
 from .behaviour import CustomerBehaviour
 from .calendar import interval_grid, open_changes
 from .contacts import ContactFactory, Streams
+from .levers import PeakLevers
 from .model import ChannelSpec, ContactCentre, GroupSpec
 from .loops import limit_error
-from .records import ContactLimitReached, ContactLog
+from .records import ORIGINS, ContactLimitReached, ContactLog
 from .scenario import MAX_CONTACTS_PER_REPLICATION, Scenario
-from .schedule import group_timeline, proficiency_changes
+from .schedule import group_timeline, proficiency_changes, timeline_average
 
 # random sources; contacts created during the run draw from the DYNAMIC offsets of each
 SOURCE_ARRIVALS, SOURCE_HANDLE, SOURCE_PATIENCE, SOURCE_REASON, SOURCE_BOT, SOURCE_AUTOMATION = range(6)
 SOURCE_DISPERSION, SOURCE_SHRINKAGE, SOURCE_DECISIONS = 6, 7, 8
+SOURCE_PROACTIVE, SOURCE_BALK, SOURCE_CALLBACK = 9, 10, 11  # peak levers: new streams, the others do not shift
 DYNAMIC = 100
 
 
 def channel_streams(seed: int, replication: int, c: int, offset: int = 0) -> Streams:
     """The streams a channel's contacts are drawn from (fresh: offset 0; created in-run: DYNAMIC)."""
     return Streams(*(stream(seed, replication, offset + source, c) for source in (
-        SOURCE_REASON, SOURCE_HANDLE, SOURCE_PATIENCE, SOURCE_BOT, SOURCE_AUTOMATION)))
+        SOURCE_REASON, SOURCE_HANDLE, SOURCE_PATIENCE, SOURCE_BOT, SOURCE_AUTOMATION)),
+        proactive=stream(seed, replication, SOURCE_PROACTIVE, c) if offset == 0 else None)
 
 
 def stream(seed: int, replication: int, source: int, index: int = 0) -> np.random.Generator:
@@ -50,6 +53,8 @@ class ReplicationRecords:
     busy_seconds: np.ndarray  # groups × intervals
     staffed: dict[str, np.ndarray]
     horizon_s: float
+    scheduled: np.ndarray | None = None  # groups × intervals: mean agents scheduled after shrinkage (None: unknown)
+    own_skills: np.ndarray | None = None  # groups × channels, when groups help other channels (overflow)
     capped: int = 0  # contacts not created because their customer had reached the per-customer cap
 
 
@@ -66,9 +71,18 @@ def build_specs(scenario: Scenario, grid: pd.DataFrame, replication: int | None 
         g = len(groups)
         rng = None if replication is None else stream(scenario.seed, replication, SOURCE_SHRINKAGE, g)
         times, counts = group_timeline(group, scenario, grid, rng)
-        levels = tuple(tuple(names.index(c) for c in level) for level in group.skill_levels)
+        priorities = {names.index(c): p for c, p in group.skills.items()}
+        overflow = []
+        for c, channel in enumerate(scenario.channels.values()):
+            for k, stage in enumerate(channel.overflow or []):
+                if group.name in stage.groups:  # helps channel c after stage k's wait
+                    priorities[c] = stage.priority
+                    overflow.append((c, stage.after, k))
+        levels = tuple(tuple(c for c in sorted(priorities) if priorities[c] == p) for p in sorted(set(priorities.values())))
+        if not overflow:  # the group's own order (skills as written), as before
+            levels = tuple(tuple(names.index(c) for c in level) for level in group.skill_levels)
         groups.append(GroupSpec(group.name, levels, group.proficiency, times, counts,
-                                proficiency_changes(group, scenario)))
+                                proficiency_changes(group, scenario), tuple(overflow)))
     return channels, groups
 
 
@@ -82,26 +96,34 @@ def fresh_contacts(scenario: Scenario, grid: pd.DataFrame, replication: int, log
     Returns the (first_row, count) block of each channel.
     """
     seed = scenario.seed
-    rates = channel_rates(scenario, grid, lambda c: stream(seed, replication, SOURCE_DISPERSION, c))
+    demand = channel_demand(scenario, grid, lambda c: stream(seed, replication, SOURCE_DISPERSION, c))
     chunk = scenario.intervals_per_day
     blocks = []
     for c, name in enumerate(scenario.channels):
         arrivals_rng = stream(seed, replication, SOURCE_ARRIVALS, c)
         streams = channel_streams(seed, replication, c)
         first = len(log)
-        replay = scenario.channels[name].arrivals.counts is not None
+        d = demand[name]
         for k0 in range(0, len(grid), chunk):
-            rate, left = rates[name][k0:k0 + chunk], scenario.horizon_s - k0 * scenario.interval
-            if replay:  # exact counts (the rate is count ÷ interval length, so this recovers them)
-                times = uniform_arrivals(np.rint(rate * scenario.interval / 3600.0), scenario.interval, left, arrivals_rng)
+            part, left, offset = slice(k0, k0 + chunk), scenario.horizon_s - k0 * scenario.interval, k0 * scenario.interval
+            if d.counts is not None:  # a replay: exactly these counts
+                times = uniform_arrivals(d.counts[part], scenario.interval, left, arrivals_rng, d.seconds[part],
+                                         d.calendar, offset)
             else:
-                times = poisson_arrivals(rate, scenario.interval, left, arrivals_rng)
-            times = k0 * scenario.interval + times
+                times = poisson_arrivals(d.rate[part], scenario.interval, left, arrivals_rng, d.seconds[part],
+                                         d.calendar, offset)
+            times = offset + times
             n = times.size
             log.extend(n, channel=c, origin=0, customer=np.arange(len(log), len(log) + n),
                        **factory.draw(c, times, streams))
         blocks.append((first, len(log) - first))
     return blocks
+
+
+def uses_levers(scenario: Scenario) -> bool:
+    """Whether any in-run lever is set (priority, callback, balking, overflow): else nothing is installed."""
+    in_channels = any(ch.callback or ch.balking or ch.overflow for ch in scenario.channels.values())
+    return in_channels or any(r.priority is not None for r in (scenario.reasons or {}).values())
 
 
 def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | None = None) -> ReplicationRecords:
@@ -112,7 +134,7 @@ def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | No
     """
     grid = interval_grid(scenario)
     channels, groups = build_specs(scenario, grid, replication)
-    log = ContactLog()
+    log = ContactLog(wide_flags=any(ch.callback is not None for ch in scenario.channels.values()))
     log.limit = MAX_CONTACTS_PER_REPLICATION  # every contact, fresh or created in the run, counts
     factory = ContactFactory(scenario, grid)
     try:
@@ -126,13 +148,27 @@ def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | No
         scenario, factory, centre,
         [channel_streams(scenario.seed, replication, c, DYNAMIC) for c in range(n_channels)],
         [stream(scenario.seed, replication, SOURCE_DECISIONS, c) for c in range(n_channels)])
+    if uses_levers(scenario):
+        PeakLevers(scenario, factory, centre,
+                   [stream(scenario.seed, replication, SOURCE_BALK, c) for c in range(n_channels)],
+                   [stream(scenario.seed, replication, SOURCE_CALLBACK, c) for c in range(n_channels)])
     centre.start(blocks)
     try:
         env.run(until=scenario.horizon_s)
     except ContactLimitReached as exc:  # a loop of in-run contacts: name it, do not run out of memory
-        origins = np.bincount(np.frombuffer(log.origin, dtype=np.int8).astype(np.int64), minlength=5)
+        origins = np.bincount(np.frombuffer(log.origin, dtype=np.int8).astype(np.int64), minlength=len(ORIGINS))
         raise limit_error(scenario, replication, exc.limit, origins) from None
     centre.close()
     contacts = log.columns() if columns is None else log.take(columns)
+    edges = np.minimum(np.arange(scenario.n_intervals + 1) * scenario.interval, scenario.horizon_s)
+    scheduled = np.array([timeline_average(g.times, g.counts, edges) for g in groups]).reshape(len(groups), -1)
     return ReplicationRecords(replication, contacts, np.array(centre.busy_seconds),
-                              centre.staffed.columns(), scenario.horizon_s, behaviour.capped)
+                              centre.staffed.columns(), scenario.horizon_s, scheduled, own_skills(scenario),
+                              behaviour.capped)
+
+
+def own_skills(scenario: Scenario) -> np.ndarray | None:
+    """groups × channels: whether the group has the channel as a skill; None if no channel overflows."""
+    if not any(ch.overflow for ch in scenario.channels.values()):
+        return None
+    return np.array([[name in group.skills for name in scenario.channels] for group in scenario.agents])

@@ -43,7 +43,8 @@ RESULT_FILES = frozenset({
     "staffing.json", "shifts.csv", "coverage.csv", "shifts_scenario.yaml", "compare.csv", "compare_intervals.csv",
     "compare.json", "backtest_intervals.csv", "backtest_summary.csv", "backtest.json", "calibration.yaml",
     "calibrate.json", "fits.csv", "fit_candidates.csv", "arrivals.csv", "arrivals_daily.csv", "day_of_week.csv",
-    "handle_time_profile.csv", "drops.csv", "arrival_profile.csv",
+    "handle_time_profile.csv", "drops.csv", "arrival_profile.csv", "agent_groups.csv", "behaviour_rates.csv",
+    "season_daily.csv", "season_events.csv",
 })
 _RESULT_PATTERN = re.compile(r"^(handle_time|patience|resolution_time)_[a-z_]+\.csv$")
 STATUS_FILES = ("run.json", "sweep.json", "staffing.json", "compare.json", "backtest.json", "calibrate.json")

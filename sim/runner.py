@@ -14,11 +14,11 @@ from .executors import run_tasks
 from .contacts import ContactFactory
 from .provenance import environment
 from .metrics import (
-    CHANNEL_KPIS, GROUP_KPIS, ORIGIN_KPIS, Outcomes, mean_ci, replication_groups, replication_intervals,
-    replication_origins, replication_reasons, replication_summary,
+    CHANNEL_KPIS, GROUP_KPIS, ORIGIN_KPIS, OVERFLOW_GROUP_KPIS, Outcomes, mean_ci, reason_thresholds,
+    replication_groups, replication_intervals, replication_origins, replication_reasons, replication_summary,
 )
 from .records import ORIGINS
-from .replication import simulate
+from .replication import own_skills, simulate
 from .scenario import Scenario, scenario_hash
 
 
@@ -42,7 +42,8 @@ def reason_names(scenario: Scenario) -> list[str]:
 
 def run_replication(scenario: Scenario, replication: int) -> ReplicationKPIs:
     """Simulate one replication and reduce it to KPI tables (runs inside workers)."""
-    records = simulate(scenario, replication, Outcomes.COLUMNS)
+    overflow = own_skills(scenario) is not None
+    records = simulate(scenario, replication, Outcomes.COLUMNS + (Outcomes.OVERFLOW_COLUMNS if overflow else ()))
     outcomes = Outcomes(records)
     del records.contacts["deadline"]  # Outcomes keeps what it needs of it: 8 bytes a contact less from here on
     return ReplicationKPIs(
@@ -55,6 +56,20 @@ def run_replication(scenario: Scenario, replication: int) -> ReplicationKPIs:
         int(records.contacts["arrival"].size),
         records.capped,
     )
+
+
+def with_targets(reasons: pd.DataFrame, scenario: Scenario, names: dict) -> pd.DataFrame:
+    """reasons.csv with each row's own service-level threshold and target (the reason's, else the
+    channel's) beside its service level, and whether the mean meets it."""
+    threshold, target = reason_thresholds(scenario, len(names["reason"]))
+    c = pd.Index(names["channel"]).get_indexer(reasons["channel"])
+    r = pd.Index(names["reason"]).get_indexer(reasons["reason"])
+    at = reasons.columns.get_loc("service_level")
+    reasons.insert(at, "sl_target", target[c, r])
+    reasons.insert(at, "sl_threshold_s", threshold[c, r])
+    reasons.insert(at + 2, "sl_met", (reasons["service_level"] >= reasons["sl_target"]).where(
+        reasons["service_level"].notna()))
+    return reasons
 
 
 @dataclass
@@ -143,9 +158,11 @@ def aggregate(scenario: Scenario, results: list[ReplicationKPIs], wall_s: float 
 
     intervals = table([r.intervals for r in results], ["interval", "channel"], CHANNEL_KPIS)
     summary = table([r.summary for r in results], ["channel"], totals)
-    groups = table([r.groups for r in results], ["interval", "group"], GROUP_KPIS)
+    overflow = GROUP_KPIS + OVERFLOW_GROUP_KPIS if own_skills(scenario) is not None else GROUP_KPIS
+    groups = table([r.groups for r in results], ["interval", "group"], overflow)
     origins = table([r.origins for r in results], ["interval", "channel", "origin"], ORIGIN_KPIS, drop_empty=True)
-    reasons = table([r.reasons for r in results], ["channel", "reason"], totals, drop_empty=True)
+    reasons = with_targets(table([r.reasons for r in results], ["channel", "reason"], totals, drop_empty=True),
+                           scenario, names)
 
     per_rep = pd.concat([r.summary for r in results], ignore_index=True)
     channel_names = names["channel"]

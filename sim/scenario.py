@@ -16,23 +16,21 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import (
-    BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator,
-    model_validator,
-)
+from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .distributions import Distribution, NonNegativeSeconds, PositiveSeconds, StrictModel
 from .errors import ScenarioError, at, format_validation_error
 from .loops import check_zero_delay_loops
+from .opening import WEEKDAYS, ClockTime, OpeningHours, Weekday  # noqa: F401 (WEEKDAYS, Weekday: re-exported)
+from .scenario_levers import Balking, Callback, Overflow, ServiceLevel, check_levers
 from .scenario_peak import (
     Arrivals, Behaviour, Bot, ChannelMix, Event, Ramp, Reason, check_references,
 )
-from .units import format_clock, format_duration, parse_clock
+from .units import format_clock, format_duration
 from .yamlsource import load_yaml_with_lines
 
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Rate = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALLOWED_INTERVALS_S = (900.0, 1800.0, 3600.0)
 MAX_CONTACTS_PER_REPLICATION = 20_000_000
 MAX_AGENTS = 100_000
@@ -43,45 +41,6 @@ MAX_RESULT_ROWS = 50_000_000  # per-interval result rows held in memory: replica
 
 class _Model(StrictModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _weekday(value: object) -> object:
-    return value.lower()[:3] if isinstance(value, str) else value
-
-
-Weekday = Annotated[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], BeforeValidator(_weekday)]
-ClockTime = Annotated[int, BeforeValidator(parse_clock), WithJsonSchema(
-    {"type": "string", "pattern": r"^\d{1,2}:\d{2}(:\d{2})?$", "description": "local clock time HH:MM"})]
-
-
-class ServiceLevel(_Model):
-    """Share of contacts answered within `threshold` (sync) or first-responded within it (async)."""
-
-    threshold: NonNegativeSeconds = Field(description="answer (or first response) within this time")
-    target: float = Field(gt=0, le=1, allow_inf_nan=False, description="share that must meet the threshold")
-
-    @model_validator(mode="after")
-    def _possible(self):
-        if self.target >= 1 and self.threshold == 0:
-            raise at(".target", "a 100% target with a 0 s threshold means no contact may ever wait, which no finite "
-                     "staffing guarantees with random arrivals (got target 1 and threshold 0s); "
-                     "lower the target (e.g. 0.95) or give a threshold such as 20s")
-        return self
-
-
-class OpeningHours(_Model):
-    """When agents work a channel (local time). Sync channels get no arrivals while closed."""
-
-    start: ClockTime = Field(default=0, description="opens at (local HH:MM)")
-    end: ClockTime = Field(default=86400, description="closes at (local HH:MM, 24:00 = midnight)")
-    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1, description="open days")
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.end <= self.start:
-            raise at(".end", f"must be after `start`, opening hours lie within one day (got {format_clock(self.start)}"
-                     f"–{format_clock(self.end)}); write 24:00 for midnight")
-        return self
 
 
 class Channel(_Model):
@@ -102,10 +61,17 @@ class Channel(_Model):
         default=None,
         description="handle-time multiplier when the agent holds 1, 2, … contacts of this channel",
     )
-    open: OpeningHours | None = None
+    open: OpeningHours | None = Field(default=None, description=(
+        "opening hours, exact to the second (off the reporting grid too): a sync channel takes contacts only while "
+        "open, async work waits for the opening; omit: always open"))
     reasons: ChannelMix | None = Field(default=None, description="contact-reason mix (shares, normalised)")
     bot: Bot | None = None
     behaviour: Behaviour | None = None
+    callback: Callback | None = Field(default=None, description="sync: offer callbacks (virtual hold) to callers "
+                                      "facing a long wait")
+    balking: Balking | None = Field(default=None, description="sync: callers told the expected wait may leave at once")
+    overflow: Overflow | None = Field(default=None, description="after a wait, further agent groups may answer "
+                                      "(one stage, or a list of stages)")
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -264,6 +230,11 @@ class Scenario(_Model):
                 raise at(f"channels.{name}.arrivals.intraday",
                          f"needs one value per interval of the day (got {len(intraday)} values); "
                          f"give {per_day} values at interval {format_duration(self.interval)}")
+            for day, shape in (channel.arrivals.intraday_by_weekday or {}).items():
+                if len(shape) != per_day:
+                    raise at(f"channels.{name}.arrivals.intraday_by_weekday.{day}",
+                             f"needs one value per interval of the day (got {len(shape)} values); "
+                             f"give {per_day} values at interval {format_duration(self.interval)}")
             profile = channel.handle_time_profile
             if profile is not None and len(profile) not in (per_day, self.n_intervals):
                 raise at(f"channels.{name}.handle_time_profile",
@@ -280,6 +251,12 @@ class Scenario(_Model):
                          f"a profile needs one value per interval of the day (got {len(rate)} values); "
                          f"give {per_day} values at interval {format_duration(self.interval)} "
                          f"(or {self.n_intervals} to cover the whole horizon)")
+        for k, event in enumerate(self.events or []):
+            for name, shape in (event.intraday or {}).items():
+                if len(shape) != per_day:
+                    raise at(f"events[{k}].intraday.{name}",
+                             f"needs one value per interval of the day (got {len(shape)} values); "
+                             f"give {per_day} values at interval {format_duration(self.interval)}")
         names = [g.name for g in self.agents]
         if len(set(names)) != len(names):
             dup = next(n for n in names if names.count(n) > 1)
@@ -307,6 +284,7 @@ class Scenario(_Model):
                          f"a profile needs one value per interval of the day (got {len(group.shrinkage)} values); "
                          f"give {per_day} values at interval {format_duration(self.interval)}")
         check_references(self)
+        check_levers(self)
         check_zero_delay_loops(self)
         for i, group in enumerate(self.agents):
             self._check_shifts_in_horizon(i, group)
@@ -376,7 +354,7 @@ class Scenario(_Model):
     def expected_contacts(self) -> float:
         hours = self.horizon_s / 3600
         total = 0.0
-        peak = max([e.multiplier for e in self.events or []] + [1.0])
+        peak = max([e.largest_multiplier for e in self.events or []] + [1.0])
         for channel in self.channels.values():
             arrivals = channel.arrivals
             if arrivals.daily is not None:

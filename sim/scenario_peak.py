@@ -10,16 +10,25 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 
 from .distributions import Distribution, PositiveSeconds, StrictModel
 from .errors import at
+from .scenario_levers import PRIORITY_LIMIT, Proactive, ServiceLevel
 
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 ChannelMix = dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _weekday_name(value: object) -> object:
+    return value.lower()[:3] if isinstance(value, str) else value
+
+
+WeekdayName = Annotated[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], BeforeValidator(_weekday_name)]
 
 
 class _Model(StrictModel):
@@ -32,25 +41,59 @@ class Dispersion(_Model):
     cv: float = Field(gt=0, le=2, allow_inf_nan=False)
 
 
+Multiplier = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
+Shares = list[Annotated[float, Field(ge=0, allow_inf_nan=False)]]
+
+
 class Event(_Model):
     """A named peak (Singles Day, Black Friday, …): volume × `multiplier` from `date` to `end`
-    (inclusive; default one day), ramping linearly over `ramp_before` / `ramp_after` days."""
+    (inclusive; default one day), ramping linearly over `ramp_before` / `ramp_after` days.
+
+    `multipliers` gives a channel its own multiplier (what `peaksim forecast` writes: learned per
+    channel); `intraday` gives a channel the event's own shape of the day on its core days (the
+    day's volume is kept, only its spread over the day changes)."""
 
     name: str = Field(min_length=1)
     date: dt.date
     end: dt.date | None = None
-    multiplier: float = Field(gt=0, le=100, allow_inf_nan=False)
+    multiplier: Multiplier | None = Field(
+        default=None, description="volume multiplier on the event's days (channels without their own in "
+                                  "`multipliers`); give this or `multipliers`")
+    multipliers: dict[str, Multiplier] | None = Field(
+        default=None, description="per channel: its own volume multiplier (channels not listed take `multiplier`, "
+                                  "or are not affected when it is absent)")
     ramp_before: int = Field(default=0, ge=0, le=60)
     ramp_after: int = Field(default=0, ge=0, le=60)
     channels: list[str] | None = Field(default=None, description="channels affected (default: all)")
     reason_mix: dict[str, ChannelMix] | None = Field(
         default=None, description="per channel, the contact-reason mix while the event lasts (e.g. returns surge)")
+    intraday: dict[str, Shares] | None = Field(
+        default=None, description="per channel, the event's own relative volume per interval of the day on its "
+                                  "days from `date` to `end` (normalised; default: the channel's usual shape)")
 
     @model_validator(mode="after")
     def _ordered(self):
         if self.end is not None and self.end < self.date:
             raise ValueError("`end` must not be before `date`")
+        if self.multiplier is None and not self.multipliers:
+            raise ValueError("give `multiplier` (all channels) or `multipliers` (per channel), e.g. multiplier: 2.5")
+        for channel, shape in (self.intraday or {}).items():
+            if sum(shape) <= 0:
+                raise at(f".intraday.{channel}", "needs at least one positive value (got all zeros); "
+                         "give the event day's relative volume per interval")
         return self
+
+    def multiplier_for(self, channel: str) -> float | None:
+        """This event's multiplier on `channel`, or None when the channel is not affected."""
+        if self.channels is not None and channel not in self.channels:
+            return None
+        if self.multipliers and channel in self.multipliers:
+            return self.multipliers[channel]
+        return self.multiplier
+
+    @property
+    def largest_multiplier(self) -> float:
+        return max([self.multiplier or 0.0, *(self.multipliers or {}).values()])
 
 
 class Arrivals(_Model):
@@ -61,19 +104,32 @@ class Arrivals(_Model):
     rate_per_hour: Annotated[float, Field(ge=0, allow_inf_nan=False)] | list[
         Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
         default=None,
-        description="contacts per hour: one number, one value per interval of the day (repeats daily), "
-                    "or one value per interval of the whole horizon")
-    per_day: Positive | None = Field(default=None, description="contacts on an average day (before events and growth)")
-    per_week: Positive | None = Field(default=None, description="contacts in an average week (alternative to per_day)")
+        description="contacts per hour (on a sync channel: while it is open; a partly open interval gets its "
+                    "open share): one number, one value per interval of the day (repeats daily), or one value "
+                    "per interval of the whole horizon")
+    per_day: Positive | None = Field(default=None, description=(
+        "contacts on an average day (before events and growth); on a sync channel with opening hours: those that "
+        "arrive while it is open, on an average open day, spread over each day's open hours"))
+    per_week: Positive | None = Field(default=None, description=(
+        "contacts in an average week (alternative to per_day); on a sync channel with opening hours, those that "
+        "arrive while it is open, spread over its open days"))
     day_of_week: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
-        default=None, min_length=7, max_length=7, description="relative volume Mon…Sun (normalised to mean 1)")
+        default=None, min_length=7, max_length=7, description=(
+            "relative volume Mon…Sun (normalised to mean 1; on a sync channel with opening hours over its open "
+            "weekdays: weight on a closed weekday is lost, with a warning)"))
     intraday: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
-        default=None, description="relative volume per interval of the day (normalised; default flat)")
+        default=None, description=(
+            "relative volume per interval of the day (default flat); normalised over each day's open part on a sync "
+            "channel with opening hours: weight on closed hours is lost, with a warning"))
+    intraday_by_weekday: dict[WeekdayName, Shares] | None = Field(
+        default=None, description="a weekday's own relative volume per interval of the day (mon … sun), normalised "
+                                  "per day as `intraday` is; weekdays not listed take `intraday`")
     counts: list[Annotated[int, Field(ge=0, le=1_000_000)]] | None = Field(
         default=None,
         description="replay: exactly this many contacts in each interval of the whole horizon, at uniform random "
-                    "times inside it (not Poisson; events, growth and dispersion do not apply; none while a sync "
-                    "channel is closed)")
+                    "times inside it (not Poisson; events, growth and dispersion do not apply); on a sync channel "
+                    "an interval's count is prorated by its open share and placed in its open part (none while "
+                    "closed)")
     growth: Positive = Field(default=1.0, description="volume multiplier versus last year")
     dispersion: Dispersion | None = None
 
@@ -85,9 +141,17 @@ class Arrivals(_Model):
                                         or self.growth != 1.0 or self.dispersion is not None):
             raise ValueError("`counts` replays known volumes as they are; remove `day_of_week`, `intraday`, "
                              "`growth` and `dispersion` (or state the demand as `rate_per_hour`)")
-        if self.rate_per_hour is not None and (self.day_of_week is not None or self.intraday is not None):
-            raise ValueError("`day_of_week` and `intraday` shape `per_day`/`per_week`; with `rate_per_hour` "
-                             "give the profile as a list instead")
+        if self.counts is not None and self.intraday_by_weekday is not None:
+            raise ValueError("`counts` replays known volumes as they are; remove `intraday_by_weekday`")
+        if self.rate_per_hour is not None and (self.day_of_week is not None or self.intraday is not None
+                                               or self.intraday_by_weekday is not None):
+            raise ValueError("`day_of_week`, `intraday` and `intraday_by_weekday` shape `per_day`/`per_week`; "
+                             "with `rate_per_hour` give the profile as a list instead")
+        for day, shape in (self.intraday_by_weekday or {}).items():
+            weight = self.day_of_week[WEEKDAY_NAMES.index(day)] if self.day_of_week is not None else 1.0
+            if sum(shape) <= 0 and weight > 0:
+                raise at(f".intraday_by_weekday.{day}", "needs at least one positive value on a day with volume "
+                         "(got all zeros); give relative volumes, or set that day's `day_of_week` to 0")
         if self.day_of_week is not None and sum(self.day_of_week) <= 0:
             raise ValueError("`day_of_week` needs at least one positive value")
         if self.intraday is not None and sum(self.intraday) <= 0:
@@ -122,6 +186,13 @@ class Reason(_Model):
     reopen_delay: Distribution | None = None
     reopen_channel: ChannelMix | None = Field(default=None, description="where reopens arrive (default: same channel)")
     automation: Automation | None = None
+    priority: Annotated[int, Field(ge=-PRIORITY_LIMIT, le=PRIORITY_LIMIT)] | None = Field(
+        default=None, description="rank in a channel's queue, lower served first (non-preemptive); reasons "
+                                  "without one come after those with one; none set: first come, first served")
+    service_level: ServiceLevel | None = Field(default=None, description="this reason's own target (replaces the "
+                                               "channel's in reasons.csv)")
+    proactive: Proactive | None = Field(default=None, description="notifications that prevent a share of this "
+                                        "reason's contacts from a date")
 
 
 class Bot(_Model):
@@ -233,6 +304,10 @@ def check_references(scenario) -> None:
         for name in event.channels or []:
             if name not in scenario.channels:
                 raise at(f"events[{k}].channels", _unknown(name, channels, "channels"))
+        for key in ("multipliers", "intraday"):
+            for name in getattr(event, key) or {}:
+                if name not in scenario.channels:
+                    raise at(f"events[{k}].{key}.{name}", _unknown(name, channels, "channels"))
         for c, mix in (event.reason_mix or {}).items():
             if c not in scenario.channels:
                 raise at(f"events[{k}].reason_mix.{c}", _unknown(c, channels, "channels"))

@@ -100,14 +100,22 @@ def group_timeline(group: AgentGroup, scenario: Scenario, grid: pd.DataFrame,
 def scheduled_per_interval(group: AgentGroup, scenario: Scenario, grid: pd.DataFrame) -> np.ndarray:
     """Time-averaged available agents in each interval, from the timeline (for baselines and reports)."""
     times, counts = group_timeline(group, scenario, grid)
-    edges = np.r_[grid["t_s"].to_numpy(), scenario.horizon_s]
-    out = np.zeros(len(grid))
-    bounds = np.r_[times, scenario.horizon_s]
-    for k in range(len(times)):
-        lo, hi = bounds[k], bounds[k + 1]
-        overlap = np.clip(np.minimum(edges[1:], hi) - np.maximum(edges[:-1], lo), 0, None)
-        out += overlap * counts[k]
-    return out / np.diff(edges)
+    return timeline_average(times, counts, np.r_[grid["t_s"].to_numpy(), scenario.horizon_s])
+
+
+def timeline_average(times: np.ndarray, counts: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Time average over each [edges[k], edges[k+1]) of the step function that is counts[i] from times[i]."""
+    times, counts = np.asarray(times, dtype=float), np.asarray(counts, dtype=float)
+    if times.size == 0:
+        return np.zeros(len(edges) - 1)
+    integral = np.r_[0.0, np.cumsum(counts[:-1] * np.diff(times))]  # ∫ up to each change
+
+    def area(x):
+        i = np.searchsorted(times, x, side="right") - 1
+        return np.where(i >= 0, integral[np.maximum(i, 0)] + counts[np.maximum(i, 0)] * (x - times[np.maximum(i, 0)]),
+                        0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(np.diff(edges) > 0, np.diff(area(edges)) / np.diff(edges), 0.0)
 
 
 def proficiency_changes(group: AgentGroup, scenario: Scenario) -> tuple[tuple[float, float], ...]:

@@ -24,7 +24,8 @@ Three answers, side by side:
   staffing is simulated again with the same seeds, and every (channel, interval) in reach that
   misses its target gets capacity added to the groups that serve it first, for a few rounds.
 * **Erlang C** and **Erlang A** per interval (SIPP: each interval treated as a steady state at its
-  own arrival rate): the classical WFM baselines, blind to carry-over between intervals.
+  own arrival rate while the channel is open; none while it is closed): the classical WFM
+  baselines, blind to carry-over between intervals.
 
 Adaptations (documented in the README, "Staffing"):
 * Concurrency: the queue is counted in contact *slots*; a slot's mean holding time is the
@@ -330,13 +331,16 @@ def erlang_agents(scenario: Scenario, queues: list[ChannelQueue], targets: Targe
                   max_agents: int) -> dict[str, np.ndarray]:
     """channels × intervals agents (available) from per-interval Erlang C and Erlang A (SIPP)."""
     grid = interval_grid(scenario)
-    rates = channel_rates(scenario, grid)
+    rates = channel_rates(scenario, grid)  # while open: a partly open interval is staffed for its open part
+    opened = open_seconds(scenario)
     out = {m: np.zeros((len(queues), len(grid)), dtype=int) for m in ("erlang_c", "erlang_a")}
     for c, (q, ch) in enumerate(zip(queues, scenario.channels.values())):
         patience = ch.patience.mean_s if ch.patience is not None else None
         cache: dict[float, tuple[int, int]] = {}
         hold_of = np.broadcast_to(q.hold(), rates[q.name].shape)
         for k, rate in enumerate(rates[q.name]):
+            if opened[q.name][k] <= 0:  # closed all interval: nobody can serve it (async work waits)
+                continue
             hold = float(hold_of[k])
             if (rate, hold) not in cache:
                 lam = rate / 3600.0

@@ -45,7 +45,8 @@ from .runner import aggregate, run_replication
 from .scenario import Scenario, scenario_hash
 from .schedule import group_timeline
 
-KPI_COLUMNS = ["offered", "handled", "abandoned", "service_level", "abandon_rate", "asa_s", "wait_p90_s"]
+KPI_COLUMNS = ["offered", "handled", "abandoned", "service_level", "abandon_rate", "asa_s", "wait_p90_s",
+               "balked", "callbacks_accepted", "prevented", "overflowed"]  # the last four: peak levers
 DEFAULT_COST_PER_HOUR = 25.0
 MAX_POINTS = 10_000
 MAX_TASKS = 1_000_000  # points × replications: each is one simulated replication

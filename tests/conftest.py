@@ -19,8 +19,9 @@ SCENARIOS = ROOT / "scenarios"
 DATA = Path(os.environ.get("PEAKSIM_DATA", ROOT.parent / "shared" / "data"))
 
 
-def tiny_centre(contacts, channels, groups, horizon=1000.0, interval=None):
-    """Run a hand-built centre: contacts = [(arrival, channel, work, patience)], deterministic."""
+def tiny_centre(contacts, channels, groups, horizon=1000.0, interval=None, setup=None):
+    """Run a hand-built centre: contacts = [(arrival, channel, work, patience)], deterministic;
+    `setup(centre)`, if given, wires hooks before the run."""
     log = ContactLog()
     arrival = np.array([c[0] for c in contacts], dtype=float)
     order = np.lexsort((arrival, [c[1] for c in contacts]))  # by channel, then time
@@ -32,6 +33,8 @@ def tiny_centre(contacts, channels, groups, horizon=1000.0, interval=None):
                channel=np.array([c[1] for c in rows]), origin=0, customer=np.arange(len(rows)), reason=0, flags=0)
     env = simpy.Environment()
     centre = ContactCentre(env, channels, groups, log, horizon, interval)
+    if setup is not None:
+        setup(centre)
     blocks = []
     for ch in range(len(channels)):  # one time-ordered block per channel, as the model expects
         rows_ch = [k for k in range(len(rows)) if rows[k][1] == ch]

@@ -194,7 +194,7 @@ def test_yaml_round_trip_and_format(synthetic_calibration, tmp_path):
     path = synthetic_calibration.to_yaml(tmp_path / "out" / "calibration.yaml")
     data = yaml.safe_load(path.read_text())
     assert data == synthetic_calibration.to_dict()
-    assert list(data) == ["provenance", "channels", "fits", "skipped"]
+    assert list(data) == ["provenance", "channels", "fits", "skipped", "model", "season"]
     prov = data["provenance"]
     assert prov["files"] == [{"path": "synthetic.csv", "sha256": "0" * 64}]
     assert prov["created_by"] == "peaksim" and prov["interval"] == "60min" and len(prov["date_range"]) == 2

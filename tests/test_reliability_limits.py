@@ -78,7 +78,8 @@ def test_a_fifo_as_scenario_mapping_templates_calibration_or_tickets_is_refused_
         assert line.startswith(f"{named}: ") and "FIFO" in line, (args, line)
 
 
-@pytest.mark.parametrize("option", ["scenario", "mapping", "templates", "calibration", "tickets"])
+@pytest.mark.parametrize("option", ["scenario", "mapping", "templates", "calibration", "tickets", "forecast",
+                                    "events"])
 def test_dev_zero_is_refused_without_reading_it(tmp_path, option):
     tracemalloc.start()
     scenario = write_yaml(tmp_path, TINY_SCENARIO)
@@ -88,7 +89,10 @@ def test_dev_zero_is_refused_without_reading_it(tmp_path, option):
             "mapping": ["calibrate", export, "--mapping", "/dev/zero", "--out", tmp_path / "o"],
             "templates": ["staff", scenario, "--shift-templates", "/dev/zero", "-o", tmp_path / "o"],
             "calibration": ["validate", write_yaml(tmp_path, {**TINY_SCENARIO, "calibration": "/dev/zero"}, "c.yaml")],
-            "tickets": ["calibrate", "/dev/zero", "--out", tmp_path / "o"]}[option]
+            "tickets": ["calibrate", "/dev/zero", "--out", tmp_path / "o"],
+            "forecast": ["forecast", "/dev/zero", "--start", "2026-11-01", "--end", "2026-11-30", "-o", tmp_path / "f.yaml"],
+            "events": ["forecast", tmp_path / "cal.yaml", "--start", "2026-11-01", "--end", "2026-11-30", "--events",
+                       "/dev/zero", "-o", tmp_path / "f.yaml"]}[option]
     res = CliRunner().invoke(app, [str(a) for a in args])
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()

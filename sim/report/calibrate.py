@@ -20,7 +20,8 @@ from .common import Page, esc, number, read_meta, read_table, read_text, standar
 HINT = "rerun `peaksim calibrate TICKETS --out DIR` to write it again"
 FILES = {"fits": "fits.csv", "qq": "handle_time_qq.csv", "hist": "handle_time_hist.csv",
          "km": "patience_km.csv", "profile": "arrival_profile.csv", "aht_profile": "handle_time_profile.csv",
-         "calibration": "calibration.yaml"}
+         "calibration": "calibration.yaml", "origins": "origins.csv", "events": "season_events.csv",
+         "behaviour": "behaviour_rates.csv"}
 OBSERVED, FITTED = "#57606a", "#D55E00"
 
 
@@ -39,6 +40,11 @@ def read(directory: Path) -> dict:
         "aht_profile": t("aht_profile", ["channel", "interval_of_day", "multiplier"],
                          ["interval_of_day", "n", "mean_handle_time_s", "multiplier"]),
         "calibration": read_text(directory, FILES["calibration"]),
+        "origins": t("origins", ["channel", "fresh", "contacts"], ["fresh", "redial", "chaser", "reopen", "bot_bounce",
+                                                                  "contacts", "fresh_share"]),
+        "events": t("events", ["event", "channel", "multiplier"], ["multiplier", "multiplier_lo", "multiplier_hi",
+                                                                   "fresh", "baseline", "days"]),
+        "behaviour": t("behaviour", ["behaviour", "parameter", "value", "n"], ["value", "count", "n"]),
     }
 
 
@@ -75,9 +81,30 @@ def build(directory: Path) -> Page:
     if data["profile"] is not None and not data["profile"].empty:
         page.section("Arrival profiles")
         page.figure(profiles(data["profile"], page))
+    season(page, data)
     if data["calibration"]:
         page.details("Calibration written (calibration.yaml)", data["calibration"])
     return page
+
+
+def season(page: Page, data: dict) -> None:
+    """The learned season (tables saved by calibrate): fresh vs repeat contacts, named events, behaviour."""
+    pct = lambda v: "–" if v != v else f"{100 * v:.1f}%"  # noqa: E731
+    if data["origins"] is not None and not data["origins"].empty:
+        page.section("Fresh demand and repeat contacts", "Arrivals and events are fitted on fresh contacts only; "
+                     "repeats (same customer, within the windows in calibration.yaml) become behaviour.")
+        page.table(data["origins"], {"fresh_share": pct})
+    if data["events"] is not None and not data["events"].empty:
+        page.section("Named events", "Multiplier = fresh volume on the event's days ÷ the ordinary-day baseline of "
+                     "those weekdays, with its 95% CI; ramps in days.")
+        columns = [c for c in ("event", "source", "channel", "first", "last", "days", "fresh", "baseline", "multiplier",
+                               "multiplier_lo", "multiplier_hi", "ramp_before", "ramp_after", "own_intraday",
+                               "own_reason_mix") if c in data["events"].columns]
+        page.table(data["events"][columns])
+    if data["behaviour"] is not None and not data["behaviour"].empty:
+        page.section("Behaviour rates", "Each rate with the contacts it rests on (n); written into the calibration's "
+                     "model inputs when n ≥ 30 (probabilities there are corrected for repeats lost to closed hours).")
+        page.table(data["behaviour"].fillna(""), {"value": pct})
 
 
 def _grid(channels: list[str], title: str, cols: int = 2):

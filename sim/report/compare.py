@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from . import levers
 from .common import (
     BAD, NEUTRAL, OK, Card, Page, ci_columns, esc, number, pct, read_json, read_table, secs, style,
 )
@@ -23,7 +24,12 @@ LABELS = {"service_level": ("service level", "pct"), "abandon_rate": ("abandonme
           "frt_s": ("first response", "s"), "arrived": ("arrived", "n"), "offered": ("offered", "n"),
           "handled": ("handled", "n"), "abandoned": ("abandoned", "n"), "waiting_end": ("waiting at end", "n"),
           "bot_contained": ("bot contained", "n"), "bot_escalated": ("bot escalated", "n"),
-          "false_containment": ("falsely contained", "n"), "unique_customers": ("unique customers", "n")}
+          "false_containment": ("falsely contained", "n"), "unique_customers": ("unique customers", "n"),
+          "prevented": ("prevented", "n"), "balked": ("balked", "n"), "callbacks_offered": ("callbacks offered", "n"),
+          "callbacks_accepted": ("callbacks accepted", "n"), "callbacks_completed": ("callbacks completed", "n"),
+          "callbacks_pending": ("callbacks pending", "n"),
+          "callbacks_within_promise": ("callbacks within promise", "n"), "callback_wait_s": ("callback wait", "s"),
+          "callback_promise_met": ("callback promise met", "pct"), "overflowed": ("overflowed", "n")}
 HEADLINE = ["service_level", "abandon_rate", "asa_s", "wait_p90_s"]
 RUN_STYLE = ("#8C8C8C", "#0072B2")  # A grey (the baseline), B blue (the change)
 
@@ -76,6 +82,7 @@ def build(directory: Path) -> Page:
     for channel in channels:
         rows = table[(table["channel"].astype(str) == channel) & table["kpi"].isin(HEADLINE)]
         page.cards([diff_card(r) for r in rows.to_dict("records")], heading=channel)
+    levers.compare_section(page, table)
     page.figure(differences(table, channels, page))
     page.figure(side_by_side(table, channels, label_a, label_b))
     if data["intervals"] is not None and not data["intervals"].empty:

@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from . import levers
 from .common import (
     BAD, NEUTRAL, OK, Card, Page, ci_columns, count, esc, hover, line_with_band, pct, read_json,
     read_table, secs, standard_header, style, target_line,
@@ -22,13 +23,13 @@ from .common import (
 HINT = "rerun `peaksim run SCENARIO --out DIR` to write it again"
 CHANNEL_KPIS = ["arrived", "offered", "handled", "abandoned", "waiting_end", "abandon_rate", "service_level",
                 "asa_s", "wait_p50_s", "wait_p90_s", "backlog", "bot_contained", "bot_escalated",
-                "false_containment", "frt_s", "unique_customers"]
+                "false_containment", "frt_s", "unique_customers", *levers.KPIS]
 ORIGIN_COLOURS = {"fresh": "#0072B2", "redial": "#E69F00", "chaser": "#D55E00", "reopen": "#CC79A7",
                   "bot_bounce": "#009E73"}
 OUTCOME_COLOURS = {"bot_contained": "#8FD1BB", "handled": "#0072B2", "abandoned": "#D55E00",
-                   "waiting_end": "#999999"}
+                   "callbacks_accepted": "#56B4E9", "balked": "#E69F00", "waiting_end": "#999999"}
 OUTCOME_LABELS = {"bot_contained": "contained by bot", "handled": "handled", "abandoned": "abandoned",
-                  "waiting_end": "still waiting"}
+                  "callbacks_accepted": "left for a callback", "balked": "balked", "waiting_end": "still waiting"}
 
 
 def read(directory: Path) -> dict:
@@ -43,6 +44,9 @@ def read(directory: Path) -> dict:
                              numeric=ci_columns(["agents", "occupancy"]), times=["interval_start"], optional=True),
         "origins": read_table(directory, "origins.csv", HINT, required=["interval_start", "channel", "origin"],
                               numeric=ci_columns(["arrived", "handled", "abandoned"]), times=["interval_start"],
+                              optional=True),
+        "reasons": read_table(directory, "reasons.csv", HINT, required=["channel", "reason"],
+                              numeric=ci_columns(["arrived", "handled", "service_level", "asa_s", "abandon_rate"]),
                               optional=True),
     }
 
@@ -89,6 +93,7 @@ def build(directory: Path) -> Page:
         page.figure(backlog(intervals, async_channels, page))
 
     groups = data["groups"]
+    levers.run_section(page, summary, intervals, groups, data["reasons"], settings)
     if groups is not None and not groups.empty:
         page.section("Agents", "Occupancy: share of on-shift time with at least one contact. "
                      "Agents: mean agents on shift after shrinkage.")
