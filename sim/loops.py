@@ -19,11 +19,9 @@ from __future__ import annotations
 from collections import deque
 
 from .errors import PeaksimError, at
+from .records import ORIGINS, ContactLimitReached  # noqa: F401 (ContactLimitReached: raised where rows are added)
 
 MAX_CONTACTS_PER_CUSTOMER = 50  # = the largest `max_attempts` a redial may have
-
-
-from .records import ORIGINS, ContactLimitReached  # noqa: E402,F401 (raised where rows are added)
 
 
 # --- validation: zero-delay loops ---------------------------------------------------------------
