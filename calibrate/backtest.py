@@ -56,10 +56,12 @@ import numpy as np
 import pandas as pd
 
 from calibrate.calibration import Calibration, calibrate
+from calibrate.backtest_inputs import (availability_by_replay, call_types, load_steps,
+                                      patience_by_hour as patience_by_hour_fit, reason_replay)
 from calibrate.profiles import _presence, infer_staffing
 from calibrate.schema import TicketData
 
-__all__ = ["BacktestError", "BacktestResult", "backtest", "agent_availability", "scale_distribution",
+__all__ = ["BacktestError", "BacktestResult", "backtest", "daily_errors", "agent_availability", "scale_distribution",
            "patience_for_replay", "whole_agents", "observed_intervals", "exponential_patience_mle", "ROUNDING",
            "INTERVAL_COLUMNS"]
 
@@ -111,7 +113,8 @@ def exponential_patience_mle(contacts: pd.DataFrame) -> float:
     return float(off["wait_s"].sum() / n_abandoned)
 
 
-def agent_availability(contacts: pd.DataFrame, max_gap="30min", min_queue=1.0, resolution="1min") -> dict:
+def agent_availability(contacts: pd.DataFrame, max_gap="30min", min_queue=1.0, resolution="1min", lead="0s",
+                       lag="0s") -> dict:
     """Share of present agents' time spent in service while customers were waiting.
 
     A ticket log records talk time only. Between calls agents also wrap up, take short breaks and
@@ -124,7 +127,7 @@ def agent_availability(contacts: pd.DataFrame, max_gap="30min", min_queue=1.0, r
     Returns ``{"availability", "minutes", "busy_agent_hours", "present_agent_hours"}``.
     """
     step = pd.Timedelta(resolution)
-    staffing = infer_staffing(contacts, interval=resolution, max_gap=max_gap)
+    staffing = infer_staffing(contacts, interval=resolution, max_gap=max_gap, lead=lead, lag=lag)
     if staffing.empty:
         return {"availability": math.nan, "minutes": 0, "busy_agent_hours": 0.0, "present_agent_hours": 0.0}
     first = staffing["interval_start"].iloc[0]
@@ -211,12 +214,15 @@ def whole_agents(agents: np.ndarray, rounding: str = "dither") -> np.ndarray:
 
 
 def _scenario(start, n, interval_s, counts, agents, handle_time, patience, replications, seed, arrivals,
-              handle_time_profile=None):
+              handle_time_profile=None, extra_keys=None, reasons=None, reason_counts=None):
     from sim.scenario import parse_scenario
 
     demand = ({"counts": [int(c) for c in counts]} if arrivals == "counts"
               else {"rate_per_hour": [float(c) * 3600.0 / interval_s for c in counts]})
+    if reason_counts is not None:
+        demand["reason_counts"] = reason_counts
     extra = {} if handle_time_profile is None else {"handle_time_profile": handle_time_profile}
+    extra.update(extra_keys or {})
     data = {
         "name": "backtest", "start": start.isoformat(), "timezone": str(start.tz),
         "duration": float(n * interval_s), "interval": float(interval_s),
@@ -225,6 +231,8 @@ def _scenario(start, n, interval_s, counts, agents, handle_time, patience, repli
                                "handle_time": handle_time, "patience": patience, "arrivals": demand, **extra}},
         "agents": [{"name": "agents", "skills": ["voice"], "headcount_by_interval": [int(a) for a in agents]}],
     }
+    if reasons:
+        data["reasons"] = reasons
     return parse_scenario(data, "<backtest scenario>")
 
 
@@ -259,6 +267,7 @@ def _erlang_a(offered, agents, interval_s, aht_s, patience_s, fractional):
 
     rate, asa = np.full(len(offered), np.nan), np.full(len(offered), np.nan)
     aht_of = np.broadcast_to(np.asarray(aht_s, dtype=float), (len(offered),))
+    patience_of = np.broadcast_to(np.asarray(patience_s, dtype=float), (len(offered),))
     for k, (n, c) in enumerate(zip(offered, agents)):
         if n <= 0:
             continue
@@ -266,7 +275,7 @@ def _erlang_a(offered, agents, interval_s, aht_s, patience_s, fractional):
         parts = [(1.0 - frac, lo)] + ([(frac, lo + 1)] if frac > 1e-9 else [])
         ab = served = wait = 0.0
         for weight, agents_k in parts:
-            res = erlang_a(agents_k, n / interval_s, float(aht_of[k]), patience_s)
+            res = erlang_a(agents_k, n / interval_s, float(aht_of[k]), float(patience_of[k]))
             ab += weight * res.abandon_prob
             if res.abandon_prob < 1.0:
                 served += weight * (1.0 - res.abandon_prob)
@@ -297,6 +306,7 @@ def _wmae(frame, predicted, observed, weights):
 def backtest(train: TicketData, test: TicketData, interval="60min", replications=10, seed=0,
              min_offered=10, rounding="dither", staffing_step="15min", channel=None, max_gap="30min",
              availability="train", patience="km", arrivals="counts", aht_profile=True,
+             by_reason=False, patience_by_hour=False, load_speedup=False, idle_lead="0s", idle_lag="0s",
              calibration: Calibration | None = None, progress=None) -> BacktestResult:
     """Calibrate on ``train``, replay ``test``'s offered volumes and inferred staffing, compare.
 
@@ -309,8 +319,19 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     reuses a calibration of ``train``; ``progress(label)`` is called between stages.
     ``patience``: ``"km"`` replays the candidate family closest to the Kaplan–Meier estimate over
     the observed waits (see :func:`patience_for_replay`), ``"aic"`` the calibration's choice.
+
+    Richer behaviour, each estimated on ``train`` only (see :mod:`calibrate.backtest_inputs`):
+    ``by_reason`` replays the test period's calls by call type with each type's handle time and
+    patience; ``patience_by_hour`` gives patience a time-of-day profile; ``load_speedup`` makes
+    agent time per call depend on the callers waiting (peaksim only: a per-interval formula
+    cannot carry it); ``idle_lead`` / ``idle_lag`` extend every inferred agent session by idle
+    time before its first and after its last call (staffing and availability alike).
     """
     started = time.perf_counter()
+    settings = {"interval": interval, "seed": seed, "min_offered": min_offered, "rounding": rounding,
+                "staffing_step": staffing_step, "max_gap": max_gap, "patience": patience, "arrivals": arrivals,
+                "aht_profile": aht_profile, "by_reason": by_reason, "patience_by_hour": patience_by_hour,
+                "load_speedup": load_speedup, "idle_lead": idle_lead, "idle_lag": idle_lag}
     step, sub = pd.Timedelta(interval), pd.Timedelta(staffing_step)
     interval_s, sub_s = step.total_seconds(), sub.total_seconds()
     if interval_s not in (900.0, 1800.0, 3600.0):
@@ -342,13 +363,21 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
                             + (", or pick another channel with --channel" if len(cal.channels) > 1 else ""))
     contacts = test.contacts[test.contacts["channel"] == name]
     train_contacts = train.contacts[train.contacts["channel"] == name]
-    if availability == "train":
-        avail = agent_availability(train_contacts, max_gap=max_gap)
+    idle = {"lead": idle_lead, "lag": idle_lag}
+    if availability in ("train", "replay"):
+        avail = agent_availability(train_contacts, max_gap=max_gap, **idle)
+        if availability == "replay" and 0 < avail["availability"] <= 1:
+            def replayed(u):  # the training period replayed with these settings, 2 replications
+                kw = {**settings, "availability": u, "replications": 2, "calibration": cal, "channel": name}
+                return backtest(train, train, **kw).meta["predicted_abandon_rate"]
+            observed = observed_intervals(train_contacts, *_span(train_contacts, interval_s))
+            rate = float(observed["abandoned"].sum() / max(observed["offered"].sum(), 1))
+            avail = {**avail, **availability_by_replay(replayed, rate, avail["availability"])}
     else:
         avail = {"availability": float(availability), "source": "given"}
     u = avail["availability"]
     if not (0 < u <= 1):
-        if availability != "train":
+        if availability not in ("train", "replay"):
             why = "."
         elif u > 1:  # more contacts in service than agents present: a channel with concurrency (chat)
             why = (f" (on channel {name!r} agents hold several contacts at once, so busy exceeds present; the "
@@ -376,7 +405,7 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     _refuse_same_files(train, test)  # after the checks of the data themselves, before the replay
 
     tick("inferring staffing of the test period")
-    staffing = infer_staffing(contacts, interval=staffing_step, max_gap=max_gap)
+    staffing = infer_staffing(contacts, interval=staffing_step, max_gap=max_gap, **idle)
     fine = np.zeros(n * per)
     if not staffing.empty:
         k = ((staffing["interval_start"] - start).dt.total_seconds() // sub_s).astype(int).to_numpy()
@@ -392,20 +421,45 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     else:  # the comparison interval's volume, spread evenly, as a Poisson rate
         volumes = np.repeat(obs["offered"].to_numpy() / per, per)
     profile = params.get("handle_time_profile") if aht_profile else None  # per interval of the day
+    extra_keys, replay, hourly_patience, steps = {}, None, None, None
+    if by_reason:
+        if arrivals != "counts":
+            raise BacktestError("The 'by_reason' parameter of backtest replays counts by call type; it needs "
+                                f"arrivals='counts'. Got {arrivals!r} instead.")
+        if len(call_types(contacts)) > 1:  # one type (or none recorded): the plain replay already is by type
+            replay = reason_replay(cal, name, u, train_contacts, contacts, start, n * per, sub_s, n, interval_s,
+                                   patience)
+    if patience_by_hour:
+        hourly_patience = patience_by_hour_fit(train_contacts, interval=interval)
+        if not hourly_patience.empty:
+            extra_keys["patience_profile"] = _laid_onto(hourly_patience["multiplier"].tolist(), sub_s)
+    if load_speedup:
+        steps = load_steps(train_contacts, max_gap=max_gap, **idle)
+        extra_keys["handle_time_by_queue"] = {"waiting": steps["waiting"].astype(int).tolist(),
+                                              "multiplier": steps["multiplier"].astype(float).tolist()}
     sc = _scenario(start, n * per, sub_s, volumes, sim_agents, handle_time, patience_dist, replications, seed,
-                   arrivals, None if profile is None else _laid_onto(profile, sub_s))
+                   arrivals, None if profile is None else _laid_onto(profile, sub_s), extra_keys,
+                   None if replay is None else replay.reasons, None if replay is None else replay.reason_counts)
     tick(f"simulating {replications} replications")
     (pred_rate, pred_asa), (own_rate, own_asa) = _simulate(sc, replications, n, interval_s)
 
     aht = float(cal.results[name]["handle_time"].mean) / u
     patience_mean = exponential_patience_mle(train_contacts)
+    if replay is not None:  # the interval's call-type mix
+        aht, patience_ea = replay.aht_s, replay.patience_s
+    else:
+        patience_ea = patience_mean
     starts = start + step * np.arange(n)
+    local = pd.DatetimeIndex(starts)
     if profile is not None:  # the same time-of-day handle time peaksim gets
         per_interval = np.asarray(_laid_onto(profile, interval_s), dtype=float)
-        local = pd.DatetimeIndex(starts)
         slot = ((local - local.normalize()) // step).to_numpy(dtype=np.int64) % len(per_interval)
         aht = aht * per_interval[slot]
-    ea_rate, ea_asa = _erlang_a(obs["offered"].to_numpy(), coarse_agents, interval_s, aht, patience_mean,
+    if hourly_patience is not None and not hourly_patience.empty:  # and the same patience by time of day
+        per_interval = hourly_patience["multiplier"].to_numpy(dtype=float)
+        slot = ((local - local.normalize()) // step).to_numpy(dtype=np.int64) % len(per_interval)
+        patience_ea = patience_ea * per_interval[slot]
+    ea_rate, ea_asa = _erlang_a(obs["offered"].to_numpy(), coarse_agents, interval_s, aht, patience_ea,
                                 fractional=True)
 
     frame = pd.DataFrame({
@@ -443,10 +497,16 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
         "intervals_included": int(len(inc)), "offered_total": int(obs["offered"].sum()),
         "offered_included": int(weights.sum()),
         "observed_abandon_rate": float(obs["abandoned"].sum() / max(obs["offered"].sum(), 1)),
+        "predicted_abandon_rate": float(np.nansum(pred_rate * obs["offered"].to_numpy()) / max(obs["offered"].sum(), 1)),
         "handle_time_talk": params["handle_time"], "handle_time": handle_time,
         "patience": patience_dist, "patience_choice": patience, "patience_aic": params["patience"],
         "availability": avail,
         "handle_time_profile": profile,
+        "by_reason": None if replay is None else {"reasons": replay.reasons,
+                                                   "table": replay.table.to_dict(orient="records")},
+        "patience_profile": None if hourly_patience is None else extra_keys.get("patience_profile"),
+        "handle_time_by_queue": None if steps is None else extra_keys["handle_time_by_queue"],
+        "idle_lead": str(idle_lead), "idle_lag": str(idle_lag),
         "erlang_a": {"aht_s": float(cal.results[name]["handle_time"].mean) / u, "patience_mean_s": patience_mean,
                      "patience": "exponential, censored MLE: sum of waits / abandonments (training)",
                      "agents": "fractional: mix of floor and ceil by the fractional part",
@@ -459,6 +519,28 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
         "wall_seconds": round(time.perf_counter() - started, 3),
     }
     return BacktestResult(intervals=frame, summary=summary, meta=meta, calibration=cal, scenario=sc)
+
+
+def daily_errors(result: BacktestResult) -> dict:
+    """Offered-weighted MAE of *daily* abandonment (the included intervals summed per local
+    date): ``{"peaksim", "erlang_a", "days"}``. Sampling noise is small over a whole day, so
+    this measures what the hourly error cannot separate from noise: systematic misses."""
+    f = result.intervals[result.intervals["included"]]
+    day = pd.DatetimeIndex(f["interval_start"]).date
+    offered = f["offered"].astype(float)
+    sums = pd.DataFrame({"offered": offered, "observed": f["observed_abandon_rate"] * offered,
+                         "peaksim": f["predicted_abandon_rate"] * offered,
+                         "erlang_a": f["erlang_a_abandon_rate"] * offered}).groupby(day).sum()
+    out = {m: float((sums[m] - sums["observed"]).abs().sum() / sums["offered"].sum()) if len(sums) else math.nan
+           for m in ("peaksim", "erlang_a")}
+    return {**out, "days": int(len(sums))}
+
+
+def _span(contacts: pd.DataFrame, interval_s: float) -> tuple:
+    """(start, intervals) covering a period's offered calls from the midnight before the first."""
+    off = _offered(contacts)
+    start = off["queued_at"].min().floor("D", ambiguous=False, nonexistent="shift_forward")
+    return start, int((off["queued_at"].max() - start).total_seconds() // interval_s) + 1, interval_s
 
 
 def _binomial_floor(offered, rate, weights) -> float:

@@ -25,6 +25,7 @@ import yaml
 from sim.csv_safety import to_csv_text
 from sim.outputs import atomic_write
 from calibrate.fit import FitError, fit_duration, fit_patience
+from calibrate.behaviour_fits import patience_profile
 from calibrate.profiles import (ArrivalProfile, arrival_profile, behaviour_rates, daily_counts, handle_time_profile,
                                 infer_staffing)
 from calibrate.schema import TicketData
@@ -196,12 +197,18 @@ def calibrate(ticket_data: TicketData, interval="60min", min_n=50, tz=None,
                      has_abandonment=bool(contacts["abandoned_at"].notna().any()))
     channels, fits, results, notes = {}, {}, {}, {}
     aht_profile = handle_time_profile(contacts, interval=interval, tz=tz, min_n=min_n)
+    patience_profiles = []
     for channel in sorted(contacts["channel"].unique()):
         sub = contacts[contacts["channel"] == channel]
         params, fit_tables, objects = fitter.run(sub, channel)
         multipliers = aht_profile.loc[aht_profile["channel"] == channel, "multiplier"].to_numpy()
         if "handle_time" in params and len(multipliers) and (multipliers != 1.0).any():
             params["handle_time_profile"] = [round(float(m), 4) for m in multipliers]
+        if "patience" in params:  # patience by time of day, censored (calibrate.behaviour_fits)
+            by_hour = patience_profile(sub, interval=interval, tz=tz, min_n=min_n)
+            if len(by_hour) and (by_hour["multiplier"] != 1.0).any():
+                params["patience_profile"] = [round(float(m), 4) for m in by_hour["multiplier"]]
+                patience_profiles.append(by_hour.assign(channel=channel))
         # zero durations are logging artefacts the fits leave out: counted, so the AHT can be traced
         for quantity, seconds in (("handle_time", sub["handle_time_s"]),
                                   ("resolution_time", (sub["resolved_at"] - sub["created_at"]).dt.total_seconds())):
@@ -234,6 +241,8 @@ def calibrate(ticket_data: TicketData, interval="60min", min_n=50, tz=None,
     diagnostics["day_of_week"] = profile.day_of_week
     if not aht_profile.empty:
         diagnostics["handle_time_profile"] = aht_profile
+    if patience_profiles:
+        diagnostics["patience_profile"] = pd.concat(patience_profiles, ignore_index=True)
     if fitter.tables:
         diagnostics["fit_candidates"] = pd.concat(fitter.tables, ignore_index=True)
     staffing = infer_staffing(contacts, interval=interval, max_gap=max_gap)

@@ -215,7 +215,21 @@ def _presence(starts, ends, edges):
     return np.diff(total) / np.diff(edges)
 
 
-def infer_staffing(contacts, interval="60min", max_gap="30min") -> pd.DataFrame:
+def _nobody_waiting(contacts, starts: pd.Series, ends: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Whether no caller was waiting when each session's first call was answered (that call
+    included) and when its last call ended. Only calls that were answered are counted: the
+    abandonment times of a replayed period must not shape its staffing (the backtest's leak test)."""
+    end = contacts["answered_at"]
+    ok = contacts["queued_at"].notna() & end.notna()
+    ns = lambda t: pd.DatetimeIndex(t).as_unit("ns").asi8  # noqa: E731
+    q, e = np.sort(ns(contacts.loc[ok, "queued_at"])), np.sort(ns(end[ok]))
+    t0, t1 = ns(starts), ns(ends)
+    at_start = np.searchsorted(q, t0, side="left") - np.searchsorted(e, t0, side="left")
+    at_end = np.searchsorted(q, t1, side="left") - np.searchsorted(e, t1, side="right")
+    return (at_start <= 0).astype(int), (at_end <= 0).astype(int)
+
+
+def infer_staffing(contacts, interval="60min", max_gap="30min", lead="0s", lag="0s") -> pd.DataFrame:
     """Agents present per interval, inferred from service spells.
 
     Why not "distinct agent names serving in the hour": that counts an agent who took one two-minute
@@ -226,7 +240,13 @@ def infer_staffing(contacts, interval="60min", max_gap="30min") -> pd.DataFrame:
     or the end of a shift). Presence is time-weighted, so half an hour present counts 0.5 agents.
 
     Still a lower bound in one way: idle agents who took no call at all, and idle time before the
-    first or after the last call of a session, are invisible in a ticket log.
+    first or after the last call of a session, are invisible in a ticket log. ``lead`` and ``lag``
+    add that idle time back where the log shows the agent was idle: a session starts ``lead``
+    before its first call if no (later answered) caller was waiting when that call was answered (otherwise the agent
+    had just arrived and took a waiting caller at once), and ends ``lag`` after its last call if
+    nobody was left waiting (otherwise the agent left with callers in the queue). Extensions stop
+    halfway to the same agent's neighbouring session. ``lead`` and ``lag`` are chosen on
+    training data (``docs/validation.md``).
 
     Returns ``interval_start, agents, busy_agents, distinct_agents`` (busy = time-weighted agents
     in service; distinct = the naive upper-bound count, for comparison).
@@ -241,9 +261,22 @@ def infer_staffing(contacts, interval="60min", max_gap="30min") -> pd.DataFrame:
     spells = spells.sort_values(["agent", "start"], ignore_index=True)
     reach = spells.groupby("agent")["end"].cummax().groupby(spells["agent"]).shift()
     session = (reach.isna() | (spells["start"] > reach + gap)).cumsum()
-    sessions = spells.groupby(session).agg(start=("start", "min"), end=("end", "max"))
-    first = spells["start"].min().floor(step, ambiguous=False, nonexistent="shift_forward")
-    n_bins = max(1, int(np.ceil((spells["end"].max() - first) / step)))
+    sessions = spells.groupby(session).agg(agent=("agent", "first"), start=("start", "min"), end=("end", "max"))
+    lead, lag = pd.Timedelta(lead), pd.Timedelta(lag)
+    if lead < pd.Timedelta(0) or lag < pd.Timedelta(0):
+        raise ValueError(f"The 'lead' and 'lag' parameters of infer_staffing must be ≥ 0. Got {lead}, {lag} instead.")
+    if lead or lag:  # idle time around each session, clipped at the midpoint of a gap to the same agent's next
+        nxt = sessions.groupby("agent")["start"].shift(-1)
+        prv = sessions.groupby("agent")["end"].shift()
+        free_start, free_end = _nobody_waiting(contacts, sessions["start"], sessions["end"])
+        start = sessions["start"] - lead * free_start
+        end = sessions["end"] + lag * free_end
+        mid_prev = prv + (sessions["start"] - prv) / 2
+        mid_next = sessions["end"] + (nxt - sessions["end"]) / 2
+        sessions["start"] = start.where(prv.isna() | (start >= mid_prev), mid_prev)
+        sessions["end"] = end.where(nxt.isna() | (end <= mid_next), mid_next)
+    first = sessions["start"].min().floor(step, ambiguous=False, nonexistent="shift_forward")
+    n_bins = max(1, int(np.ceil((sessions["end"].max() - first) / step)))
     width = step.total_seconds()
     edges = np.arange(n_bins + 1) * width
     secs = lambda times: (times - first).dt.total_seconds().to_numpy()  # noqa: E731

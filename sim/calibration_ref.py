@@ -2,7 +2,7 @@
 
 A scenario file may name a calibration YAML (written by `peaksim calibrate`), relative to the
 scenario file's folder. For every channel the scenario defines and the calibration also has,
-`handle_time`, `handle_time_profile`, `patience` and `arrivals` are taken from the calibration
+`handle_time`, `handle_time_profile`, `patience`, `patience_profile` and `arrivals` are taken from the calibration
 **unless the scenario gives them**: the scenario always wins, key by key (a scenario `arrivals: {rate_per_hour: 80}`
 replaces the calibrated profile; a scenario `patience` replaces the fitted one). Channels only
 the calibration knows are ignored, so one calibration can serve scenarios of any subset of
@@ -17,7 +17,8 @@ is open (see `open_volume`), so the channel gets the arrivals the profile gives 
 A scenario that states its own volume (`rate_per_hour`, `per_day`, `per_week` or `counts`) replaces
 the calibrated volume and shape. The handle-time profile (a multiplier per interval of the day)
 is laid onto the scenario's intervals the same way, and multiplies a scenario's own
-`handle_time` too (it is the shape of handle time over the day, not its level). Fit tables are provenance, not model inputs.
+`handle_time` too (it is the shape of handle time over the day, not its level); the patience
+profile likewise. Fit tables are provenance, not model inputs.
 
 Every problem with the calibration file is one line that names that file, e.g.
 `cal.yaml: channels.voice.patience: unknown value (got 'lognorm'); ...`.
@@ -37,7 +38,7 @@ from .opening import WEEKDAYS, OpeningHours, clock_share
 from .units import parse_duration
 from .yamlsource import load_yaml_with_lines
 
-MERGED = ("handle_time", "handle_time_profile", "patience", "arrivals")
+MERGED = ("handle_time", "handle_time_profile", "patience", "patience_profile", "arrivals")
 _DIST = TypeAdapter(Distribution)
 
 
@@ -79,7 +80,7 @@ def apply_calibration(data: dict, base_dir: Path | str, source: str = "<scenario
         for key in MERGED:
             if key not in fitted or fitted[key] is None:
                 continue
-            if key == "patience" and channel.get("kind") == "async":
+            if key in ("patience", "patience_profile") and channel.get("kind") == "async":
                 continue
             value = _checked(key, fitted[key], where, f"channels.{name}.{key}", interval_s)
             if key == "arrivals":
@@ -110,7 +111,7 @@ def _checked(key: str, value, where: str, path: str, interval_s: float | None):
         if not isinstance(value, dict) or "rate_per_hour" not in value:
             raise ScenarioError([f"{where}: {path}: needs `rate_per_hour`; recalibrate with `peaksim calibrate`"])
         return _demand(value, where, path, interval_s)
-    if key == "handle_time_profile":
+    if key in ("handle_time_profile", "patience_profile"):
         return resample_daily(value, where, path, interval_s)
     try:
         _DIST.validate_python(value)

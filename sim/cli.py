@@ -25,7 +25,6 @@ from rich.table import Table
 from .errors import PeaksimError, one_line
 from .interrupts import EXIT_INTERRUPTED, Terminated, exit_status, terminate_as_interrupt
 from .terminal import SafeConsole, styled
-from .units import format_duration
 
 try:  # typer ≥ 0.29 carries its own copy of click
     from typer._click import exceptions as _clickx
@@ -84,6 +83,7 @@ app = typer.Typer(
 )
 
 
+
 EXIT_FAILED = 1
 MAX_AGENTS = 100_000  # sim.scenario.MAX_AGENTS (not imported here: pydantic would slow every command's start)
 
@@ -109,6 +109,7 @@ def cli_command(fn):
             err.print(f"{what}: finished work was written; rerun (with --resume for sweeps) to continue",
                       markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(exit_status(exc)) from None
+
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except Exception as exc:  # a bug, not bad input: say so in one line, keep the traceback for PEAKSIM_DEBUG
@@ -146,11 +147,15 @@ def _jobs(jobs: int, scheduler: str | None) -> int:
     return capped
 
 
-def _folder(out_dir, default_name: str):
-    from .outputs import output_path
+def _folder(out_dir, name: str, kind: str, nested: bool = True):
+    """The command's output folder (`sim.places.command_dir`: its default place, never another command's
+    results), opened as a ResultFolder: locked, test-written, written in whole."""
+    from .places import command_dir
     from .result_folder import ResultFolder
 
-    return ResultFolder(output_path(out_dir, default_name))
+    return ResultFolder(command_dir(out_dir, name, kind, nested, create=False))
+
+
 
 
 def progress_bar(label: str) -> Progress:
@@ -168,22 +173,36 @@ def _fmt(value: float, kind: str) -> str:
     return f"{value:,.0f}"
 
 
+def print_verdict(directory: Path, kind: str) -> None:
+    """The command's verdict, first on stdout: the same sentence its report opens with."""
+    from .verdict import verdict_for
+
+    verdict = verdict_for(directory, kind)
+    for line in verdict.lines():
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+    out.print("")
+
+
 def print_summary(result) -> None:
-    """Per channel: volumes, service level against target, ASA and abandonment, with 95% CIs."""
+    """Per channel: volumes, service level against target, ASA and abandonment, with 95% CIs.
+    Waits are shown in the unit of the channel's threshold (seconds, minutes, hours or days)."""
+    from .readable import duration, threshold_text, unit_for
+
     table = Table(title=styled(f"{result.scenario.name}: {result.meta['replications']} replications (95% CI)"))
-    for column in ("channel", "arrived", "handled", "service level", "target", "ASA s", "wait p90 s", "abandoned"):
+    for column in ("channel", "arrived", "handled", "service level", "target", "ASA", "wait p90", "abandoned"):
         table.add_column(column, justify="left" if column == "channel" else "right")
     for row in result.summary.itertuples(index=False):
         target = result.scenario.channels[row.channel].service_level
         sl = row.service_level
         ok = sl == sl and sl >= target.target
+        unit = unit_for(target.threshold, [row.asa_s, row.asa_s_hi, row.wait_p90_s])
         table.add_row(
             styled(row.channel), _fmt(row.arrived, "n"), _fmt(row.handled, "n"),
             styled(_fmt(sl, "pct"), "green" if ok else "red")
             + styled(f" [{_fmt(row.service_level_lo, 'pct')}, {_fmt(row.service_level_hi, 'pct')}]"),
-            f"{_fmt(target.target, 'pct')} in {format_duration(target.threshold)}",
-            f"{_fmt(row.asa_s, 's')} [{_fmt(row.asa_s_lo, 's')}, {_fmt(row.asa_s_hi, 's')}]",
-            _fmt(row.wait_p90_s, "s"),
+            f"{_fmt(target.target, 'pct')} in {threshold_text(target.threshold)}",
+            f"{duration(row.asa_s, unit)} [{duration(row.asa_s_lo, unit)}, {duration(row.asa_s_hi, unit)}]",
+            duration(row.wait_p90_s, unit),
             f"{_fmt(row.abandon_rate, 'pct')}",
         )
     out.print(table)
@@ -195,7 +214,7 @@ def run(
     scenario: Path = typer.Argument(..., help="scenario YAML file"),
     replications: Optional[int] = typer.Option(None, "--replications", "-r", min=1, help="replications (default: the scenario's)"),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="root seed (default: the scenario's)"),
-    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (default results/<scenario-name>/)"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (default results/<scenario-name>/run/)"),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="replications in parallel processes"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
     report: bool = typer.Option(True, "--report/--no-report", help="write report.html"),
@@ -208,7 +227,7 @@ def run(
 
     sc = load_scenario(scenario, {"replications": replications, "seed": seed})
     jobs = _jobs(jobs, scheduler)
-    with _folder(out_dir, sc.name) as folder:  # locked and test-written before the first replication
+    with _folder(out_dir, sc.name, "run") as folder:  # locked and test-written before the first replication
         target = folder.target
         try:
             with progress_bar("replications") as bar:
@@ -228,6 +247,7 @@ def run(
         if report:
             _write_report(folder.staging, "run")
         folder.commit()
+        print_verdict(target, "run")
     print_summary(result)
     for warning in result.meta.get("warnings", []):
         _note(f"warning: {warning['message']}")
@@ -286,21 +306,20 @@ def report(
     directory: Path = typer.Argument(..., help="output folder of run, sweep, staff, calibrate, backtest or compare"),
     kind: Optional[str] = typer.Option(None, "--kind", help="report kind (default: detected from the files present)"),
 ):
-    """Rebuild report.html from the CSV/JSON tables saved in DIRECTORY."""
-    from .report import build_report, detect_kind, render_report
+    """Rebuild report.html from the CSV/JSON tables saved in DIRECTORY (and print its verdict first)."""
     from .outputs import atomic_write
-    from .result_folder import ResultFolder
+    from .report import detect_kind, render_report
+    from .result_folder import ResultFolder, write_error
 
-    if kind is None:
-        kind = detect_kind(directory)
+    kind = kind or detect_kind(directory)
     with ResultFolder(directory):  # no other command may be writing there
         path = Path(directory) / "report.html"
         html = render_report(directory, kind)
         try:
             atomic_write(path, html)
         except OSError as exc:
-            from .result_folder import write_error
             raise write_error(Path(directory), exc) from None
+        print_verdict(directory, kind)
     err.print(f"wrote {path}", markup=False, highlight=False)
 
 
@@ -308,11 +327,11 @@ def report(
 @cli_command
 def sweep(
     scenario: Path = typer.Argument(..., help="scenario YAML file"),
-    agents: Optional[list[str]] = typer.Option(None, "--agents", help="GROUP=start:stop:step headcount range (stop included); repeat for a grid"),
+    agents: Optional[list[str]] = typer.Option(None, "--agents", help="GROUP=start:stop:step: the group's agents on shift at its peak (stop included); its roster keeps its shape; repeat for a grid"),
     scale: Optional[str] = typer.Option(None, "--scale", help="start:stop:step multiplier on every other group's schedule"),
     replications: Optional[int] = typer.Option(None, "--replications", "-r", min=1, help="replications per point (default: the scenario's)"),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="root seed (default: the scenario's)"),
-    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (default results/<scenario-name>/)"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (default results/<scenario-name>/sweep/)"),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="tasks in parallel processes"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
     resume: bool = typer.Option(False, "--resume", help="keep the finished points of an interrupted sweep in --out"),
@@ -326,7 +345,7 @@ def sweep(
     axes = [agents_axis(spec, sc) for spec in agents or []] + ([scale_axis(scale)] if scale else [])
     check_axes(axes, replications or sc.replications)  # sized before anything is built or written
     jobs = _jobs(jobs, scheduler)
-    with _folder(out_dir, sc.name) as folder:  # sweep.csv is a journal in the folder itself (--resume)
+    with _folder(out_dir, sc.name, "sweep") as folder:  # sweep.csv is a journal in the folder itself (--resume)
         target = folder.target
         keep = ("sweep.csv", "sweep.json") if resume else ()
         bar, update = _stage_bar()
@@ -335,23 +354,10 @@ def sweep(
                                progress=lambda d, t: update("sweep points", d, t),
                                prepare=lambda: folder.remove_stale(keep))
         _write_report(target, "sweep")
+        print_verdict(target, "sweep")
     meta = result.meta
-    _note(f"cost = paid agent-hours x {cost_per_hour:g} per agent-hour (--cost-per-hour)")
-    best = meta["best_point"]
-    if best is None:
-        out.print("No point meets every channel's service-level target; widen the range upwards.", markup=False)
-    else:
-        params = ", ".join(f"{k}={v}" for k, v in best.items() if k not in ("point", "agent_hours", "cost"))
-        out.print(f"Smallest staffing meeting every target: point {best['point']} ({params}): "
-                  f"{best['agent_hours']:,.1f} agent-hours, cost {best['cost']:,.2f}", markup=False, highlight=False)
-    for m in meta["marginal_value_of_one_more_agent"]:
-        if "per_agent" not in m:
-            continue
-        def signed(value, digits):  # None: the KPI is undefined at one of the points
-            return "–" if value is None else f"{value:+.{digits}f}"
-        gains = "; ".join(f"{ch}: {signed(v['service_level_pp'], 2)} pp SL, {signed(v['asa_s'], 1)} s ASA, "
-                          f"{signed(v['abandon_rate_pp'], 2)} pp abandoned" for ch, v in m["per_agent"].items())
-        out.print(f"One more agent ({m['axis']}, from point {m['from_point']}): {gains}", markup=False, highlight=False)
+    _note(f"cost = paid agent-hours (the scheduled roster, before shrinkage) x {cost_per_hour:g} per agent-hour "
+          "(--cost-per-hour)")
     for line in warning_summary(meta.get("point_warnings", {})):
         _note(f"warning: {line} (messages in sweep.json point_warnings)")
     _note(f"wrote {target}/sweep.csv, sweep.json and report.html ({meta['points']} points x "
@@ -365,7 +371,7 @@ def staff(
     replications: Optional[int] = typer.Option(None, "--replications", "-r", min=2, help="replications per iteration (default: the scenario's, at least 2)"),
     check_replications: Optional[int] = typer.Option(None, "--check-replications", min=2, help="replications re-simulating each staffing with fresh seeds (default: --replications)"),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="root seed (default: the scenario's)"),
-    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (default results/<scenario-name>/)"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="output directory (default results/<scenario-name>/staff/)"),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="replications in parallel processes"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
     max_abandon: Optional[float] = typer.Option(None, "--max-abandon", help="cap on the abandonment share per interval, e.g. 0.05"),
@@ -384,7 +390,7 @@ def staff(
     targets = Targets(max_abandon, max_occupancy)
     templates = load_templates(shift_templates, sc) if shift_templates else None
     jobs = _jobs(jobs, scheduler)
-    with _folder(out_dir, sc.name) as folder:
+    with _folder(out_dir, sc.name, "staff") as folder:
         target = folder.target
         bar, update = _stage_bar()
         with bar:
@@ -401,8 +407,9 @@ def staff(
             written += write_shift_plan(shift_result, folder.staging)
         _write_report(folder.staging, "staff")
         folder.commit()
+        print_verdict(target, "staff")
     meta = result.meta
-    table = Table(title=f"{sc.name}: staffing per interval, re-simulated with fresh seeds ({meta['check_replications']} replications)")
+    table = Table(title=styled(f"{sc.name}: staffing per interval, re-simulated with fresh seeds ({meta['check_replications']} replications)"))
     for column in ("method", "agent-hours", "intervals meeting target (mean)", "not significantly below (95% CI)"):
         table.add_column(column, justify="left" if column == "method" else "right")
     for method, label in (("sim", "simulation (ISA)"), ("erlang_c", "Erlang C per interval"), ("erlang_a", "Erlang A per interval")):
@@ -439,7 +446,7 @@ def compare(
     """Compare two runs: B − A per channel and KPI with 95% CIs (compare.csv, compare.json, report.html)."""
     from .compare import write_comparison
 
-    with _folder(out_dir, f"compare-{run_a.name}-vs-{run_b.name}") as folder:
+    with _folder(out_dir, f"compare-{run_a.name}-vs-{run_b.name}", "compare", nested=False) as folder:
         target = folder.target
         for given in (run_a, run_b):
             if given.exists() and target.exists() and target.resolve() == given.resolve():
@@ -449,6 +456,7 @@ def compare(
         if report:
             _write_report(folder.staging, "compare")
         folder.commit()
+        print_verdict(target, "compare")
     _print_comparison(target, meta)
     err.print(f"wrote {target}/", markup=False, highlight=False)
 
@@ -589,7 +597,7 @@ def calibrate(
         user = load_events(events) if events else None
     data = _load(files, fmt, mapping, tz, default_channel)
     _zone_notes(data, files)
-    with _folder(out_dir, "calibration") as folder:
+    with _folder(out_dir, "calibration", "calibrate", nested=False) as folder:
         target = folder.target
         with _data_errors():
             if data.contacts.empty:
@@ -603,8 +611,9 @@ def calibrate(
         if report:
             _write_report(folder.staging, "calibrate")
         folder.commit()
+        print_verdict(target, "calibrate")
     table = Table(title=styled(f"calibration of {len(data.files)} file(s): {_drops_line(data)}"))
-    for column in ("channel", "contacts", "handle time", "patience (censored)", "naive abandoned mean s", "other"):
+    for column in ("channel", "contacts", "handle time", "patience (censored)", "naive abandoned mean", "other"):
         table.add_column(column, justify="left" if column in ("channel", "handle time", "patience (censored)", "other") else "right")
     counts = data.contacts["channel"].value_counts()
     for name, params in cal.channels.items():
@@ -612,25 +621,38 @@ def calibrate(
         pat = objects.get("patience")
         other = "resolution " + _dist_text(params["resolution_time"]) if "resolution_time" in params else ""
         table.add_row(styled(name), f"{counts.get(name, 0):,}", _dist_text(params.get("handle_time")),
-                      _dist_text(params.get("patience")), f"{pat.naive_mean_abandoned_s:.1f}" if pat else "–", other)
+                      _dist_text(params.get("patience")), _duration(pat.naive_mean_abandoned_s) if pat else "–", other)
     out.print(table)
     notes = {k: v for k, v in (cal.provenance.get("notes") or {}).items()
              if not k.startswith("utc_offsets_read_as_utc")}  # has its own note line
     if notes:
         _note("notes: " + ", ".join(f"{k} {v:,}" for k, v in notes.items()))
-    for line in cal.skipped:
-        _note(f"skipped: {line}")
+    if len(cal.skipped) == 1:
+        _note(f"skipped: {cal.skipped[0]}")
+    elif cal.skipped:  # one line however many channels and reasons: the full list is in calibrate.json
+        from .verdict.calibrate import skipped_summary
+
+        _note(f"skipped: {skipped_summary(cal.skipped)} (each in calibrate.json `skipped`)")
     _note(f"wrote {target}/calibration.yaml and {len(written)} diagnostics tables")
 
 
+def _duration(seconds: float) -> str:
+    from .readable import duration
+
+    return duration(seconds)
+
+
 def _dist_text(params) -> str:
+    """A fitted distribution with its durations in readable units (`mean 52:13 h`, never 188,000 s)."""
+    from .readable import duration
+
     if not params:
         return "–"
     if "mean" in params and params.get("sd") is not None:
-        return f"{params['dist']} mean {params['mean']:.1f} s, sd {params['sd']:.1f} s"
+        return f"{params['dist']} mean {duration(params['mean'])}, sd {duration(params['sd'])}"
     if "shape" in params:
-        return f"{params['dist']} shape {params['shape']:.3g}, scale {params['scale']:.1f} s"
-    return f"{params['dist']} mean {params['mean']:.1f} s"
+        return f"{params['dist']} shape {params['shape']:.3g}, scale {duration(params['scale'])}"
+    return f"{params['dist']} mean {duration(params['mean'])}"
 
 
 @app.command()
@@ -728,10 +750,24 @@ def backtest(
     channel: Optional[str] = typer.Option(None, "--channel", help="channel to replay (default: the one with abandonment data)"),
     arrivals: str = typer.Option("counts", "--arrivals", help="counts: each 15-min step's own offered calls, exactly; "
                                  "poisson: Poisson arrivals at each interval's observed rate"),
+    by_reason: bool = typer.Option(True, "--by-reason/--no-by-reason", help="replay the test calls by call type, "
+                                   "each type with its training handle time and patience"),
+    patience_by_hour: bool = typer.Option(True, "--patience-by-hour/--no-patience-by-hour",
+                                          help="patience by hour of day, fitted on --train"),
+    load_speedup: bool = typer.Option(True, "--load-speedup/--no-load-speedup",
+                                      help="agent time per call by the callers waiting, fitted on --train (peaksim only)"),
+    idle_lead: str = typer.Option("5min", "--idle-lead", help="idle time before a session's first call, where nobody waited"),
+    idle_lag: str = typer.Option("5min", "--idle-lag", help="idle time after a session's last call, where nobody waited"),
+    availability: str = typer.Option("replay", "--availability", help="replay: the value at which replaying --train "
+                                     "reproduces its abandonment; train: busy share of present agents while callers "
+                                     "wait; or a number in (0, 1]"),
     out_dir: Path = typer.Option(Path("results/backtest"), "--out", "-o", help="output directory"),
     report: bool = typer.Option(True, "--report/--no-report", help="write report.html"),
 ):
-    """Calibrate on --train, replay --test's offered volumes and inferred staffing, compare with what happened and with Erlang A."""
+    """Calibrate on --train, replay --test's offered volumes and inferred staffing, compare with what happened and with Erlang A.
+
+    The defaults switch on the mechanisms chosen on training months (docs/validation.md); the
+    --no-... options and --idle-lead 0s --idle-lag 0s --availability train give the plain replay."""
     from calibrate.backtest import backtest as run_backtest
 
     from .outputs import write_csv, write_json
@@ -741,12 +777,16 @@ def backtest(
     test_data = _load(test, fmt, mapping, tz)
     _zone_notes(train_data, train)
     _zone_notes(test_data, test)
-    with _folder(out_dir, "backtest") as folder:
+    with _folder(out_dir, "backtest", "backtest", nested=False) as folder:
         target = folder.target
         bar, update = _stage_bar()
         with bar, _data_errors():
             result = run_backtest(train_data, test_data, interval=interval, replications=replications, seed=seed,
                                   min_offered=min_offered, channel=channel, arrivals=arrivals,
+                                  by_reason=by_reason and arrivals == "counts", patience_by_hour=patience_by_hour,
+                                  load_speedup=load_speedup, idle_lead=_duration_option(idle_lead, "--idle-lead"),
+                                  idle_lag=_duration_option(idle_lag, "--idle-lag"),
+                                  availability=_availability_option(availability),
                                   progress=lambda label: update(label, 0, 0))
         intervals = result.intervals.assign(interval_start=[t.isoformat() for t in result.intervals["interval_start"]])
         write_csv(intervals, folder.staging / "backtest_intervals.csv")
@@ -756,6 +796,7 @@ def backtest(
         if report:
             _write_report(folder.staging, "backtest")
         folder.commit()
+        print_verdict(target, "backtest")
     m = result.meta
     title = (f"backtest on {m['intervals_included']} intervals with ≥ {m['min_offered']} offered calls "
              f"({m['offered_included']:,} calls), {m['replications']} replications: offered-weighted MAE")
@@ -776,9 +817,38 @@ def backtest(
         _note(f"note: no interval has ≥ {m['min_offered']} offered calls on channel {m['channel']!r} (the busiest "
               f"has {int(result.intervals['offered'].max())}), so there are no errors to report; lower "
               "--min-offered or use a longer --interval")
-    _note(f"agent availability (busy share of present agents while callers wait, training): "
-          f"{m['availability']['availability']:.3f}; patience replayed: {_dist_text(m['patience'])}")
+    avail = m["availability"]
+    how = avail.get("source", "busy share of present agents while callers wait, training")
+    _note(f"agent availability ({how}): {avail['availability']:.3f}; patience replayed: {_dist_text(m['patience'])}"
+          + ("; replayed by call type" if m.get("by_reason") else ""))
     _note(f"wrote {target}/backtest_intervals.csv, backtest_summary.csv, backtest.json, calibration.yaml")
+
+
+def _duration_option(value: str, option: str) -> str:
+    """A duration option (``5min``, ``300s``, ``0``) as pandas reads it, or one located line, exit 2."""
+    import pandas as pd
+
+    try:
+        seconds = pd.Timedelta(value if any(ch.isalpha() for ch in value) else f"{value}s").total_seconds()
+    except (ValueError, TypeError):
+        seconds = None
+    if seconds is None or seconds != seconds or seconds < 0 or seconds > 4 * 3600:
+        raise PeaksimError([f"{option}: must be a duration between 0 and 4h such as 5min (got {value!r}); "
+                            f"write e.g. {option} 5min"])
+    return f"{seconds:g}s"
+
+
+def _availability_option(value: str):
+    if value in ("train", "replay"):
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not 0 < number <= 1:
+        raise PeaksimError([f"--availability: must be replay, train or a number in (0, 1] (got {value!r}); "
+                            "write e.g. --availability 0.8"])
+    return number
 
 
 def main() -> None:

@@ -68,6 +68,8 @@ class ContactFactory:
         self.reason_models = [(scenario.reasons or {}).get(name, Reason()) for name in self.reasons]
         self.channels = list(scenario.channels.values())
         self.handle_profiles = [multipliers(ch.handle_time_profile, grid) for ch in self.channels]
+        self.patience_profiles = [multipliers(ch.patience_profile, grid) for ch in self.channels]
+        self.reason_patience = any(m.patience is not None for m in self.reason_models)
         names = list(scenario.channels)
         dates = grid["date"].to_numpy()
         self.mixes: list[list[np.ndarray]] = []
@@ -109,9 +111,9 @@ class ContactFactory:
              at_arrival: bool = True) -> dict[str, np.ndarray]:
         """Complete contact columns for arrivals `times` (seconds) on channel c (reasons drawn
         from the channel's mix unless given, as for a redial that keeps its reason).
-        `at_arrival=False` leaves what depends on the arrival time (automation, the handle-time
-        profile) to the caller (see `Templates`) and prevents nothing: notifications prevent fresh
-        contacts only."""
+        `at_arrival=False` leaves what depends on the arrival time (automation, the handle-time and
+        patience profiles) to the caller (see `Templates`) and prevents nothing: notifications prevent
+        fresh contacts only."""
         channel = self.channels[c]
         n = times.size
         k = np.minimum((times // self.interval).astype(np.int64), self.n_intervals - 1)
@@ -162,12 +164,30 @@ class ContactFactory:
             queued[escalated] = bot_end[escalated]
             work[escalated] *= bot.escalation_handle_factor
             patience_factor[escalated] = bot.escalation_patience_factor
-        if channel.patience is not None:
-            deadline = queued + channel.patience.sample(rng.patience, n) * patience_factor
+        patience = self._patience(channel, reason, present, rng.patience)
+        if patience is not None:
+            if channel.patience_profile is not None and at_arrival:
+                patience_factor = patience_factor * self.patience_profiles[c][k]
+            deadline = queued + patience * patience_factor
         else:
             deadline = np.full(n, np.inf)
         return {"arrival": times, "queued": queued, "deadline": deadline, "work": work,
                 "reason": reason, "flags": flags, "bot_end": bot_end}
+
+    def _patience(self, channel, reason: np.ndarray, present, rng: np.random.Generator) -> np.ndarray | None:
+        """Each contact's patience (s): its reason's own on a sync channel, else the channel's; None
+        if nobody abandons. Without reason patience the stream is used exactly as before."""
+        own = (self.reason_patience and channel.kind == "sync"
+               and any(self.reason_models[r].patience is not None for r in present))
+        if not own:
+            return None if channel.patience is None else channel.patience.sample(rng, reason.size)
+        patience = np.full(reason.size, np.inf)
+        for r in present:
+            dist = self.reason_models[r].patience or channel.patience
+            if dist is not None:
+                rows = reason == r
+                patience[rows] = dist.sample(rng, int(rows.sum()))
+        return patience
 
     def _prevented(self, c: int, reason: np.ndarray, k: np.ndarray, rng: Streams) -> np.ndarray:
         """Which contacts proactive notifications prevent: one uniform per contact from the channel's own
@@ -194,8 +214,8 @@ class Templates:
 
     One `draw` call per block keeps a single source of truth for what a contact brings while
     costing microseconds per contact; what depends on the arrival time is applied when the
-    contact is created: automation (from its date) and the handle-time multiplier of the interval
-    the contact arrives in (a redial at 14:00 gets 14:00's multiplier, not that of time 0).
+    contact is created: automation (from its date) and the handle-time and patience multipliers of
+    the interval the contact arrives in (a redial at 14:00 gets 14:00's multiplier, not that of time 0).
     """
 
     BLOCK = 512
@@ -205,6 +225,8 @@ class Templates:
         self.buffers: dict[tuple[int, int], list] = {}
         self.profiles = [None if ch.handle_time_profile is None else factory.handle_profiles[c].tolist()
                          for c, ch in enumerate(factory.channels)]
+        self.patience_profiles = [None if ch.patience_profile is None else factory.patience_profiles[c].tolist()
+                                  for c, ch in enumerate(factory.channels)]
 
     def contact(self, c: int, r: int, t: float) -> tuple[float, float, float, int, float]:
         """(queued, deadline, work, flags, bot_end) for a contact on channel c, reason r, arriving at t."""
@@ -220,6 +242,9 @@ class Templates:
         profile = self.profiles[c]
         if profile is not None:
             work *= profile[min(int(t // self.factory.interval), len(profile) - 1)]
+        patience = self.patience_profiles[c]
+        if patience is not None and math.isfinite(deadline):
+            deadline = queued + (deadline - queued) * patience[min(int(t // self.factory.interval), len(patience) - 1)]
         applies = self.factory.automation(c, r)
         if applies is not None and int(t // self.factory.interval) >= applies[0]:
             auto = applies[1]

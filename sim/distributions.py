@@ -121,8 +121,8 @@ class _Dist(StrictModel):
 class Exponential(_Dist):
     """Memoryless: the textbook M in M/M/c (Erlang C) and M/M/c+M (Erlang A)."""
 
-    dist: Literal["exponential"]
-    mean: PositiveSeconds
+    dist: Literal["exponential"] = Field(description="the family")
+    mean: PositiveSeconds = Field(description="mean duration")
 
     @property
     def mean_s(self) -> float:
@@ -138,9 +138,9 @@ class Exponential(_Dist):
 class Lognormal(_Dist):
     """Right-skewed handle times, stated by their mean and standard deviation in seconds (sd at most 1000 × mean)."""
 
-    dist: Literal["lognormal"]
-    mean: PositiveSeconds
-    sd: PositiveSeconds
+    dist: Literal["lognormal"] = Field(description="the family")
+    mean: PositiveSeconds = Field(description="mean duration")
+    sd: PositiveSeconds = Field(description="standard deviation of the duration")
 
     @property
     def mean_s(self) -> float:
@@ -166,9 +166,9 @@ class Lognormal(_Dist):
 class Gamma(_Dist):
     """Gamma by mean and standard deviation (shape = (mean/sd)²; sd between 0.000001 and 1000 × mean)."""
 
-    dist: Literal["gamma"]
-    mean: PositiveSeconds
-    sd: PositiveSeconds
+    dist: Literal["gamma"] = Field(description="the family")
+    mean: PositiveSeconds = Field(description="mean duration")
+    sd: PositiveSeconds = Field(description="standard deviation of the duration")
 
     @model_validator(mode="after")
     def _drawable(self):
@@ -190,11 +190,11 @@ class Gamma(_Dist):
 class Weibull(_Dist):
     """Weibull by `shape` and either `scale` or `mean` (seconds); shape < 1 gives impatient early leavers."""
 
-    dist: Literal["weibull"]
+    dist: Literal["weibull"] = Field(description="the family")
     # below 0.01 the mean-to-scale factor Γ(1 + 1/shape) overflows (and draws span hundreds of decades)
-    shape: float = Field(ge=0.01, allow_inf_nan=False)
-    scale: PositiveSeconds | None = None
-    mean: PositiveSeconds | None = None
+    shape: float = Field(ge=0.01, allow_inf_nan=False, description="below 1: many early leavers and a long tail")
+    scale: PositiveSeconds | None = Field(default=None, description="scale duration (give this or `mean`)")
+    mean: PositiveSeconds | None = Field(default=None, description="mean duration (give this or `scale`)")
 
     @model_validator(mode="after")
     def _one_of_scale_mean(self):
@@ -224,8 +224,8 @@ class Weibull(_Dist):
 class Deterministic(_Dist):
     """A fixed duration: for tiny exact tests and for scripted bot sessions."""
 
-    dist: Literal["deterministic"]
-    value: NonNegativeSeconds
+    dist: Literal["deterministic"] = Field(description="the family")
+    value: NonNegativeSeconds = Field(description="the fixed duration")
 
     @property
     def mean_s(self) -> float:
@@ -241,8 +241,9 @@ class Deterministic(_Dist):
 class Empirical(_Dist):
     """Resample observed durations (seconds) with replacement."""
 
-    dist: Literal["empirical"]
-    values: list[NonNegativeSeconds] = Field(min_length=1, max_length=1_000_000)
+    dist: Literal["empirical"] = Field(description="the family")
+    values: list[NonNegativeSeconds] = Field(min_length=1, max_length=1_000_000,
+                                             description="observed durations to draw from")
 
     @property
     def mean_s(self) -> float:

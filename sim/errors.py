@@ -210,6 +210,12 @@ _BOUNDS = {"greater_than": ">", "greater_than_equal": "≥", "less_than": "<", "
 _BOUND_CTX = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
 
 
+def _looks_like_percent(kind: str, limit: object, value: object) -> bool:
+    """A value above a share's upper bound of 1 that reads as a percentage (`target: 80`)."""
+    return (kind in ("less_than_equal", "less_than") and isinstance(limit, (int, float)) and limit == 1
+            and isinstance(value, (int, float)) and not isinstance(value, bool) and 1 < value <= 100)
+
+
 def _message(err: dict, loc: tuple, vocabulary: set) -> str:
     """`what is wrong (got VALUE); how to fix` for one pydantic error."""
     kind = err.get("type", "")
@@ -233,6 +239,9 @@ def _message(err: dict, loc: tuple, vocabulary: set) -> str:
         return f"required key is missing (got no {str(loc[-1]) if loc else 'value'!r}); {_FIXES['missing']}"
     if kind in _BOUNDS:
         limit = ctx.get(_BOUND_CTX[kind])
+        if _looks_like_percent(kind, limit, value):
+            return (f"must be {_BOUNDS[kind]} {limit:g} (got {describe(value)}); this is a share, not a percentage "
+                    f"({value / 100:g} means {value:g}%): write {value / 100:g}")
         limit = f"{limit:g}" if isinstance(limit, float) else f"{limit}"
         return f"must be {_BOUNDS[kind]} {limit} (got {describe(value)}); use a value {_BOUNDS[kind]} {limit}"
     what, sep, fix = msg.partition("; ")

@@ -73,9 +73,11 @@ class OpeningException(_Model):
 class OpeningHours(_Model):
     """When agents work a channel (local time). Sync channels take contacts only while open."""
 
-    start: ClockTime = Field(default=0, description="opens at (local HH:MM)")
-    end: ClockTime = Field(default=86400, description="closes at (local HH:MM, 24:00 = midnight)")
-    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1, description="open days")
+    start: ClockTime = Field(default=0, description="opens at (local HH:MM)", json_schema_extra={"default": "00:00"})
+    end: ClockTime = Field(default=86400, description="closes at (local HH:MM, 24:00 = midnight)",
+                           json_schema_extra={"default": "24:00"})
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1, description="open days",
+                               json_schema_extra={"default": list(WEEKDAYS)})
     exceptions: list[OpeningException] | None = Field(
         default=None, description="special dates: other hours (`start`, `end`) or `closed: true`; they replace the "
                                   "weekly rule on those dates (e.g. 07:00–24:00 on Black Friday, closed on 25 December)")

@@ -14,13 +14,14 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from .arrivals import channel_demand, poisson_arrivals, uniform_arrivals
+from .arrivals import channel_demand, interval_lengths, poisson_arrivals, replay_counts, uniform_arrivals
 from .behaviour import CustomerBehaviour
 from .calendar import interval_grid, open_changes
 from .contacts import ContactFactory, Streams
 from .levers import PeakLevers
 from .model import ChannelSpec, ContactCentre, GroupSpec
 from .loops import limit_error
+from .model_load import LoadAdaptiveCentre
 from .records import ORIGINS, ContactLimitReached, ContactLog
 from .scenario import MAX_CONTACTS_PER_REPLICATION, Scenario
 from .schedule import group_timeline, proficiency_changes, timeline_average
@@ -104,9 +105,19 @@ def fresh_contacts(scenario: Scenario, grid: pd.DataFrame, replication: int, log
         streams = channel_streams(seed, replication, c)
         first = len(log)
         d = demand[name]
+        reason_counts = scenario.channels[name].arrivals.reason_counts
+        by_reason = None if not reason_counts else _prorated_reasons(reason_counts, factory, d, scenario)
         for k0 in range(0, len(grid), chunk):
             part, left, offset = slice(k0, k0 + chunk), scenario.horizon_s - k0 * scenario.interval, k0 * scenario.interval
-            if d.counts is not None:  # a replay: exactly these counts
+            reason = None
+            if by_reason is not None:  # exact counts per reason, merged in time order
+                parts = [uniform_arrivals(counts[part], scenario.interval, left, arrivals_rng, d.seconds[part],
+                                          d.calendar, offset) for _, counts in by_reason]
+                times = np.concatenate(parts)
+                reason = np.repeat([r for r, _ in by_reason], [x.size for x in parts]).astype(np.int64)
+                order = np.argsort(times, kind="stable")
+                times, reason = times[order], reason[order]
+            elif d.counts is not None:  # a replay: exactly these counts
                 times = uniform_arrivals(d.counts[part], scenario.interval, left, arrivals_rng, d.seconds[part],
                                          d.calendar, offset)
             else:
@@ -115,9 +126,17 @@ def fresh_contacts(scenario: Scenario, grid: pd.DataFrame, replication: int, log
             times = offset + times
             n = times.size
             log.extend(n, channel=c, origin=0, customer=np.arange(len(log), len(log) + n),
-                       **factory.draw(c, times, streams))
+                       **factory.draw(c, times, streams, reason))
         blocks.append((first, len(log) - first))
     return blocks
+
+
+def _prorated_reasons(reason_counts: dict, factory: ContactFactory, d, scenario: Scenario) -> list:
+    """(reason index, counts per interval) of a replay by reason, each prorated by open share as
+    the channel's `counts` are (whole open intervals keep their counts exactly)."""
+    lengths = interval_lengths(len(d.seconds), scenario.interval, scenario.horizon_s)
+    return [(factory.reasons.index(r), replay_counts(np.asarray(v, dtype=float), d.seconds, lengths))
+            for r, v in reason_counts.items()]
 
 
 def uses_levers(scenario: Scenario) -> bool:
@@ -142,7 +161,13 @@ def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | No
     except ContactLimitReached as exc:
         raise limit_error(scenario, replication, exc.limit, [len(log)]) from None
     env = simpy.Environment()
-    centre = ContactCentre(env, channels, groups, log, scenario.horizon_s, scenario.interval)
+    steps = [None if ch.handle_time_by_queue is None
+             else (tuple(ch.handle_time_by_queue.waiting), tuple(ch.handle_time_by_queue.multiplier))
+             for ch in scenario.channels.values()]
+    if any(s is not None for s in steps):  # load-adaptive handle time: a subclass, the base stays as fast
+        centre = LoadAdaptiveCentre(env, channels, groups, log, scenario.horizon_s, scenario.interval, steps=steps)
+    else:
+        centre = ContactCentre(env, channels, groups, log, scenario.horizon_s, scenario.interval)
     n_channels = len(scenario.channels)
     behaviour = CustomerBehaviour(
         scenario, factory, centre,

@@ -24,7 +24,7 @@ from .loops import check_zero_delay_loops
 from .opening import WEEKDAYS, ClockTime, OpeningHours, Weekday  # noqa: F401 (WEEKDAYS, Weekday: re-exported)
 from .scenario_levers import Balking, Callback, Overflow, ServiceLevel, check_levers
 from .scenario_peak import (
-    Arrivals, Behaviour, Bot, ChannelMix, Event, Ramp, Reason, check_references,
+    Arrivals, Behaviour, Bot, ChannelMix, Event, HandleTimeByQueue, Ramp, Reason, check_references,
 )
 from .units import format_clock, format_duration
 from .yamlsource import load_yaml_with_lines
@@ -48,14 +48,21 @@ class Channel(_Model):
 
     kind: Literal["sync", "async"] = Field(default="sync", description="sync: customers wait and may abandon; "
                                            "async: a backlog (email, messaging) with first-response targets")
-    service_level: ServiceLevel
+    service_level: ServiceLevel = Field(description="the target: a share within a threshold, e.g. 80% in 20 s")
     handle_time: Distribution = Field(description="agent time per contact (before proficiency and concurrency)")
     patience: Distribution | None = Field(default=None, description="time a waiting customer stays; omit: never abandons")
-    arrivals: Arrivals
+    arrivals: Arrivals = Field(description="demand: a rate, a daily or weekly volume with its shape, or replayed counts")
     handle_time_profile: list[Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]] | None = Field(
         default=None,
         description="handle-time multiplier by arrival interval (one per interval of the day, or of the whole "
                     "horizon), e.g. shorter calls at night; default 1")
+    patience_profile: list[Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]] | None = Field(
+        default=None,
+        description="patience multiplier by arrival interval (one per interval of the day, or of the whole horizon), "
+                    "e.g. evening callers wait longer; default 1")
+    handle_time_by_queue: HandleTimeByQueue | None = Field(
+        default=None, description="handle-time multiplier by the number of customers still waiting when a contact "
+                                  "is answered (agents speed up under load); default none")
     concurrency: int = Field(default=1, ge=1, le=20, description="contacts an agent can hold at once (chat)")
     concurrency_factor: list[float] | None = Field(
         default=None,
@@ -65,8 +72,8 @@ class Channel(_Model):
         "opening hours, exact to the second (off the reporting grid too): a sync channel takes contacts only while "
         "open, async work waits for the opening; omit: always open"))
     reasons: ChannelMix | None = Field(default=None, description="contact-reason mix (shares, normalised)")
-    bot: Bot | None = None
-    behaviour: Behaviour | None = None
+    bot: Bot | None = Field(default=None, description="a chatbot every contact meets first (default: none)")
+    behaviour: Behaviour | None = Field(default=None, description="redials or chasers of customers under strain")
     callback: Callback | None = Field(default=None, description="sync: offer callbacks (virtual hold) to callers "
                                       "facing a long wait")
     balking: Balking | None = Field(default=None, description="sync: callers told the expected wait may leave at once")
@@ -78,6 +85,9 @@ class Channel(_Model):
         if self.kind == "async" and self.patience is not None:
             raise at(".patience", "async channels do not abandon (got a patience distribution on an async channel); "
                      "remove `patience` or set kind: sync")
+        if self.kind == "async" and self.patience_profile is not None:
+            raise at(".patience_profile", "async channels do not abandon (got a patience profile on an async channel); "
+                     "remove `patience_profile` or set kind: sync")
         if not self.handle_time.mean_s > 0:
             raise at(".handle_time", f"the mean handle time must be above zero (got {self.handle_time.mean_s:g}s); "
                      "give durations such as 3min")
@@ -101,7 +111,8 @@ class Shift(_Model):
     start: ClockTime = Field(description="local start HH:MM")
     end: ClockTime = Field(description="local end HH:MM (before start: ends next day)")
     agents: int = Field(ge=0, le=MAX_AGENTS, description="agents on this shift")
-    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1, description="weekdays worked")
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1, description="weekdays worked",
+                               json_schema_extra={"default": list(WEEKDAYS)})
     dates: list[dt.date] | None = Field(default=None, description="only on these dates (overtime, event days)")
 
     @model_validator(mode="after")
@@ -235,12 +246,13 @@ class Scenario(_Model):
                     raise at(f"channels.{name}.arrivals.intraday_by_weekday.{day}",
                              f"needs one value per interval of the day (got {len(shape)} values); "
                              f"give {per_day} values at interval {format_duration(self.interval)}")
-            profile = channel.handle_time_profile
-            if profile is not None and len(profile) not in (per_day, self.n_intervals):
-                raise at(f"channels.{name}.handle_time_profile",
-                         f"needs one multiplier per interval of the day (got {len(profile)} values); "
-                         f"give {per_day} values at interval {format_duration(self.interval)} "
-                         f"(or {self.n_intervals} to cover the whole horizon)")
+            for key in ("handle_time_profile", "patience_profile"):
+                profile = getattr(channel, key)
+                if profile is not None and len(profile) not in (per_day, self.n_intervals):
+                    raise at(f"channels.{name}.{key}",
+                             f"needs one multiplier per interval of the day (got {len(profile)} values); "
+                             f"give {per_day} values at interval {format_duration(self.interval)} "
+                             f"(or {self.n_intervals} to cover the whole horizon)")
             counts = channel.arrivals.counts
             if counts is not None and len(counts) != self.n_intervals:
                 raise at(f"channels.{name}.arrivals.counts",

@@ -33,7 +33,7 @@ class ServiceLevel(_Model):
     """Share of contacts answered within `threshold` (sync) or first-responded within it (async)."""
 
     threshold: NonNegativeSeconds = Field(description="answer (or first response) within this time")
-    target: float = Field(gt=0, le=1, allow_inf_nan=False, description="share that must meet the threshold")
+    target: float = Field(gt=0, le=1, allow_inf_nan=False, description="share that must meet the threshold: 0.8 means 80%")
 
     @model_validator(mode="after")
     def _possible(self):

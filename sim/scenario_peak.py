@@ -38,7 +38,8 @@ class _Model(StrictModel):
 class Dispersion(_Model):
     """Forecast uncertainty: each day's volume is multiplied by a gamma(mean 1, `cv`) draw per replication."""
 
-    cv: float = Field(gt=0, le=2, allow_inf_nan=False)
+    cv: float = Field(gt=0, le=2, allow_inf_nan=False,
+                      description="coefficient of variation of the daily volume multiplier, e.g. 0.08 for ±8%")
 
 
 Multiplier = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
@@ -53,17 +54,17 @@ class Event(_Model):
     channel); `intraday` gives a channel the event's own shape of the day on its core days (the
     day's volume is kept, only its spread over the day changes)."""
 
-    name: str = Field(min_length=1)
-    date: dt.date
-    end: dt.date | None = None
+    name: str = Field(min_length=1, description="shown in reports, e.g. Black Friday")
+    date: dt.date = Field(description="first local date of the event, e.g. 2026-11-27")
+    end: dt.date | None = Field(default=None, description="last local date (inclusive); default: the same day")
     multiplier: Multiplier | None = Field(
         default=None, description="volume multiplier on the event's days (channels without their own in "
-                                  "`multipliers`); give this or `multipliers`")
+                                  "`multipliers`); give this or `multipliers`; 0.4 for a quiet Christmas")
     multipliers: dict[str, Multiplier] | None = Field(
         default=None, description="per channel: its own volume multiplier (channels not listed take `multiplier`, "
                                   "or are not affected when it is absent)")
-    ramp_before: int = Field(default=0, ge=0, le=60)
-    ramp_after: int = Field(default=0, ge=0, le=60)
+    ramp_before: int = Field(default=0, ge=0, le=60, description="days over which volume ramps up linearly before `date`")
+    ramp_after: int = Field(default=0, ge=0, le=60, description="days over which volume ramps down linearly after `end`")
     channels: list[str] | None = Field(default=None, description="channels affected (default: all)")
     reason_mix: dict[str, ChannelMix] | None = Field(
         default=None, description="per channel, the contact-reason mix while the event lasts (e.g. returns surge)")
@@ -130,8 +131,14 @@ class Arrivals(_Model):
                     "times inside it (not Poisson; events, growth and dispersion do not apply); on a sync channel "
                     "an interval's count is prorated by its open share and placed in its open part (none while "
                     "closed)")
+    reason_counts: dict[str, list[Annotated[int, Field(ge=0, le=1_000_000)]]] | None = Field(
+        default=None,
+        description="with `counts`: how many of each interval's contacts come for each reason (a replay of a "
+                    "known reason mix; the reasons' counts add up to `counts` in every interval; each reason's "
+                    "counts are prorated by open share as `counts` are)")
     growth: Positive = Field(default=1.0, description="volume multiplier versus last year")
-    dispersion: Dispersion | None = None
+    dispersion: Dispersion | None = Field(default=None, description="a random daily volume multiplier per replication "
+                                          "(forecast error in the CI); default: none")
 
     @model_validator(mode="after")
     def _one_level(self):
@@ -141,6 +148,18 @@ class Arrivals(_Model):
                                         or self.growth != 1.0 or self.dispersion is not None):
             raise ValueError("`counts` replays known volumes as they are; remove `day_of_week`, `intraday`, "
                              "`growth` and `dispersion` (or state the demand as `rate_per_hour`)")
+        if self.reason_counts is not None:
+            if self.counts is None:
+                raise ValueError("`reason_counts` splits replayed `counts` by reason; give `counts` too")
+            for name, values in self.reason_counts.items():
+                if len(values) != len(self.counts):
+                    raise at(f".reason_counts.{name}", f"needs one count per interval, as `counts` (got {len(values)} "
+                             f"values for {len(self.counts)}); give {len(self.counts)} values")
+            sums = [sum(column) for column in zip(*self.reason_counts.values())] or [0] * len(self.counts)
+            bad = next((k for k, (a, b) in enumerate(zip(sums, self.counts)) if a != b), None)
+            if bad is not None:
+                raise at(".reason_counts", f"the reasons' counts must add up to `counts` in every interval (got "
+                         f"{sums[bad]} against {self.counts[bad]} in interval {bad}); make each interval's counts agree")
         if self.counts is not None and self.intraday_by_weekday is not None:
             raise ValueError("`counts` replays known volumes as they are; remove `intraday_by_weekday`")
         if self.rate_per_hour is not None and (self.day_of_week is not None or self.intraday is not None
@@ -166,14 +185,39 @@ class Arrivals(_Model):
         return self.per_week / 7 if self.per_week is not None else None
 
 
+class HandleTimeByQueue(_Model):
+    """Agents work faster (or slower) when customers are waiting: a contact answered while at least
+    `waiting[k]` others still wait on its channel takes `multiplier[k]` × its handle time (the
+    highest step reached applies; below the first, 1). Call-centre agents speed up under load
+    (Delasay et al. 2019, "Load effect on service times", EJOR 279(3)), mostly by cutting
+    wrap-up and breaks, which is agent time a ticket log does not show."""
+
+    waiting: list[Annotated[int, Field(ge=0, le=100_000)]] = Field(
+        min_length=1, max_length=50, description="queue lengths where a step starts (increasing, e.g. [0, 2, 5, 10])")
+    multiplier: list[Positive] = Field(min_length=1, max_length=50, description="handle-time multiplier of each step")
+
+    @model_validator(mode="after")
+    def _steps(self):
+        if len(self.multiplier) != len(self.waiting):
+            raise at(".multiplier", f"needs one value per step of `waiting` (got {len(self.multiplier)} values for "
+                     f"{len(self.waiting)} steps); give {len(self.waiting)} values")
+        if any(b <= a for a, b in zip(self.waiting, self.waiting[1:])):
+            raise at(".waiting", f"the steps must increase (got {self.waiting}); list queue lengths in increasing order")
+        if any(m > 100 for m in self.multiplier):
+            raise at(".multiplier", f"multipliers above 100 are not a speed change (got {max(self.multiplier):g}); "
+                     "give values such as 0.9")
+        return self
+
+
 class Automation(_Model):
     """From `start` (date), a share of contacts of this reason is resolved automatically and the
     rest take less agent time. `channels` limits it (default: every channel)."""
 
-    start: dt.date | None = None
-    auto_resolve: Probability = 0.0
-    handle_time_reduction: float = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False)
-    channels: list[str] | None = None
+    start: dt.date | None = Field(default=None, description="first local date it applies (default: from the start)")
+    auto_resolve: Probability = Field(default=0.0, description="share of this reason's contacts resolved without an agent")
+    handle_time_reduction: float = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False,
+                                         description="share of handle time saved on the rest (0.15 = 15% shorter)")
+    channels: list[str] | None = Field(default=None, description="channels where it applies (default: all)")
 
 
 class Reason(_Model):
@@ -181,11 +225,14 @@ class Reason(_Model):
 
     handle_time: Distribution | None = Field(default=None, description="replaces the channel's handle time")
     handle_factor: Positive = Field(default=1.0, description="multiplies the channel's handle time")
+    patience: Distribution | None = Field(
+        default=None, description="replaces the channel's patience on sync channels (e.g. prospects hang up sooner)")
     bot_containment: Probability | None = Field(default=None, description="replaces the bot's containment")
     fcr: Probability = Field(default=1.0, description="first-contact resolution; 1 − fcr of handled contacts reopen")
-    reopen_delay: Distribution | None = None
+    reopen_delay: Distribution | None = Field(default=None, description="time from handling to the reopen "
+                                              "(needed when fcr < 1)")
     reopen_channel: ChannelMix | None = Field(default=None, description="where reopens arrive (default: same channel)")
-    automation: Automation | None = None
+    automation: Automation | None = Field(default=None, description="automatic resolution of this reason from a date")
     priority: Annotated[int, Field(ge=-PRIORITY_LIMIT, le=PRIORITY_LIMIT)] | None = Field(
         default=None, description="rank in a channel's queue, lower served first (non-preemptive); reasons "
                                   "without one come after those with one; none set: first come, first served")
@@ -203,13 +250,19 @@ class Bot(_Model):
     to an agent after the session, with patience × `escalation_patience_factor` and handle time ×
     `escalation_handle_factor` (the easy contacts stayed with the bot)."""
 
-    containment: Probability
-    session: Distribution
-    false_containment: Probability = 0.0
-    return_delay: Distribution | None = None
-    return_channel: ChannelMix | None = None
-    escalation_patience_factor: Positive = 1.0
-    escalation_handle_factor: Positive = 1.0
+    containment: Probability = Field(description="share of contacts the bot resolves (apparent containment); a "
+                                                 "reason's `bot_containment` replaces it")
+    session: Distribution = Field(description="time a customer spends with the bot before it resolves or escalates")
+    false_containment: Probability = Field(default=0.0, description="share of the bot-resolved who come back later "
+                                                                    "(true containment = containment × (1 − this))")
+    return_delay: Distribution | None = Field(default=None, description="when the falsely contained come back "
+                                                                        "(needed when false_containment > 0)")
+    return_channel: ChannelMix | None = Field(default=None, description="channels they come back on, as shares "
+                                                                        "(default: the same channel)")
+    escalation_patience_factor: Positive = Field(default=1.0, description="patience × this after an escalation "
+                                                                          "(time already spent with the bot)")
+    escalation_handle_factor: Positive = Field(default=1.0, description="handle time × this for escalated contacts "
+                                                                        "(the easy ones stayed with the bot)")
 
     @model_validator(mode="after")
     def _return_delay(self):
@@ -222,9 +275,10 @@ class Redial(_Model):
     """After abandoning, a customer tries again with `probability` after `delay`, on another
     channel with the probabilities in `switch` (the rest on the same channel)."""
 
-    probability: Probability
-    delay: Distribution
-    switch: ChannelMix | None = None
+    probability: Probability = Field(description="chance an abandoning customer tries again")
+    delay: Distribution = Field(description="time from abandoning to the next attempt")
+    switch: ChannelMix | None = Field(default=None, description="shares of the retries made on other channels "
+                                                                "(the rest on the same channel)")
     max_attempts: int = Field(default=5, ge=1, le=50, description="contacts per customer at most")
 
 
@@ -232,26 +286,27 @@ class Chaser(_Model):
     """Async: when a contact has no first response `after` this long, the customer sends a
     follow-up with `probability` (on `channel`, default the same). The original stays in the queue."""
 
-    after: PositiveSeconds
-    probability: Probability
-    channel: ChannelMix | None = None
-    max_per_customer: int = Field(default=3, ge=1, le=50)
+    after: PositiveSeconds = Field(description="time without a first response before the customer chases")
+    probability: Probability = Field(description="chance the customer sends a chaser then")
+    channel: ChannelMix | None = Field(default=None, description="channels the chaser arrives on, as shares "
+                                                                 "(the rest on the same channel)")
+    max_per_customer: int = Field(default=3, ge=1, le=50, description="chasers per contact at most")
 
 
 class Behaviour(_Model):
     """How customers of a channel react to strain."""
 
-    redial: Redial | None = None
-    chaser: Chaser | None = None
+    redial: Redial | None = Field(default=None, description="sync channels: trying again after abandoning")
+    chaser: Chaser | None = Field(default=None, description="async channels: a follow-up when there is no answer")
 
 
 class Ramp(_Model):
     """Seasonal hires: handle-time multiplier `proficiency` on `hired` (date), improving linearly
     to `final` over `weeks`."""
 
-    hired: dt.date
-    weeks: Positive
-    final: Positive = 1.0
+    hired: dt.date = Field(description="hire date: on no shift before it")
+    weeks: Positive = Field(description="weeks until they reach `final`")
+    final: Positive = Field(default=1.0, description="handle-time multiplier once trained (1 = as fast as the rest)")
 
 
 def _unknown(name: str, known: list[str], what: str) -> str:
@@ -278,6 +333,7 @@ def check_references(scenario) -> None:
     for c, channel in scenario.channels.items():
         base = f"channels.{c}"
         need_reasons(channel.reasons, f"{base}.reasons")
+        need_reasons(channel.arrivals.reason_counts, f"{base}.arrivals.reason_counts")
         if channel.reasons is not None and sum(channel.reasons.values()) <= 0:
             raise at(f"{base}.reasons", "the reason mix needs at least one positive share (got all zeros); give shares")
         if channel.bot is not None:

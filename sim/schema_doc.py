@@ -6,7 +6,12 @@ row per key with its type, whether it is required, its default and its descripti
 is hand-listed, so keys added to the models appear here on the next run.
 
     python -m sim.schema_doc            # print the reference
-    python -m sim.schema_doc --write    # update docs/scenario-reference.md and the README section
+    python -m sim.schema_doc --write    # update docs/scenario-reference.md
+
+Durations and clock times are shown as what a planner writes (`duration`, `30min`; `clock
+time`, `24:00`), not as the patterns and second counts the JSON Schema holds. The README links
+here rather than repeating the reference (a README that still has the old
+`scenario-reference` markers gets the section rewritten, so older checkouts stay consistent).
 """
 
 from __future__ import annotations
@@ -42,8 +47,31 @@ def _number(value) -> str:
         if isinstance(value, float) else str(value)
 
 
+def value_kind(node: dict) -> str | None:
+    """`duration` or `clock` when a node is one of the scenario's time types (recognised by their patterns)."""
+    from .distributions import DURATION_SCHEMA
+    from .scenario import ClockTime
+
+    duration = DURATION_SCHEMA.json_schema["anyOf"][1]["pattern"]
+    clock = next(m for m in ClockTime.__metadata__ if hasattr(m, "json_schema")).json_schema["pattern"]
+    options = node.get("anyOf", [node])
+    patterns = {o.get("pattern") for o in options if isinstance(o, dict)}
+    if duration in patterns:
+        return "duration"
+    if clock in patterns:
+        return "clock"
+    return None
+
+
 def type_text(node: dict) -> str:
     """How a schema node reads in the table: `number ≥ 0`, `list of [Shift](#shift)`, `one of …`."""
+    kind = value_kind(node)
+    if kind == "duration":
+        return "duration (`20s`, `3min`, `1.5h`, `2d` or seconds)"
+    if kind == "clock":
+        return "clock time (`HH:MM`; `24:00` is midnight at the end of the day)"
+    if "anyOf" in node and any(value_kind(o) == "duration" for o in node["anyOf"] if isinstance(o, dict)):
+        return "duration (`20s`, `3min`, `1.5h`, `2d` or seconds)"
     if "$ref" in node:
         name = _ref_name(node["$ref"])
         return f"[{name}](#{_anchor(name)})"
@@ -69,6 +97,8 @@ def type_text(node: dict) -> str:
         text = f"mapping of name → {type_text(inner)}" if isinstance(inner, dict) else "mapping"
     elif kind == "string" and node.get("format") == "date-time":
         text = "date-time (ISO 8601, with offset)"
+    elif kind == "string" and node.get("format") == "date":
+        text = "date (`2026-11-27`)"
     elif kind:
         text = {"number": "number", "integer": "whole number", "string": "text", "boolean": "true/false"}.get(kind, kind)
     else:
@@ -79,10 +109,22 @@ def type_text(node: dict) -> str:
 
 
 def _default(prop: dict) -> str:
+    """The default as a planner would write it: `30min`, `00:00`, `24:00`, `0.8`, none."""
+    from .units import format_clock, format_duration
+
     if "default" not in prop:
         return ""
     value = prop["default"]
-    return "none" if value is None else f"`{json.dumps(value)}`"
+    if value is None:
+        return "none"
+    kind = value_kind(prop)
+    if kind == "duration" and isinstance(value, (int, float)):
+        return f"`{format_duration(float(value))}`"
+    if kind == "clock" and isinstance(value, (int, float)):
+        return f"`{format_clock(int(value))}`"
+    if isinstance(value, str):
+        return f"`{value}`"
+    return f"`{json.dumps(value)}`"
 
 
 def _cell(text: str) -> str:
@@ -147,7 +189,7 @@ def scenario_reference_markdown(model=None) -> str:
         "",
         "Generated from the scenario schema by `python -m sim.schema_doc --write`; do not edit by hand. "
         "`peaksim schema` prints the same schema as JSON Schema for editors. Durations accept `20s`, `3min`, "
-        "`1.5h` or plain seconds; clock times accept `HH:MM`.",
+        "`1.5h`, `2d` or plain seconds; clock times accept `HH:MM`; shares are fractions (`0.8` means 80%).",
         "",
     ]
     lines += _table(f"Scenario file ({schema.get('title', 'top level')})", schema)
@@ -170,7 +212,7 @@ def extract_readme_section(readme: str) -> str | None:
 
 
 def write(root: Path = ROOT) -> list[Path]:
-    """Update docs/scenario-reference.md, and the README section when the README has the markers."""
+    """Update docs/scenario-reference.md (and a README section, only if the README still has the markers)."""
     text = scenario_reference_markdown()
     written = []
     doc = root / "docs" / "scenario-reference.md"

@@ -60,6 +60,7 @@ from .errors import PeaksimError
 from .executors import run_tasks
 from .replication import simulate
 from .runner import run_scenario
+from .schedule import scheduled_per_interval
 from .scenario import Scenario, scenario_hash
 from .sweep import scenario_data
 
@@ -589,6 +590,12 @@ def achieved_service(scenario: Scenario, plans: dict[str, np.ndarray], replicati
     return pd.concat(frames, ignore_index=True)
 
 
+def current_plan(scenario: Scenario, grid: pd.DataFrame) -> np.ndarray:
+    """Agents on shift per group and interval (time-averaged, before shrinkage) in the scenario as written."""
+    return np.array([np.round(scheduled_per_interval(g.model_copy(update={"shrinkage": 0.0}), scenario, grid), 4)
+                     for g in scenario.agents])
+
+
 @dataclass
 class StaffResult:
     staffing: pd.DataFrame  # interval_start, group, agents_sim, agents_erlang_c, agents_erlang_a
@@ -619,6 +626,8 @@ def run_staff(scenario: Scenario, replications: int | None = None, check_replica
         "interval_start": np.repeat(starts, len(names)),
         "group": np.tile(names, len(starts)),
         **{f"agents_{m}": plans[m].T.ravel() for m in METHODS},
+        # the scenario's own roster on the same footing (on shift, before shrinkage): what hires are measured against
+        "agents_current": current_plan(scenario, grid).T.ravel(),
     })
     seed = check_seed(scenario.seed) if seed_for_check is None else seed_for_check
     service = achieved_service(scenario, plans, check_replications or n, seed, jobs, scheduler, progress)

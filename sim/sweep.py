@@ -6,11 +6,14 @@ keyed by (seed, replication, source, channel)). Differences between points then 
 staffing, not from noise, and KPI curves over the grid are smooth.
 
 Axes
-- `agents <group>=start:stop:step`: the group gets that constant headcount (its schedule is
-  replaced); the stop value is included, as a planner reads `10:40:2`.
+- `agents <group>=start:stop:step`: the group's roster keeps its shape (shifts, overtime dates,
+  headcount profile) and is scaled so that its peak on shift is each value; a constant headcount
+  is on shift while one of the group's channels is open (sim/roster.py). The stop value is
+  included, as a planner reads `10:40:2`.
 - `scale start:stop:step`: every schedule (headcount, profile, shifts) not set by an agents
   axis is multiplied, rounding half up.
-Several axes make a grid (row-major, in the order given).
+Several axes make a grid (row-major, in the order given). Cost is paid hours: the scheduled
+time on shift, before shrinkage, times `--cost-per-hour`.
 
 `sweep.csv` (one row per point × channel) is appended as each point finishes, so an
 interrupted sweep keeps its finished points; `resume=True` skips them and the final file is
@@ -24,6 +27,7 @@ import csv
 import difflib
 import errno
 import itertools
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -34,7 +38,6 @@ import pandas as pd
 from pydantic import ValidationError
 
 from . import __version__
-from .calendar import interval_grid
 from .bounded_read import MB, read_limited
 from .csv_safety import restore_cell, restore_frame, to_csv_text
 from .errors import PeaksimError, format_validation_error
@@ -43,7 +46,7 @@ from .outputs import atomic_write, write_json
 from .result_files import read_json
 from .runner import aggregate, run_replication
 from .scenario import Scenario, scenario_hash
-from .schedule import group_timeline
+from . import roster
 
 KPI_COLUMNS = ["offered", "handled", "abandoned", "service_level", "abandon_rate", "asa_s", "wait_p90_s",
                "balked", "callbacks_accepted", "prevented", "overflowed"]  # the last four: peak levers
@@ -153,24 +156,6 @@ def grid(axes: list[Axis]) -> list[dict[str, float]]:
     return [dict(zip([a.name for a in axes], combo)) for combo in itertools.product(*[a.values for a in axes])]
 
 
-def _half_up(x: float) -> int:
-    return int(math.floor(x + 0.5 + 1e-9))
-
-
-def scaled_group(group: dict, factor: float) -> dict:
-    """A dumped agent group with every scheduled count multiplied by `factor` (rounded half up)."""
-    group = dict(group)
-    if group.get("shifts") is not None:
-        group["shifts"] = [{**s, "agents": _half_up(s["agents"] * factor)} for s in group["shifts"]]
-    elif group.get("headcount_by_interval") is not None:
-        group["headcount_by_interval"] = [_half_up(h * factor) for h in group["headcount_by_interval"]]
-    elif isinstance(group.get("headcount"), list):
-        group["headcount"] = [_half_up(h * factor) for h in group["headcount"]]
-    else:
-        group["headcount"] = _half_up(group["headcount"] * factor)
-    return group
-
-
 def clock_text(seconds: int) -> str:
     """Seconds after midnight as the `HH:MM` (or `HH:MM:SS`) a scenario file takes back."""
     h, rest = divmod(int(seconds), 3600)
@@ -198,11 +183,11 @@ def apply_point(scenario: Scenario, point: dict[str, float], axes: list[Axis]) -
     fixed = {a.group: int(point[a.name]) for a in axes if a.group is not None}
     factor = point.get("scale", 1.0)
     agents = []
-    for group in data["agents"]:
+    for group, model in zip(data["agents"], scenario.agents):
         if group["name"] in fixed:
-            group = {**group, "headcount": fixed[group["name"]], "shifts": None, "headcount_by_interval": None}
+            group = roster.at_peak(group, model, scenario, fixed[group["name"]])
         elif factor != 1.0:
-            group = scaled_group(group, factor)
+            group = roster.scaled(group, factor)
         agents.append(group)
     try:
         return Scenario.model_validate({**data, "agents": agents})
@@ -212,15 +197,8 @@ def apply_point(scenario: Scenario, point: dict[str, float], axes: list[Axis]) -
         raise PeaksimError(f"sweep point {where}: {re.sub(r'^:[0-9]+: ', '', first)}; narrow --agents or --scale") from None
 
 
-def agent_hours(scenario: Scenario) -> float:
-    """Paid agent-hours of the whole horizon, all groups (agents on shift, before shrinkage)."""
-    g = interval_grid(scenario)
-    total = 0.0
-    for group in scenario.agents:
-        times, counts = group_timeline(group.model_copy(update={"shrinkage": 0.0}), scenario, g)
-        durations = np.diff(np.r_[times, scenario.horizon_s])
-        total += float(np.sum(durations * counts)) / 3600.0
-    return total
+agent_hours = roster.paid_hours  # paid agent-hours of a point (scheduled, before shrinkage)
+scaled_group = roster.scaled
 
 
 def sweep_columns(axes: list[Axis]) -> list[str]:
@@ -363,6 +341,7 @@ def sweep_identity(scenario: Scenario, axes: list[Axis], replications: int, cost
         "replications": replications,
         "axes": {a.name: list(a.values) for a in axes},
         "cost_per_hour": cost_per_hour,
+        "agents_axis": "roster scaled to its peak on shift",  # what --agents means (an older sweep set a flat headcount)
     }
 
 
@@ -411,12 +390,17 @@ def run_sweep(scenario: Scenario, axes: list[Axis], out: Path, replications: int
 
         table = restore_frame(pd.read_csv(csv_path))
         best = best_point(table, axes)
+        peaks = [roster.peaks(sc) for sc in scenarios]
         meta = {**identity, "status": "complete", "points": len(points), "peaksim_version": __version__,
-                "best_point": best, "marginal_value_of_one_more_agent": marginal_values(table, axes, scenario, best),
+                "best_point": best, "marginal_value_of_one_more_agent": marginal_values(table, axes, scenario, best, peaks),
                 "point_warnings": point_warnings(scenarios, table, n),
-                "agent_hours": "paid agent-hours over the whole horizon, all groups, before shrinkage",
-                "cost": f"agent_hours x cost_per_hour ({cost_per_hour:g} per agent-hour)"}
-        write_json(meta, json_path)
+                "agents_at_peak": {str(k): p for k, p in enumerate(peaks)},
+                "agent_hours": "paid agent-hours over the whole horizon, all groups: the scheduled roster on shift, "
+                               "before shrinkage",
+                "cost": f"agent_hours x cost_per_hour ({cost_per_hour:g} per agent-hour)",
+                # the scenario as validated, channel order kept (it keys the random streams), for the verdict and report
+                "scenario_definition": json.loads(scenario.model_dump_json())}
+        write_json({k: meta[k] for k in sorted(meta)}, json_path, sort_keys=False)
     return SweepResult(table, meta, [csv_path, json_path])
 
 
@@ -482,11 +466,15 @@ def _plain(value):
     return int(value) if float(value).is_integer() else float(value)
 
 
-def marginal_values(table: pd.DataFrame, axes: list[Axis], scenario: Scenario, best: dict | None) -> list[dict]:
-    """Per axis: KPI change per extra agent on shift when stepping from the reference point to the next value.
+def marginal_values(table: pd.DataFrame, axes: list[Axis], scenario: Scenario, best: dict | None,
+                    peaks: list[dict] | None = None) -> list[dict]:
+    """Per axis: KPI change per extra agent at the peak when stepping from the reference point to the next value.
 
     The reference is the best point, or (if no point meets every target) the point closest to
-    meeting them (largest worst-channel service level minus target).
+    meeting them (largest worst-channel service level minus target). "One more agent" is one more
+    at the busiest time (the sum over groups of the change in their peak on shift, `peaks` per
+    point); without `peaks` it is one more on shift on average over the horizon.
+    `extra_agents_on_shift` is that average, `extra_agent_hours` the paid hours the step adds.
     """
     if best is not None:
         ref = best["point"]
@@ -508,8 +496,11 @@ def marginal_values(table: pd.DataFrame, axes: list[Axis], scenario: Scenario, b
             want = values[at + 1] if a is axis else ref_params[a.column]
             others &= np.isclose(table[a.column].to_numpy(dtype=float), float(want))
         nxt = table[others].set_index("channel")
-        extra_agents = (nxt["agent_hours"].iloc[0] - ref_rows["agent_hours"].iloc[0]) / hours
-        if extra_agents <= 0:
+        extra_hours = float(nxt["agent_hours"].iloc[0] - ref_rows["agent_hours"].iloc[0])
+        extra_agents = extra_hours / hours
+        to = int(nxt["point"].iloc[0])
+        at_peak = (sum(peaks[to].values()) - sum(peaks[ref].values())) if peaks is not None else extra_agents
+        if extra_agents <= 0 or at_peak <= 0:
             out.append({"axis": axis.name, "from_point": ref, "note": "the next value adds no agents"})
             continue
         per_channel = {}
@@ -519,15 +510,17 @@ def marginal_values(table: pd.DataFrame, axes: list[Axis], scenario: Scenario, b
             if not np.isfinite(d).any():
                 continue  # no contacts left the queue at either point: nothing to compare
             per_channel[channel] = {  # None where a KPI is undefined at either point (e.g. ASA with none answered)
-                "service_level_pp": _finite(100 * float(d["service_level"]) / extra_agents),
-                "abandon_rate_pp": _finite(100 * float(d["abandon_rate"]) / extra_agents),
-                "asa_s": _finite(float(d["asa_s"]) / extra_agents),
+                "service_level_pp": _finite(100 * float(d["service_level"]) / at_peak),
+                "abandon_rate_pp": _finite(100 * float(d["abandon_rate"]) / at_peak),
+                "asa_s": _finite(float(d["asa_s"]) / at_peak),
             }
         if not per_channel:
             out.append({"axis": axis.name, "from_point": ref, "note": "no channel has contacts to compare"})
             continue
-        out.append({"axis": axis.name, "from_point": ref, "to_point": int(nxt["point"].iloc[0]),
+        out.append({"axis": axis.name, "from_point": ref, "to_point": to,
+                    "extra_agents_at_peak": round(float(at_peak), 4),
                     "extra_agents_on_shift": round(float(extra_agents), 4),
+                    "extra_agent_hours": round(extra_hours, 2),
                     "extra_cost": round(float(nxt["cost"].iloc[0] - ref_rows["cost"].iloc[0]), 2),
                     "per_agent": per_channel})
     return out

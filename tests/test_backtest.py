@@ -122,13 +122,32 @@ needs_bank = pytest.mark.skipif(not all(p.is_file() for p in FILES.values()),
                                 reason=f"Technion data not found in {BANK} (set PEAKSIM_DATA)")
 
 
+# the plain replay (the mechanisms of docs/validation.md off): the figures below are its own
+PLAIN = ["--no-by-reason", "--no-patience-by-hour", "--no-load-speedup", "--idle-lead", "0s", "--idle-lag", "0s",
+         "--availability", "train"]
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--idle-lead", "soon", "--idle-lead: must be a duration between 0 and 4h"),
+    ("--idle-lag", "-5min", "--idle-lag: must be a duration between 0 and 4h"),
+    ("--availability", "1.5", "--availability: must be replay, train or a number in (0, 1]"),
+])
+def test_backtest_refuses_bad_mechanism_options_in_one_line(tmp_path, option, value, message):
+    tickets = tmp_path / "t.csv"
+    tickets.write_text("contact_id,channel,created_at\n1,voice,2025-01-06T09:00:00+01:00\n")
+    res = CliRunner().invoke(app, ["backtest", "--train", str(tickets), "--test", str(tickets), option, value,
+                                   "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2 and message in res.output and "Traceback" not in res.output
+    assert len([line for line in res.output.splitlines() if line.strip()]) == 1
+
+
 @pytest.fixture(scope="module")
 def technion(tmp_path_factory):
     """The exact CLI form of the issue, with 3 replications to keep the suite fast."""
     out = tmp_path_factory.mktemp("backtest")
     args = ["backtest", "--format", "technion", "--train", str(FILES["01"]), str(FILES["02"]),
             "--test", str(FILES["08"]), "--interval", "60min", "--out", str(out), "--replications", "3",
-            "--no-report"]
+            "--no-report", *PLAIN]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     return out, res

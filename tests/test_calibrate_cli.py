@@ -1,5 +1,6 @@
 """`peaksim synth` / `calibrate` / `backtest` on the command line, `calibration:` in scenarios, and
 one-line errors for bad ticket files."""
+import json
 import os
 import subprocess
 import sys
@@ -250,3 +251,42 @@ agents:
     weekday = np.array(phone_sc.arrivals.day_of_week) / np.mean(phone_sc.arrivals.day_of_week)
     assert arrived == pytest.approx(rates.sum() * (weekday[0] + weekday[1]), rel=0.2)  # a Monday and a Tuesday
     assert result.summary.set_index("channel").loc["phone", "abandoned"] == 0
+
+
+def test_skipped_fits_are_one_summary_line(tmp_path):
+    """An async channel has no abandonments, so patience is skipped for it and for each of its reasons:
+    one line says so (with the count), the full list stays in calibrate.json."""
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("""\
+name: mail
+start: 2026-11-23T00:00:00+01:00
+duration: 2d
+interval: 60min
+seed: 4
+replications: 1
+reasons: {returns: {}, orders: {}, other: {}}
+channels:
+  voice:
+    service_level: {threshold: 20s, target: 0.8}
+    handle_time: {dist: exponential, mean: 3min}
+    patience: {dist: exponential, mean: 2min}
+    arrivals: {rate_per_hour: 40}
+  email:
+    kind: async
+    service_level: {threshold: 1d, target: 0.9}
+    handle_time: {dist: exponential, mean: 5min}
+    reasons: {returns: 0.5, orders: 0.3, other: 0.2}
+    arrivals: {rate_per_hour: 30}
+agents:
+  - {name: phones, skills: [voice], headcount: 2}
+  - {name: mail, skills: [email], headcount: 3}
+""")
+    assert invoke("synth", scenario, "--out", tmp_path / "t.csv").exit_code == 0
+    res = invoke("calibrate", tmp_path / "t.csv", "--out", tmp_path / "cal", "--no-report")
+    assert res.exit_code == 0, res.output
+    skipped = json.loads((tmp_path / "cal" / "calibrate.json").read_text())["skipped"]
+    email = [s for s in skipped if s.startswith("email")]
+    assert len(email) == 4  # email and its three reasons: patience, no abandonments
+    lines = [line for line in res.stderr.splitlines() if line.startswith("skipped")]
+    assert len(lines) == 1 and lines[0].startswith(f"skipped: {len(skipped)} fits skipped: ")
+    assert "patience (censored) of email" in lines[0] and "(each in calibrate.json `skipped`)" in lines[0]

@@ -302,5 +302,6 @@ def test_default_output_directory_stays_under_results(tmp_path, monkeypatch):
     res = CliRunner().invoke(app, ["run", str(write(tmp_path, data)), "--no-report"])
     assert res.exit_code == 0, res.output
     made = [p for p in (tmp_path / "results").iterdir()]
-    assert len(made) == 1 and (made[0] / "run.json").exists() and not (tmp_path.parent / "escape").exists()
+    # results/<scenario>/run/: each command has its own folder under the scenario's
+    assert len(made) == 1 and (made[0] / "run" / "run.json").exists() and not (tmp_path.parent / "escape").exists()
     assert os.path.commonpath([made[0].resolve(), (tmp_path / "results").resolve()]) == str((tmp_path / "results").resolve())

@@ -18,11 +18,39 @@ def test_docs_file_is_current():
         "docs/scenario-reference.md is stale; run `python -m sim.schema_doc --write`"
 
 
-def test_readme_section_is_current():
-    readme = ROOT / "README.md"
-    section = extract_readme_section(readme.read_text(encoding="utf-8")) if readme.is_file() else None
-    assert section is not None, f"README.md lost its {START} … {END} section"
-    assert section == readme_section(), "README scenario reference is stale; run `python -m sim.schema_doc --write`"
+def test_readme_links_to_the_reference_instead_of_repeating_it():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert extract_readme_section(readme) is None and START not in readme and END not in readme
+    assert "### Scenario file (Scenario)" not in readme and "](docs/scenario-reference.md)" in readme
+
+
+def test_old_readme_markers_are_still_rewritten(tmp_path):
+    (tmp_path / "README.md").write_text(f"intro\n{START}\nold\n{END}\nrest\n", encoding="utf-8")
+    from sim.schema_doc import write
+
+    write(tmp_path)
+    assert (tmp_path / "README.md").read_text(encoding="utf-8") == f"intro\n{readme_section()}\nrest\n"
+
+
+def test_every_field_is_described_and_times_read_as_written():
+    """No key without a description (the Bot's had none), no raw regex in the type column, and defaults as a
+    planner writes them: `30min`, `0s`, `00:00`, `24:00`."""
+    from sim.scenario import Scenario
+
+    schema = Scenario.model_json_schema()
+    missing = [f"{name}.{key}" for name, node in [("Scenario", schema), *schema["$defs"].items()]
+               for key, prop in node.get("properties", {}).items()
+               if not prop.get("description") or prop["description"].startswith("a duration: seconds")]
+    assert missing == []
+    text = scenario_reference_markdown()
+    assert "matching `" not in text and "^\\s*" not in text and "\\d{1,2}" not in text
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `")}
+    assert "| `30min` |" in rows["`interval`"] and "| `0s` |" in rows["`warmup`"]
+    opening = text.split("### OpeningHours", 1)[1].split("###", 1)[0]
+    assert "| `00:00` | opens at" in opening and "| `24:00` | closes at" in opening
+    bot = text.split("### Bot\n", 1)[1].split("###", 1)[0]
+    assert all(row.rstrip().endswith("|") and row.split("|")[5].strip() for row in bot.splitlines()
+               if row.startswith("| `"))
 
 
 def test_every_model_and_key_of_the_schema_is_documented():

@@ -85,8 +85,13 @@ def test_time_varying_peak_simulation_holds_target_while_erlang_lags():
 def test_multichannel_staffing_writes_a_scenario_run_accepts(tmp_path):
     sc = two_channels(replications=4)
     result = run_staff(sc, replications=4, check_replications=3, targets=Targets(max_abandon=0.1))
-    assert list(result.staffing.columns) == ["interval_start", "group", "agents_sim", "agents_erlang_c", "agents_erlang_a"]
+    assert list(result.staffing.columns) == ["interval_start", "group", "agents_sim", "agents_erlang_c", "agents_erlang_a",
+                                             "agents_current"]
     assert len(result.staffing) == 8 * 3
+    # the current plan is the scenario's own headcounts (8 voice, 6 chat, 2 blended), before shrinkage
+    current = result.staffing.groupby("group")["agents_current"].agg(["min", "max"])
+    assert current.to_dict("index") == {"voice_team": {"min": 8, "max": 8}, "chat_team": {"min": 6, "max": 6},
+                                        "blended": {"min": 2, "max": 2}}
     assert list(result.service.columns) == ["interval_start", "channel", "method", "target", "service_level",
                                            "service_level_lo", "service_level_hi"]
     assert set(result.service["method"]) == {"sim", "erlang_c", "erlang_a"}

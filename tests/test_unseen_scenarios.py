@@ -303,7 +303,12 @@ def test_the_sweep_report_shows_the_marginal_values_the_sweep_saved(tmp_path):
     assert res.exit_code == 0, res.output
     assert strict_json(tmp_path / "out" / "sweep.json")["marginal_value_of_one_more_agent"][0]["per_agent"]
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
-    assert "Marginal values" in html and "service_level_pp" in html
+    saved = strict_json(tmp_path / "out" / "sweep.json")["marginal_value_of_one_more_agent"][0]
+    value = saved["per_agent"]["voice"]["service_level_pp"]
+    shown = f"{'+' if value > 0 else '−'}{abs(value):.2f} pp"  # the saved value, as the table writes it
+    assert "Marginal value of one more agent" in html and f"<td class=\"\">{shown}</td>" in html.replace(
+        '<td class="text">', '<td class="">')
+    assert ">None<" not in html and ">nan<" not in html  # undefined values read "–", never None
 
 
 def test_synth_writes_contacts_of_the_repeated_autumn_hour(tmp_path):

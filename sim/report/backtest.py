@@ -14,6 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..readable import unit_for
+from ..verdict.backtest import from_directory as backtest_verdict
 from .common import BAD, NEUTRAL, OK, Card, Page, pct, read_meta, read_table, secs, standard_header, style
 
 HINT = "rerun `peaksim backtest ... --out DIR` to write it again"
@@ -38,6 +40,7 @@ def build(directory: Path) -> Page:
     meta, intervals, summary = data["meta"], data["intervals"], data["summary"]
     page = Page("backtest", meta, title=str(meta.get("scenario") or "backtest"))
     standard_header(page, meta)
+    page.verdict(backtest_verdict(Path(directory)))
     for key in ("train", "test"):
         page.header_item(f"{key} window", meta.get(key))
     page.warnings(meta.get("warnings") or [])
@@ -52,6 +55,12 @@ def build(directory: Path) -> Page:
     if summary is not None and not summary.empty:
         page.table(summary)
     return page
+
+
+def _time_unit(intervals: pd.DataFrame, metric: str):
+    """Seconds for call-centre waits, minutes or hours when they run longer (never thousands of seconds)."""
+    columns = [f"{s}_{metric}" for s in SERIES if f"{s}_{metric}" in intervals.columns]
+    return unit_for(None, intervals[columns].to_numpy().ravel())
 
 
 def mae_card(row: dict) -> Card:
@@ -89,17 +98,20 @@ def per_interval(intervals: pd.DataFrame) -> go.Figure:
     for metric in metrics:
         r += 1
         label, unit = METRICS[metric]
+        scale = _time_unit(intervals, metric) if unit == "s" else None
         for source, (name, colour, dash) in SERIES.items():
             column = f"{source}_{metric}"
             if column not in intervals.columns:
                 continue
-            value = "%{y:.1%}" if unit == "pct" else "%{y:,.1f} s"
-            fig.add_trace(go.Scatter(x=intervals["interval_start"], y=intervals[column], name=name, legendgroup=source,
+            value = "%{y:.1%}" if unit == "pct" else f"%{{y:,.1f}} {scale.symbol}"
+            y = intervals[column] / scale.seconds if scale is not None else intervals[column]
+            fig.add_trace(go.Scatter(x=intervals["interval_start"], y=y, name=name, legendgroup=source,
                                      showlegend=metric == metrics[0], mode="lines+markers" if source == "observed" else "lines",
                                      line={"color": colour, "dash": dash, "width": 2}, marker={"size": 5},
                                      hovertemplate=f"<b>{name}</b><br>%{{x}}<br>{label}: {value}<extra></extra>"),
                           row=r, col=1)
-        fig.update_yaxes(title_text=label + (" (s)" if unit == "s" else ""), tickformat=".0%" if unit == "pct" else None,
+        fig.update_yaxes(title_text=label + (f" ({scale.symbol})" if scale is not None else ""),
+                         tickformat=".0%" if unit == "pct" else None,
                          rangemode="tozero", row=r, col=1)
     fig.update_xaxes(title_text="interval start (local time)", row=rows, col=1)
     return style(fig, 240 * rows + 100, "Held-out window: observed, peaksim and Erlang A per interval", hovermode="x")
@@ -110,9 +122,11 @@ def scatter(intervals: pd.DataFrame, metrics: list[str]) -> go.Figure:
                                                                    for m in metrics])
     for c, metric in enumerate(metrics, start=1):
         label, unit = METRICS[metric]
-        observed = intervals[f"observed_{metric}"]
+        scale = _time_unit(intervals, metric) if unit == "s" else None
+        size = scale.seconds if scale is not None else 1.0
+        observed = intervals[f"observed_{metric}"] / size
         columns = [f"{s}_{metric}" for s in ("predicted", "erlang_a") if f"{s}_{metric}" in intervals.columns]
-        top = float(pd.concat([observed, *[intervals[k] for k in columns]]).max())
+        top = float(pd.concat([observed, *[intervals[k] / size for k in columns]]).max())
         fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="perfect prediction", legendgroup="diag",
                                  showlegend=c == 1, line={"color": "#999999", "dash": "dash"}, hoverinfo="skip"),
                       row=1, col=c)
@@ -122,11 +136,12 @@ def scatter(intervals: pd.DataFrame, metrics: list[str]) -> go.Figure:
                 continue
             name, colour, _ = SERIES[source]
             fmt = ":.1%" if unit == "pct" else ":,.1f"
-            fig.add_trace(go.Scatter(x=observed, y=intervals[column], mode="markers", name=name, legendgroup=source,
+            fig.add_trace(go.Scatter(x=observed, y=intervals[column] / size, mode="markers", name=name, legendgroup=source,
                                      showlegend=c == 1, marker={"color": colour, "size": 7, "opacity": 0.8},
                                      hovertemplate=f"<b>{name}</b><br>observed: %{{x{fmt}}}<br>predicted: "
                                                    f"%{{y{fmt}}}<extra></extra>"), row=1, col=c)
         axis = {"tickformat": ".0%"} if unit == "pct" else {}
-        fig.update_xaxes(title_text=f"observed {label}" + (" (s)" if unit == "s" else ""), row=1, col=c, **axis)
-        fig.update_yaxes(title_text=f"predicted {label}" + (" (s)" if unit == "s" else ""), row=1, col=c, **axis)
+        suffix = f" ({scale.symbol})" if scale is not None else ""
+        fig.update_xaxes(title_text=f"observed {label}{suffix}", row=1, col=c, **axis)
+        fig.update_yaxes(title_text=f"predicted {label}{suffix}", row=1, col=c, **axis)
     return style(fig, 420, "Predicted vs observed (points on the diagonal are exact)")

@@ -15,6 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..readable import unit_for
+from ..verdict.calibrate import from_directory as calibrate_verdict
 from .common import Page, esc, number, read_meta, read_table, read_text, standard_header, style
 
 HINT = "rerun `peaksim calibrate TICKETS --out DIR` to write it again"
@@ -53,6 +55,7 @@ def build(directory: Path) -> Page:
     meta = data["meta"]
     page = Page("calibrate", meta, title=str(meta.get("scenario") or meta.get("source") or "calibration"))
     standard_header(page, meta)
+    page.verdict(calibrate_verdict(Path(directory)))
     page.warnings(meta.get("warnings") or [])
     fits = data["fits"]
     channels = list(dict.fromkeys(fits["channel"].astype(str)))
@@ -120,21 +123,23 @@ def histogram(hist: pd.DataFrame, page: Page) -> go.Figure:
     fig, cells, rows = _grid(channels, ": handle time")
     for (r, c), name in zip(cells, channels):
         frame = hist[hist["channel"].astype(str) == name]
-        width = frame["bin_right_s"] - frame["bin_left_s"]
-        fig.add_trace(go.Bar(x=frame["bin_left_s"], y=frame["density"], width=width, offset=0, name="observed",
+        unit = unit_for(None, frame["bin_right_s"].max())  # minutes or hours rather than thousands of seconds
+        u = unit.seconds
+        width = (frame["bin_right_s"] - frame["bin_left_s"]) / u
+        fig.add_trace(go.Bar(x=frame["bin_left_s"] / u, y=frame["density"] * u, width=width, offset=0, name="observed",
                              legendgroup="observed", showlegend=(r, c) == (1, 1),
                              marker={"color": page.colours(name), "opacity": 0.6, "line": {"width": 0}},
-                             customdata=frame[["bin_right_s"]].to_numpy(),
-                             hovertemplate=f"<b>{esc(name)}</b><br>%{{x:,.0f}}–%{{customdata[0]:,.0f}} s<br>"
-                                           "density: %{y:.3g} per s<extra></extra>"), row=r, col=c)
+                             customdata=(frame[["bin_right_s"]] / u).to_numpy(),
+                             hovertemplate=f"<b>{esc(name)}</b><br>%{{x:,.1f}}–%{{customdata[0]:,.1f}} {unit.symbol}<br>"
+                                           f"density: %{{y:.3g}} per {unit.symbol}<extra></extra>"), row=r, col=c)
         if "fitted_pdf" in frame.columns:
-            fig.add_trace(go.Scatter(x=frame["bin_left_s"] + width / 2, y=frame["fitted_pdf"], mode="lines",
+            fig.add_trace(go.Scatter(x=frame["bin_left_s"] / u + width / 2, y=frame["fitted_pdf"] * u, mode="lines",
                                      name="fitted pdf", legendgroup="fitted", showlegend=(r, c) == (1, 1),
                                      line={"color": FITTED, "width": 2},
-                                     hovertemplate=f"<b>{esc(name)}</b><br>%{{x:,.0f}} s<br>fitted density: "
-                                                   "%{y:.3g} per s<extra></extra>"), row=r, col=c)
-        fig.update_xaxes(title_text="handle time (s)", row=r, col=c)
-        fig.update_yaxes(title_text="density (per s)", row=r, col=c)
+                                     hovertemplate=f"<b>{esc(name)}</b><br>%{{x:,.1f}} {unit.symbol}<br>fitted density: "
+                                                   f"%{{y:.3g}} per {unit.symbol}<extra></extra>"), row=r, col=c)
+        fig.update_xaxes(title_text=f"handle time ({unit.symbol})", row=r, col=c)
+        fig.update_yaxes(title_text=f"density (per {unit.symbol})", row=r, col=c)
     fig.update_layout(bargap=0)
     return style(fig, 320 * rows + 120, "Handle time: histogram and fitted density")
 
@@ -145,15 +150,17 @@ def qq(frame: pd.DataFrame, page: Page) -> go.Figure:
     for (r, c), name in zip(cells, channels):
         part = frame[frame["channel"].astype(str) == name]
         top = float(max(part["empirical_s"].max(), part["fitted_s"].max()))
-        fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="perfect fit", legendgroup="diag",
+        unit = unit_for(None, top)
+        u, sym = unit.seconds, unit.symbol
+        fig.add_trace(go.Scatter(x=[0, top / u], y=[0, top / u], mode="lines", name="perfect fit", legendgroup="diag",
                                  showlegend=(r, c) == (1, 1), line={"color": "#999999", "dash": "dash"},
                                  hoverinfo="skip"), row=r, col=c)
-        fig.add_trace(go.Scatter(x=part["fitted_s"], y=part["empirical_s"], mode="markers", name=esc(name),
+        fig.add_trace(go.Scatter(x=part["fitted_s"] / u, y=part["empirical_s"] / u, mode="markers", name=esc(name),
                                  marker={"color": page.colours(name), "size": 6}, showlegend=False,
-                                 hovertemplate=f"<b>{esc(name)}</b><br>fitted quantile: %{{x:,.1f}} s<br>"
-                                               "observed quantile: %{y:,.1f} s<extra></extra>"), row=r, col=c)
-        fig.update_xaxes(title_text="fitted quantile (s)", row=r, col=c)
-        fig.update_yaxes(title_text="observed quantile (s)", row=r, col=c)
+                                 hovertemplate=f"<b>{esc(name)}</b><br>fitted quantile: %{{x:,.2f}} {sym}<br>"
+                                               f"observed quantile: %{{y:,.2f}} {sym}<extra></extra>"), row=r, col=c)
+        fig.update_xaxes(title_text=f"fitted quantile ({sym})", row=r, col=c)
+        fig.update_yaxes(title_text=f"observed quantile ({sym})", row=r, col=c)
     return style(fig, 320 * rows + 120, "Handle time: observed vs fitted quantiles")
 
 
@@ -162,18 +169,20 @@ def survival(km: pd.DataFrame, page: Page) -> go.Figure:
     fig, cells, rows = _grid(channels, ": patience survival")
     for (r, c), name in zip(cells, channels):
         part = km[km["channel"].astype(str) == name]
-        fig.add_trace(go.Scatter(x=part["t_s"], y=part["km_survival"], mode="lines", name="Kaplan–Meier",
+        unit = unit_for(None, part["t_s"].max())
+        u, sym = unit.seconds, unit.symbol
+        fig.add_trace(go.Scatter(x=part["t_s"] / u, y=part["km_survival"], mode="lines", name="Kaplan–Meier",
                                  legendgroup="km", showlegend=(r, c) == (1, 1),
                                  line={"color": page.colours(name), "shape": "hv", "width": 2},
-                                 hovertemplate=f"<b>{esc(name)}</b><br>%{{x:,.0f}} s<br>still waiting (KM): "
+                                 hovertemplate=f"<b>{esc(name)}</b><br>%{{x:,.1f}} {sym}<br>still waiting (KM): "
                                                "%{y:.1%}<extra></extra>"), row=r, col=c)
         if "fitted_survival" in part.columns:
-            fig.add_trace(go.Scatter(x=part["t_s"], y=part["fitted_survival"], mode="lines", name="fitted",
+            fig.add_trace(go.Scatter(x=part["t_s"] / u, y=part["fitted_survival"], mode="lines", name="fitted",
                                      legendgroup="fitted", showlegend=(r, c) == (1, 1),
                                      line={"color": FITTED, "dash": "dash", "width": 2},
-                                     hovertemplate=f"<b>{esc(name)}</b><br>%{{x:,.0f}} s<br>still waiting (fitted): "
+                                     hovertemplate=f"<b>{esc(name)}</b><br>%{{x:,.1f}} {sym}<br>still waiting (fitted): "
                                                    "%{y:.1%}<extra></extra>"), row=r, col=c)
-        fig.update_xaxes(title_text="time waiting (s)", row=r, col=c)
+        fig.update_xaxes(title_text=f"time waiting ({sym})", row=r, col=c)
         fig.update_yaxes(title_text="share still waiting", tickformat=".0%", range=[0, 1.02], row=r, col=c)
     return style(fig, 320 * rows + 120, "Patience: Kaplan–Meier vs fitted survival")
 

@@ -27,8 +27,10 @@ from plotly.offline import get_plotlyjs
 from .. import __version__
 from ..bounded_read import read_limited
 from ..errors import PeaksimError
+from ..readable import duration
 from ..result_files import read_json, read_table  # noqa: F401 (the report modules read through here)
 from .safe_labels import safe_figure
+from .series import line_with_band, rgba  # noqa: F401 (gap-aware lines and bands, used by every report)
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999933", "#882255",
@@ -53,8 +55,9 @@ def pct(value: float, digits: int = 1) -> str:
     return "–" if _missing(value) else f"{100 * value:.{digits}f}%"
 
 
-def secs(value: float) -> str:
-    return "–" if _missing(value) else f"{value:,.1f} s"
+def secs(value: float, unit=None) -> str:
+    """A duration in seconds as a person reads it (`42.0 s`, `12.5 min`, `5:08 h`), never thousands of seconds."""
+    return "–" if _missing(value) else duration(value, unit)
 
 
 def count(value: float) -> str:
@@ -106,13 +109,6 @@ class Colours:
         return self.assigned[key]
 
 
-def rgba(colour: str, alpha: float) -> str:
-    """`#RRGGBB` → `rgba(r, g, b, alpha)` for translucent CI bands."""
-    value = colour.lstrip("#")
-    r, g, b = (int(value[i:i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r}, {g}, {b}, {alpha})"
-
-
 # --- figure helpers -----------------------------------------------------------------------
 UNITS = {
     "pct": ("%{y:.1%}", ".0%"),
@@ -128,34 +124,17 @@ def hover(label: str, name: str, unit: str, x_label: str = "%{x}") -> str:
     return f"<b>{esc(name)}</b><br>{x_label}<br>{label}: {UNITS[unit][0]}<extra></extra>"
 
 
-def line_with_band(fig: go.Figure, frame: pd.DataFrame, x: str, y: str, name: str, colour: str,
-                   label: str, unit: str, row: int | None = None, col: int | None = None,
-                   showlegend: bool = True, dash: str | None = None, shape: str = "linear",
-                   mode: str = "lines") -> None:
-    """A line for `y` with its 95% CI band (`y_lo`..`y_hi`) when those columns are present."""
-    where = {} if row is None else {"row": row, "col": col}
-    if f"{y}_lo" in frame.columns and f"{y}_hi" in frame.columns:
-        fig.add_trace(go.Scatter(x=frame[x], y=frame[f"{y}_lo"], mode="lines", line={"width": 0, "shape": shape},
-                                 showlegend=False, hoverinfo="skip", legendgroup=name), **where)
-        fig.add_trace(go.Scatter(x=frame[x], y=frame[f"{y}_hi"], mode="lines", line={"width": 0, "shape": shape},
-                                 fill="tonexty", fillcolor=rgba(colour, 0.18), showlegend=False,
-                                 hoverinfo="skip", legendgroup=name), **where)
-    fig.add_trace(go.Scatter(
-        x=frame[x], y=frame[y], mode=mode, name=esc(name), legendgroup=name, showlegend=showlegend,
-        line={"color": colour, "width": 2, "dash": dash, "shape": shape}, marker={"color": colour},
-        hovertemplate=hover(label, name, unit),
-    ), **where)
-
-
 def target_line(fig: go.Figure, y: float, colour: str, text: str, row: int | None = None,
                 col: int | None = None) -> None:
-    """A dashed horizontal target line, labelled."""
+    """A dashed horizontal target line, labelled once at its right end (one per small multiple, so
+    labels of different channels never share a corner)."""
     if _missing(y):
         return
     where = {} if row is None else {"row": row, "col": col}
     fig.add_hline(y=y, line={"color": colour, "dash": "dash", "width": 1.5},
-                  annotation_text=text, annotation_position="top left",
-                  annotation_font={"color": colour, "size": 11}, **where)
+                  annotation_text=text, annotation_position="top right",
+                  annotation_font={"color": colour, "size": 11}, annotation_bgcolor="rgba(255,255,255,0.8)",
+                  **where)
 
 
 def style(fig: go.Figure, height: int, title: str | None = None, **layout) -> go.Figure:
@@ -223,6 +202,14 @@ table.data td.text, table.data th.text { text-align: left; }
 table.data tr.chosen td { background: #dafbe1; font-weight: 600; }
 details { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 8px 14px; margin-top: 18px; }
 details pre { overflow: auto; font-size: 12px; max-height: 600px; }
+.verdict { background: #fff; border: 1px solid var(--line); border-left: 8px solid var(--muted); border-radius: 6px; padding: 12px 18px; margin-top: 16px; }
+.verdict.ok { border-left-color: var(--ok); }
+.verdict.bad { border-left-color: var(--bad); }
+.verdict.mixed { border-left-color: #d4a72c; }
+.verdict h2 { margin: 0 0 4px; font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
+.verdict .headline { font-size: 17px; font-weight: 600; margin: 0 0 6px; max-width: 120ch; }
+.verdict ul { margin: 4px 0 0; padding-left: 20px; font-size: 14px; max-width: 140ch; }
+.verdict li { margin: 3px 0; }
 footer { color: var(--muted); font-size: 12px; padding: 0 28px 24px; }
 """
 
@@ -253,6 +240,14 @@ class Page:
         if items:
             lis = "".join(f"<li>{esc(m)}</li>" for m in items)
             self.parts.append(f'<div class="warnings" role="alert"><h2>⚠ Warnings ({len(items)})</h2><ul>{lis}</ul></div>')
+
+    def verdict(self, verdict) -> None:
+        """The answer first: the verdict's sentence and its lines, at the top of the page."""
+        items = "".join(f"<li>{esc(line)}</li>" for line in verdict.details)
+        self.parts.append(
+            f'<section class="verdict {esc(verdict.status)}" id="verdict" data-status="{esc(verdict.status)}">'
+            f'<h2>Verdict</h2><p class="headline">{esc(verdict.headline)}</p>'
+            + (f"<ul>{items}</ul>" if items else "") + "</section>")
 
     # content
     def section(self, title: str, note: str | None = None) -> None:

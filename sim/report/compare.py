@@ -13,9 +13,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..readable import TimeUnit, duration, unit_for
+from ..verdict.compare import compare_verdict
+from ..verdict.facts import channel_facts
 from . import levers
 from .common import (
-    BAD, NEUTRAL, OK, Card, Page, ci_columns, esc, number, pct, read_json, read_table, secs, style,
+    BAD, NEUTRAL, OK, Card, Page, ci_columns, esc, number, pct, read_json, read_table, style,
 )
 
 HINT = "rerun `peaksim compare RUN_A RUN_B --out DIR` to write it again"
@@ -31,6 +34,8 @@ LABELS = {"service_level": ("service level", "pct"), "abandon_rate": ("abandonme
           "callbacks_within_promise": ("callbacks within promise", "n"), "callback_wait_s": ("callback wait", "s"),
           "callback_promise_met": ("callback promise met", "pct"), "overflowed": ("overflowed", "n")}
 HEADLINE = ["service_level", "abandon_rate", "asa_s", "wait_p90_s"]
+SHARES = ["service_level", "abandon_rate"]  # comparable across channels on one axis; waits are not (s vs days)
+DURATIONS = ["asa_s", "wait_p50_s", "wait_p90_s", "frt_s"]
 RUN_STYLE = ("#8C8C8C", "#0072B2")  # A grey (the baseline), B blue (the change)
 
 
@@ -45,12 +50,13 @@ def read(directory: Path) -> dict:
     }
 
 
-def fmt(kpi: str, value: float, signed: bool = False) -> str:
+def fmt(kpi: str, value: float, signed: bool = False, time_unit: TimeUnit | None = None) -> str:
+    """A KPI value (or a difference, `signed`) with its unit; durations in `time_unit`, never thousands of seconds."""
     unit = LABELS.get(kpi, (kpi, "n"))[1]
     if unit == "pct":
         text = "–" if value != value else f"{100 * value:+.1f} pp" if signed else pct(value)
     elif unit == "s":
-        text = "–" if value != value else f"{value:+,.1f} s" if signed else secs(value)
+        text = duration(value, time_unit, signed=signed)
     else:
         text = "–" if value != value else f"{value:+,.1f}" if signed else number(value)
     return text
@@ -62,6 +68,7 @@ def build(directory: Path) -> Page:
     a, b = meta.get("a") or {}, meta.get("b") or {}
     label_a, label_b = str(a.get("label", "A")), str(b.get("label", "B"))
     page = Page("compare", meta, title=f"{label_b} vs {label_a}")
+    page.verdict(compare_verdict(table, meta))
     for side, info in (("A", a), ("B", b)):
         digest = str(info.get("scenario_sha256") or "")[:12]
         page.header_item(side, f"{info.get('label', side)} · seed {info.get('seed')} · "
@@ -79,19 +86,21 @@ def build(directory: Path) -> Page:
     page.section("Differences B − A", f"A = {label_a}, B = {label_b}. Each card shows B − A with its 95% {kind} "
                  "confidence interval (paired when both runs share seed and replications); green is a clear "
                  "improvement, red a clear worsening, grey is within noise.")
+    facts = channel_facts(definitions_of(meta).get("a"))
+    units = {c: unit_for(facts[c].threshold_s if c in facts else None,
+                         table.loc[(table["channel"].astype(str) == c) & table["kpi"].isin(DURATIONS), ["a", "b"]]
+                         .to_numpy().ravel()) for c in channels}
     for channel in channels:
         rows = table[(table["channel"].astype(str) == channel) & table["kpi"].isin(HEADLINE)]
-        page.cards([diff_card(r) for r in rows.to_dict("records")], heading=channel)
+        page.cards([diff_card(r, units[channel]) for r in rows.to_dict("records")], heading=channel)
     levers.compare_section(page, table)
     page.figure(differences(table, channels, page))
     page.figure(side_by_side(table, channels, label_a, label_b))
     if data["intervals"] is not None and not data["intervals"].empty:
         page.figure(per_interval(data["intervals"], channels, label_a, label_b))
-    page.section("All differences")
-    shown = table[[c for c in ["channel", "kpi", "a", "a_lo", "a_hi", "b", "b_lo", "b_hi", "diff", "diff_lo",
-                               "diff_hi", "n_a", "n_b"] if c in table.columns]]
-    page.table(shown)
-    definitions = meta.get("scenario_definitions") or {}
+    page.section("All differences", "Durations in the unit of the channel's threshold; compare.csv keeps seconds.")
+    page.table(readable_table(table, units))
+    definitions = definitions_of(meta)
     for side, label in (("a", label_a), ("b", label_b)):
         if definitions.get(side):
             page.details(f"Scenario {side.upper()} used: {label}", json.dumps(definitions[side], indent=2,
@@ -99,20 +108,47 @@ def build(directory: Path) -> Page:
     return page
 
 
-def diff_card(row: dict) -> Card:
+def definitions_of(meta: dict) -> dict:
+    definitions = meta.get("scenario_definitions")
+    return definitions if isinstance(definitions, dict) else {}
+
+
+def readable_table(table: pd.DataFrame, units: dict) -> pd.DataFrame:
+    """compare.csv's rows with each value in its unit (percentages, readable durations, counts)."""
+    rows = []
+    for row in table.to_dict("records"):
+        unit = units.get(str(row["channel"]))
+        shown = {"channel": str(row["channel"]), "KPI": LABELS.get(row["kpi"], (row["kpi"],))[0]}
+        for side in ("a", "b"):
+            shown[side.upper()] = (f"{fmt(row['kpi'], row.get(side, float('nan')), time_unit=unit)} "
+                                   f"[{fmt(row['kpi'], row.get(f'{side}_lo', float('nan')), time_unit=unit)}, "
+                                   f"{fmt(row['kpi'], row.get(f'{side}_hi', float('nan')), time_unit=unit)}]")
+        shown["B − A"] = fmt(row["kpi"], row["diff"], True, unit)
+        shown["95% CI"] = (f"{fmt(row['kpi'], row.get('diff_lo', float('nan')), True, unit)} … "
+                           f"{fmt(row['kpi'], row.get('diff_hi', float('nan')), True, unit)}")
+        for n in ("n_a", "n_b"):
+            if n in row:
+                shown[n] = number(row[n])
+        rows.append(shown)
+    return pd.DataFrame(rows).astype(str)
+
+
+def diff_card(row: dict, unit: TimeUnit | None = None) -> Card:
     kpi = row["kpi"]
     lo, hi, better = row.get("diff_lo"), row.get("diff_hi"), row.get("better", 0)
     status = NEUTRAL
     if lo == lo and hi == hi and better and (lo > 0 or hi < 0):
         status = OK if (lo > 0) == (better > 0) else BAD
-    interval = f"95% CI {fmt(kpi, lo, True)} … {fmt(kpi, hi, True)}" if lo == lo else "CI needs ≥ 2 replications"
-    return Card(f"{LABELS.get(kpi, (kpi,))[0]} B − A", fmt(kpi, row["diff"], True), interval, status,
-                f"A {fmt(kpi, row['a'])} → B {fmt(kpi, row['b'])}")
+    interval = (f"95% CI {fmt(kpi, lo, True, unit)} … {fmt(kpi, hi, True, unit)}" if lo == lo
+                else "CI needs ≥ 2 replications")
+    return Card(f"{LABELS.get(kpi, (kpi,))[0]} B − A", fmt(kpi, row["diff"], True, unit), interval, status,
+                f"A {fmt(kpi, row['a'], time_unit=unit)} → B {fmt(kpi, row['b'], time_unit=unit)}")
 
 
 def differences(table: pd.DataFrame, channels: list[str], page: Page) -> go.Figure:
-    """Forest plot: B − A per channel for each headline KPI, with CI whiskers and a zero line."""
-    kpis = [k for k in HEADLINE if (table["kpi"] == k).any()]
+    """Forest plot: B − A per channel for service level and abandonment, with CI whiskers and a zero line
+    (waits differ by channel, seconds to days, so they are in the cards and the table)."""
+    kpis = [k for k in SHARES if (table["kpi"] == k).any()]
     fig = make_subplots(rows=1, cols=len(kpis), shared_yaxes=True, horizontal_spacing=0.04,
                         subplot_titles=[f"{LABELS[k][0]} B − A" for k in kpis])
     for c, kpi in enumerate(kpis, start=1):
@@ -141,7 +177,7 @@ def differences(table: pd.DataFrame, channels: list[str], page: Page) -> go.Figu
 
 
 def side_by_side(table: pd.DataFrame, channels: list[str], label_a: str, label_b: str) -> go.Figure:
-    kpis = [k for k in HEADLINE if (table["kpi"] == k).any()]
+    kpis = [k for k in SHARES if (table["kpi"] == k).any()]
     fig = make_subplots(rows=1, cols=len(kpis), horizontal_spacing=0.06, subplot_titles=[LABELS[k][0] for k in kpis])
     for c, kpi in enumerate(kpis, start=1):
         rows = table[table["kpi"] == kpi].set_index(table[table["kpi"] == kpi]["channel"].astype(str))

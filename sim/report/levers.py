@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..readable import threshold_text
 from .common import BAD, NEUTRAL, OK, Card, Page, count, esc, hover, line_with_band, pct, secs, style
 
 COUNTS = ["prevented", "balked", "callbacks_offered", "callbacks_accepted", "callbacks_completed",
@@ -119,7 +120,9 @@ def reason_table(page: Page, reasons: pd.DataFrame) -> None:
                  "(`reasons.NAME.service_level`, else the channel's).")
     columns = [c for c in ["channel", "reason", "arrived", "handled", "sl_threshold_s", "sl_target", "service_level",
                            "sl_met", "asa_s", "abandon_rate"] if c in reasons.columns]
-    page.table(reasons[columns])
+    # durations as a planner reads them (reasons.csv keeps seconds)
+    labels = {"sl_threshold_s": "threshold", "asa_s": "ASA"}
+    page.table(reasons[columns].rename(columns=labels), formats={"threshold": threshold_text, "ASA": secs})
 
 
 def compare_section(page: Page, table: pd.DataFrame) -> None:

@@ -13,20 +13,22 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..verdict.staff import staff_verdict
 from .common import (
     Page, ci_columns, count, esc, hover, line_with_band, number, read_meta, read_table, standard_header, style,
 )
 
 HINT = "rerun `peaksim staff SCENARIO --out DIR` to write it again"
 METHODS = {"sim": ("simulation", "#0072B2", None), "erlang_c": ("Erlang C", "#E69F00", "dash"),
-           "erlang_a": ("Erlang A", "#009E73", "dot")}
+           "erlang_a": ("Erlang A", "#009E73", "dot"), "current": ("current plan", "#8C8C8C", "dashdot")}
 
 
 def read(directory: Path) -> dict:
     return {
         "meta": read_meta(directory, ["staffing.json", "staff.json", "run.json"], HINT),
         "staffing": read_table(directory, "staffing.csv", HINT, required=["interval_start", "group", "agents_sim"],
-                               numeric=["agents_sim", "agents_erlang_c", "agents_erlang_a"], times=["interval_start"]),
+                               numeric=["agents_sim", "agents_erlang_c", "agents_erlang_a", "agents_current"],
+                               times=["interval_start"]),
         "sl": read_table(directory, "staffing_sl.csv", HINT, required=["interval_start", "channel", "method",
                                                                        "service_level"],
                          numeric=[*ci_columns(["service_level"]), "target"], times=["interval_start"], optional=True),
@@ -44,9 +46,11 @@ def build(directory: Path) -> Page:
     meta, staffing = data["meta"], data["staffing"]
     page = Page("staff", meta)
     standard_header(page, meta)
+    page.verdict(staff_verdict(staffing, meta))
     page.warnings(meta.get("warnings") or [])
     page.section("Required agents per interval", "The fewest agents on shift that meet the targets, found by "
-                 "simulation, next to the Erlang C (no abandonment) and Erlang A (with abandonment) formulas.")
+                 "simulation, next to the Erlang C (no abandonment) and Erlang A (with abandonment) formulas and "
+                 "the scenario's current plan (all on shift, before shrinkage).")
     page.figure(required(staffing))
     sl = data["sl"]
     if sl is not None and not sl.empty:

@@ -14,10 +14,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..readable import duration, points, unit_for
 from ..sweep import warning_summary
+from ..verdict.facts import channel_facts
+from ..verdict.sweep import sweep_verdict
 from .common import (
-    OK, Card, Page, ci_columns, hover, line_with_band, number, param_label, pct, read_json, read_table,
-    standard_header, style,
+    OK, Card, Page, ci_columns, esc, line_with_band, number, param_label, pct, read_json, read_table,
+    standard_header, style, target_line,
 )
 
 HINT = "rerun `peaksim sweep SCENARIO --out DIR` to write it again"
@@ -56,6 +59,7 @@ def build(directory: Path) -> Page:
     meta, sweep = data["meta"], data["sweep"]
     page = Page("sweep", meta)
     standard_header(page, meta)
+    page.verdict(sweep_verdict(sweep, meta))
     page.warnings(meta.get("warnings") or [])
     point_warnings = meta.get("point_warnings") or {}
     if isinstance(point_warnings, dict) and point_warnings:
@@ -66,20 +70,22 @@ def build(directory: Path) -> Page:
     channels = list(dict.fromkeys(sweep["channel"].astype(str)))
     for name in channels:
         page.colours(name)
+    facts = channel_facts(meta.get("scenario_definition"))
     x, x_title = axis(sweep)
     params = [c for c in sweep.columns if c.startswith("param_")]
     best = best_point(meta)
     best_rows = sweep[sweep["point"] == best] if best is not None else sweep.iloc[0:0]
 
     page.section("Cheapest point meeting every target",
-                 "Chosen by the sweep over all points whose service level meets every channel's target.")
+                 "Chosen by the sweep over all points whose service level meets every channel's target; cost is "
+                 "paid agent-hours (the scheduled roster, before shrinkage) × the cost per hour.")
     if best_rows.empty:
-        page.warnings(["No swept point meets every channel's service-level target; widen the sweep range."])
+        page.note("No swept point meets every channel's service-level target; the verdict above says why.")
     else:
         first = best_rows.iloc[0]
         cards = [Card(param_label(p), number(first[p]), status=OK) for p in params]
         cards.append(Card("point", number(first["point"]), status=OK))
-        for column, label in (("agent_hours", "agent hours"), ("cost", "cost")):
+        for column, label in (("agent_hours", "paid agent-hours"), ("cost", "cost")):
             if column in best_rows.columns:
                 cards.append(Card(label, number(first[column]), status=OK))
         for row in best_rows.to_dict("records"):
@@ -87,66 +93,97 @@ def build(directory: Path) -> Page:
                               f"target {pct(row.get('target_sl'), 0)}" if "target_sl" in row else "", OK))
         page.cards(cards)
 
-    page.section("Service against staffing", "Shaded bands are 95% CIs; dashed lines are targets; "
-                 "hollow markers are points that miss the channel's target.")
-    page.figure(kpis_figure(sweep, channels, x, x_title, best_rows, page))
+    page.section("Service against staffing", "One row per channel. Shaded bands are 95% CIs; dashed lines are "
+                 "targets; hollow markers are points that miss the channel's target; waits are in the unit of the "
+                 "channel's threshold.")
+    page.figure(kpis_figure(sweep, channels, x, x_title, best_rows, page, facts))
     if "cost" in sweep.columns or "agent_hours" in sweep.columns:
         page.figure(cost_figure(sweep, x, x_title, best_rows))
-    marginal = meta.get("marginal_values", meta.get("marginal")) or _marginal_rows(
-        meta.get("marginal_value_of_one_more_agent"))
-    if marginal:
-        page.section("Marginal values", "What one more step of each swept setting buys, as saved by the sweep.")
-        frame = pd.DataFrame(marginal) if isinstance(marginal, list) else pd.DataFrame(
-            [{"setting": k, "value": v} for k, v in marginal.items()])
-        page.table(frame)
+    rows = marginal_table(meta.get("marginal_value_of_one_more_agent"), facts)
+    if rows is not None and not rows.empty:
+        page.section("Marginal value of one more agent", "From the recommended point (or the point closest to "
+                     "meeting every target) to the next value of each swept setting, per extra agent at the peak. "
+                     "– means the KPI is undefined at one of the two points (e.g. no contact answered).")
+        page.table(rows)
     page.scenario(meta.get("scenario_definition"))
     return page
 
 
-def _marginal_rows(saved: list | None) -> list[dict]:
-    """`peaksim sweep`'s marginal values (per axis, per channel) as flat table rows."""
+def marginal_table(saved: list | None, facts: dict) -> pd.DataFrame | None:
+    """`peaksim sweep`'s marginal values (per axis, per channel) as table rows with readable units."""
     rows = []
     for m in saved or []:
-        head = {"axis": m.get("axis"), "from_point": m.get("from_point"), "to_point": m.get("to_point"),
-                "extra_agents_on_shift": m.get("extra_agents_on_shift"), "extra_cost": m.get("extra_cost")}
+        if not isinstance(m, dict):
+            continue
+        head = {"setting": str(m.get("axis", "")), "from point": _text(m.get("from_point")),
+                "to point": _text(m.get("to_point")),
+                "extra agents at peak": _text(m.get("extra_agents_at_peak", m.get("extra_agents_on_shift"))),
+                "extra paid hours": _text(m.get("extra_agent_hours")), "extra cost": _text(m.get("extra_cost"))}
         if not m.get("per_agent"):
-            rows.append({**head, "note": m.get("note", "")})
-        for channel, values in (m.get("per_agent") or {}).items():
-            rows.append({**head, "channel": channel, **values})
-    return rows
+            rows.append({**head, "channel": "", "service level": "", "abandoned": "", "ASA": "",
+                         "note": str(m.get("note", ""))})
+            continue
+        for channel, values in m["per_agent"].items():
+            unit = unit_for(facts[channel].threshold_s) if channel in facts else None
+            rows.append({**head, "channel": str(channel),
+                         "service level": _pp(values.get("service_level_pp")),
+                         "abandoned": _pp(values.get("abandon_rate_pp")),
+                         "ASA": duration(values.get("asa_s"), unit, signed=True), "note": ""})
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows).astype(str)
+    return frame.loc[:, (frame != "").any()]
+
+
+def _text(value) -> str:
+    if value is None or value != value:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"
+    return str(value)
+
+
+def _pp(value) -> str:
+    return "–" if value is None or value != value else points(value / 100, 2)
 
 
 def kpis_figure(sweep: pd.DataFrame, channels: list[str], x: str, x_title: str, best_rows: pd.DataFrame,
-                page: Page) -> go.Figure:
-    panels = [p for p in PANELS if p[0] in sweep.columns]
-    fig = make_subplots(rows=len(panels), cols=1, shared_xaxes=True, vertical_spacing=0.07,
-                        subplot_titles=[label for _, label, _ in panels])
-    for r, (kpi, label, unit) in enumerate(panels, start=1):
-        for name in channels:
-            frame = sweep[sweep["channel"].astype(str) == name].sort_values(x)
-            colour = page.colours(name)
-            line_with_band(fig, frame, x, kpi, name, colour, label.split(" (")[0], unit, row=r, col=1,
-                           showlegend=r == 1, mode="lines+markers")
+                page: Page, facts: dict | None = None) -> go.Figure:
+    """A grid: one row per channel, one column per KPI (service level, abandonment, waits)."""
+    facts = facts or {}
+    columns = [p for p in PANELS if p[0] in sweep.columns and p[0] != "wait_p90_s"]
+    titles = [f"{esc(name)}: {label.split(' (')[0]}" for name in channels for _, label, _ in columns]
+    fig = make_subplots(rows=len(channels), cols=len(columns), shared_xaxes=True, subplot_titles=titles,
+                        vertical_spacing=min(0.09, 0.5 / len(channels)), horizontal_spacing=0.07)
+    for r, name in enumerate(channels, start=1):
+        frame = sweep[sweep["channel"].astype(str) == name].sort_values(x)
+        colour = page.colours(name)
+        waits = [v for c in ("asa_s", "wait_p90_s") if c in frame.columns for v in frame[c].dropna()]
+        unit = unit_for(facts[name].threshold_s if name in facts else None, waits)
+        for c, (kpi, label, kind) in enumerate(columns, start=1):
+            line_with_band(fig, frame, x, kpi, name, colour, label.split(" (")[0], kind, row=r, col=c,
+                           showlegend=False, mode="lines+markers", time_unit=unit if kind == "s" else None)
+            if kind == "s" and "wait_p90_s" in frame.columns:
+                line_with_band(fig, frame[[x, "wait_p90_s"]], x, "wait_p90_s", f"{name} wait p90", colour, "wait p90",
+                               "s", row=r, col=c, showlegend=False, dash="dot", time_unit=unit)
             if "meets_target" in frame.columns:
                 missed = frame[~frame["meets_target"].astype(str).str.lower().isin(["true", "1"])]
-                fig.add_trace(go.Scatter(x=missed[x], y=missed[kpi], mode="markers", showlegend=False,
+                scale = unit.seconds if kind == "s" else 1.0
+                fig.add_trace(go.Scatter(x=missed[x], y=missed[kpi] / scale, mode="markers", showlegend=False,
                                          marker={"color": "white", "size": 8, "line": {"color": colour, "width": 2}},
-                                         legendgroup=name, hovertemplate=hover(f"{label} (misses target)", name, unit)),
-                              row=r, col=1)
+                                         legendgroup=name, hoverinfo="skip"), row=r, col=c)
             if kpi == "service_level" and "target_sl" in frame.columns and frame["target_sl"].notna().any():
-                fig.add_trace(go.Scatter(x=frame[x], y=frame["target_sl"], mode="lines", showlegend=False,
-                                         legendgroup=name, line={"color": colour, "dash": "dash", "width": 1.5},
-                                         hovertemplate=hover("target", name, "pct")), row=r, col=1)
-        if not best_rows.empty:
-            fig.add_vline(x=best_rows[x].iloc[0], line={"color": BEST, "width": 2, "dash": "dot"}, row=r, col=1)
-        fig.update_yaxes(title_text=label, tickformat=".0%" if unit == "pct" else None, rangemode="tozero",
-                         row=r, col=1)
-    if not best_rows.empty:
-        fig.add_annotation(x=best_rows[x].iloc[0], y=1, xref="x", yref="paper", yanchor="bottom",
-                           text="cheapest meeting all targets", showarrow=False, font={"color": BEST})
-    fig.update_xaxes(title_text=x_title, row=len(panels), col=1)
-    return style(fig, 220 * len(panels) + 120, "Service level, abandonment and waits against staffing",
-                 hovermode="x")
+                target_line(fig, float(frame["target_sl"].dropna().iloc[0]), "#1f2328",
+                            f"target {pct(frame['target_sl'].dropna().iloc[0], 0)}", row=r, col=c)
+            if not best_rows.empty:
+                fig.add_vline(x=best_rows[x].iloc[0], line={"color": BEST, "width": 2, "dash": "dot"}, row=r, col=c)
+            title = f"{label.split(' (')[0]} ({unit.symbol})" if kind == "s" else label
+            fig.update_yaxes(title_text=title, tickformat=".0%" if kind == "pct" else None, rangemode="tozero",
+                             row=r, col=c)
+    for c in range(1, len(columns) + 1):
+        fig.update_xaxes(title_text=x_title, row=len(channels), col=c)
+    return style(fig, 190 * len(channels) + 130, "Service level, abandonment and waits (ASA solid, p90 dotted) "
+                 "against staffing; the dotted green line marks the recommended point", hovermode="closest")
 
 
 def cost_figure(sweep: pd.DataFrame, x: str, x_title: str, best_rows: pd.DataFrame) -> go.Figure:
