@@ -402,7 +402,8 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
                             f"than the {MAX_HORIZON_S // 86400} days a replay can simulate; look for mistyped "
                             "dates, or split the test file into shorter periods")
     per = int(interval_s // sub_s)
-    _refuse_same_files(train, test)  # after the checks of the data themselves, before the replay
+    if train is not test:  # (the availability search replays the training data on itself, on purpose)
+        _refuse_same_files(train, test)  # after the checks of the data themselves, before the replay
 
     tick("inferring staffing of the test period")
     staffing = infer_staffing(contacts, interval=staffing_step, max_gap=max_gap, **idle)

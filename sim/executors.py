@@ -49,16 +49,16 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _stop(pool: ProcessPoolExecutor, futures: Iterable) -> None:
-    """Cancel what has not started and terminate the workers now (their current tasks are abandoned).
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Terminate the workers now (their current tasks are abandoned; nothing further starts).
 
     A worker killed while sending its result leaves half a message in the result pipe, and the
     pool's manager thread would wait for the rest forever (and the interpreter with it, at exit):
     once the workers are gone, the parent's own copy of the pipe's write end is closed too, so that
     read ends with EOF and the manager thread winds down.
     """
-    for future in futures:
-        future.cancel()
+    # no future is cancelled here: the pool's manager thread marks every unfinished one broken once the
+    # workers are gone, and setting that on a cancelled future raises in its thread (a traceback on stderr)
     processes = list((getattr(pool, "_processes", None) or {}).values())
     for process in processes:
         if process.is_alive():
@@ -75,7 +75,7 @@ def _stop(pool: ProcessPoolExecutor, futures: Iterable) -> None:
             writer.close()
         except OSError:
             pass
-    pool.shutdown(wait=False, cancel_futures=True)
+    pool.shutdown(wait=False)
     manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None:
         manager.join(10)
@@ -94,7 +94,7 @@ def run_tasks(fn: Callable, tasks: list[tuple], jobs: int = 1, scheduler: str | 
             for future in as_completed(futures):
                 yield futures[future], future.result()
         except BaseException:  # Ctrl-C, SIGTERM, a failed task, or the caller stopped reading
-            _stop(pool, futures)
+            _stop(pool)
             raise
         pool.shutdown(wait=True)
     else:
