@@ -65,7 +65,11 @@ def write_error(target: Path, exc: OSError, unchanged: bool = True) -> PeaksimEr
     """A full disk, read-only file system … as one line naming the folder and what to do."""
     what = exc.strerror or type(exc).__name__
     where = f" ({Path(exc.filename).name})" if getattr(exc, "filename", None) else ""
-    kept = "; the folder still holds its previous results, unchanged" if unchanged else ""
+    try:
+        held = unchanged and Path(target).is_dir() and any(Path(target).iterdir())
+    except OSError:
+        held = False
+    kept = "; the folder still holds its previous results, unchanged" if held else ""
     return PeaksimError(f"{target}: cannot write the results (got {what}{where}){kept}; "
                         "free space, fix the permissions, or choose another --out")
 
