@@ -52,11 +52,14 @@ class Calibration:
     profile: ArrivalProfile = field(repr=False)
     model: dict = field(default_factory=dict, repr=False)
     season: dict = field(default_factory=dict, repr=False)
+    satisfaction: dict | None = None  # the fitted `satisfaction:` block (calibrate/csat.py), if the export has csat
 
     def to_dict(self) -> dict:
         out = {"provenance": self.provenance, "channels": self.channels, "fits": self.fits, "skipped": self.skipped}
         if self.model:
             out.update({"model": self.model, "season": self.season})
+        if self.satisfaction is not None:
+            out["satisfaction"] = self.satisfaction
         return _plain(out)
 
     def to_yaml(self, path) -> Path:
@@ -175,18 +178,15 @@ def calibrate(ticket_data: TicketData, interval="60min", min_n=50, tz=None,
               duration_candidates=("lognorm", "gamma", "weibull_min", "expon"),
               patience_candidates=("expon", "weibull_min", "lognorm", "gamma"),
               redial_window="24h", max_gap="30min", days="present", season=True, windows=None,
-              user_events=None, max_fit_n=50_000) -> Calibration:
+              user_events=None, max_fit_n=50_000, promises: dict | None = None,
+              issue_window: str = "7d") -> Calibration:
     """Calibrate every channel of ``ticket_data`` (a :class:`~calibrate.schema.TicketData`).
 
     ``min_n`` is the fewest values (abandonments, for patience) a fit needs, for channels and
     reasons alike; ``tz`` re-expresses arrival times before profiling (default: as loaded);
-    ``days`` is passed to :func:`~calibrate.profiles.arrival_profile`. Distributions are fitted on at most
-    ``max_fit_n`` contacts per channel (or reason), a fixed random sample beyond that: the maximum-
-    likelihood fit of 50,000 values is already far tighter than the year-to-year change it feeds,
-    and fitting a million values costs minutes. With ``season`` (default) it
-    also learns the forecast's model inputs (:func:`calibrate.model_inputs.learn_model`: fresh vs
-    repeat contacts with ``windows``, the season with the retail calendar and ``user_events``,
-    behaviour, agent groups), written under ``model:`` and ``season:``.
+              redial_window="24h", max_gap="30min", days="present", season=True, windows=None,
+              user_events=None, max_fit_n=50_000, promises: dict | None = None,
+              issue_window: str = "7d") -> Calibration:
     """
     contacts = ticket_data.contacts
     if contacts.empty:
@@ -262,9 +262,24 @@ def calibrate(ticket_data: TicketData, interval="60min", min_n=50, tz=None,
                                              user_events=user_events, max_gap=max_gap)
         diagnostics.update(tables)
         fitter.skipped.extend(summary.get("skipped", []))
+    satisfaction = None
+    if contacts["csat"].notna().any():
+        from calibrate.csat import fit_csat
+
+        try:
+            csat = fit_csat(contacts, promises, issue_window, min_n, max_fit_n)
+        except ValueError as exc:
+            fitter.skipped.append(f"csat: {exc}")
+        else:
+            satisfaction = csat.to_scenario()
+            diagnostics["csat_fit"] = csat.table
+            results["_satisfaction"] = csat
+            if not promises:
+                fitter.skipped.append("csat: late_first_response: no promises given (--promise CHANNEL=DURATION), "
+                                      "so its default coefficient is kept")
     return Calibration(provenance=provenance, channels=channels,
                        fits=fits, skipped=fitter.skipped, diagnostics=diagnostics, results=results,
-                       profile=profile, model=model, season=summary)
+                       profile=profile, model=model, season=summary, satisfaction=satisfaction)
 
 
 def report_tables(diagnostics: dict, profile: ArrivalProfile) -> dict:

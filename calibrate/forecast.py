@@ -312,6 +312,9 @@ def forecast_scenario(calibration: str | Path, start: dt.date, end: dt.date, gro
         scenario["agents"] = agents
         defaults.append("agents: groups seen in the export, headcount per interval of the week from their activity "
                         "(a low starting plan: idle agents are invisible in tickets)")
+    if cal.get("satisfaction") is not None and "satisfaction" not in scenario:  # the fitted CSAT model (csat column)
+        scenario["satisfaction"] = copy.deepcopy(cal["satisfaction"])
+        from_data.append("satisfaction: the CSAT model fitted from the export's csat answers")
     _validated(scenario, path)
     prov = cal.get("provenance") or {}
     from sim.bounded_read import read_limited

@@ -21,6 +21,8 @@ bot_handled     whether a bot / IVR handled it first
 bot_resolved    whether the bot resolved it without an agent
 resolved_at     when it was resolved (async channels)
 reopened        whether it was reopened after resolution
+csat            the customer's satisfaction answer: a score 1-5, or yes/no (read as 1/0; a
+                column holding only 0 and 1 is yes/no); see :mod:`calibrate.csat`
 =============== ============================================================================
 
 Times are tz-aware ``Timestamp`` s. Waits are ``answered_at`` (or ``abandoned_at``) minus
@@ -45,9 +47,10 @@ TIME_COLUMNS = ("created_at", "queued_at", "answered_at", "abandoned_at", "resol
 TEXT_COLUMNS = ("contact_id", "customer_id", "channel", "reason", "agent_id")
 BOOL_COLUMNS = ("bot_handled", "bot_resolved", "reopened")
 NUMBER_COLUMNS = ("handle_time_s",)
+CSAT_COLUMNS = ("csat",)
 COLUMNS = ("contact_id", "customer_id", "channel", "reason", "created_at", "queued_at",
            "answered_at", "abandoned_at", "handle_time_s", "agent_id", "bot_handled",
-           "bot_resolved", "resolved_at", "reopened")
+           "bot_resolved", "resolved_at", "reopened", "csat")
 REQUIRED = ("channel", "created_at")
 # a handle time over a year is a unit or typing error (1e12 s is 30,000 years), never agent work
 IMPLAUSIBLE_HANDLE_S = 366 * 86400.0
@@ -303,7 +306,31 @@ def parse_bools(raw: pd.Series, file, column, rows) -> pd.Series:
     return out
 
 
+def parse_csat(raw: pd.Series, file, column, rows) -> pd.Series:
+    """Satisfaction answers as float: scores 1-5 as they are, yes/no (true/false, 1/0) as 1/0.
+
+    A file holds one kind: text answers with scores, a 0 next to scores above 1, or a value
+    outside both (6, 4.5, "meh") is an error naming the row."""
+    text = raw.astype("string").str.strip().str.lower()
+    missing = text.isna() | (text == "")
+    numbers = pd.to_numeric(text.mask(missing), errors="coerce").astype(float)
+    words = text.isin(_TRUE | _FALSE) & numbers.isna()
+    bad = ~missing & ~words & ~numbers.isin([0, 1, 2, 3, 4, 5])
+    _raise_first(bad, text, file, column, rows, "not a satisfaction answer",
+                 "give a score 1-5 or yes/no (true/false, 1/0), or leave the cell empty")
+    score_like = numbers.isin([2, 3, 4, 5])
+    if score_like.any() and (words.any() or (numbers == 0).any()):
+        _raise_first((words | (numbers == 0)) & ~missing, text, file, column, rows,
+                     "mixes yes/no answers with 1-5 scores",
+                     "export one kind of answer per file (scores 1-5, or yes/no)")
+    out = numbers.copy()
+    out[words] = text[words].isin(_TRUE).astype(float)
+    return out
+
+
 def empty_column(name: str, index, tz) -> pd.Series:
+    if name in CSAT_COLUMNS:
+        return pd.Series(np.nan, index=index, dtype=float)
     if name in TIME_COLUMNS:
         return pd.Series(pd.NaT, index=index, dtype=f"datetime64[ns, {tz}]")
     if name in NUMBER_COLUMNS:

@@ -22,6 +22,8 @@ bot_handled     on channels with a bot: whether the contact met it (else empty)
 bot_resolved    of those: whether the bot (apparently) resolved it
 resolved_at     async channels only: service end
 reopened        handled contacts: whether a reopen of it arrived within the horizon
+csat            on the first contact of each closed issue: a score 1-5 (or yes/no) drawn from the
+                scenario's CSAT model with the issue's modelled features (``csat=`` below)
 =============== ==========================================================================
 
 Peak levers (docs/levers.md): contacts prevented by proactive notifications are not written (they
@@ -44,14 +46,24 @@ from calibrate.schema import COLUMNS
 __all__ = ["synth_contacts", "write_tickets"]
 
 
-def synth_contacts(scenario, replication: int = 0) -> pd.DataFrame:
+CSAT_KINDS = ("auto", "score", "yes-no", "none")
+SOURCE_CSAT = 9  # random source of the survey answers (sim/replication.py numbers the model's 0-8)
+
+
+def synth_contacts(scenario, replication: int = 0, csat: str = "auto") -> pd.DataFrame:
     """Simulate one replication of ``scenario`` (a :class:`sim.scenario.Scenario`) and return its
-    contacts in the generic schema, ordered by creation time."""
+    contacts in the generic schema, ordered by creation time.
+
+    ``csat``: survey answers drawn from the scenario's CSAT model for every closed issue, on its first
+    contact: ``"score"`` (1-5, ordered logit), ``"yes-no"`` (satisfied = 4 or 5), ``"none"``, or
+    ``"auto"`` (scores when the scenario has a ``satisfaction:`` block, else none)."""
     from sim.metrics import Outcomes
     from sim.replication import simulate
 
     if replication < 0:
         raise ValueError(f"The 'replication' parameter of synth_contacts must be ≥ 0. Got {replication!r} instead.")
+    if csat not in CSAT_KINDS:
+        raise ValueError(f"The 'csat' parameter of synth_contacts must be one of {CSAT_KINDS}. Got {csat!r} instead.")
     rec = simulate(scenario, replication)
     o, c = Outcomes(rec), rec.contacts
     if o.kept is not None:  # peak levers: prevented contacts never arrived and callbacks are no tickets of their own
@@ -88,9 +100,30 @@ def synth_contacts(scenario, replication: int = 0) -> pd.DataFrame:
         **_bot_columns(scenario, c),
         "resolved_at": at(c["end"], finished & is_async),
         "reopened": _reopened(o, c, finished),
+        "csat": _answers(scenario, replication, rec, o, csat),
     })
     frame = frame.sort_values("created_at", kind="stable", ignore_index=True)
     return frame[list(COLUMNS)]
+
+
+def _answers(scenario, replication: int, rec, o, kind: str) -> np.ndarray:
+    """Per contact: a survey answer on the first contact of each closed issue (NaN elsewhere), drawn
+    from the scenario's CSAT model with the issue's modelled features (sim/journeys.py)."""
+    from sim.journeys import Issues
+    from sim.replication import stream
+    from sim.satisfaction import DEFAULT, score_probabilities
+
+    out = np.full(len(o.arrival), np.nan)
+    if kind == "none" or (kind == "auto" and scenario.satisfaction is None):
+        return out
+    contacts = {**rec.contacts, "end": rec.contacts["end"].copy()}  # Issues overwrites `end` in place
+    issues = Issues(contacts, o, scenario, keep_eta=True)
+    closed = ~issues.open_end
+    probabilities = score_probabilities(scenario.satisfaction or DEFAULT, issues.eta[closed])
+    u = stream(scenario.seed, replication, SOURCE_CSAT).random(int(closed.sum()))
+    scores = 1 + (u[:, None] >= np.cumsum(probabilities, axis=1)[:, :4]).sum(axis=1)
+    out[np.flatnonzero(closed)] = (scores >= 4) if kind == "yes-no" else scores
+    return out
 
 
 def _reasons(scenario, index: np.ndarray) -> pd.Series:

@@ -33,8 +33,8 @@ from sim.errors import PeaksimError
 from sim.yamlsource import load_yaml_with_lines
 
 from calibrate import sources
-from calibrate.schema import (BOOL_COLUMNS, COLUMNS, NUMBER_COLUMNS, REQUIRED, TIME_COLUMNS,
-                              Described, TicketData, TicketError, drop_rows, finalise, parse_bools,
+from calibrate.schema import (BOOL_COLUMNS, COLUMNS, CSAT_COLUMNS, NUMBER_COLUMNS, REQUIRED, TIME_COLUMNS,
+                              Described, TicketData, TicketError, drop_rows, finalise, parse_bools, parse_csat,
                               parse_numbers, parse_times, sha256_bytes, utc_offsets)
 
 __all__ = ["load_tickets", "load_mapping", "TicketData", "TicketError", "FORMATS", "MAPPINGS"]
@@ -344,6 +344,8 @@ def _read_generic(path, data, spec, tz, default_channel, dropped, notes, example
             col = parse_numbers(col, path, label, rows)
         elif name in BOOL_COLUMNS:
             col = parse_bools(col, path, label, rows)
+        elif name in CSAT_COLUMNS:
+            col = parse_csat(col, path, label, rows)
         frame[name] = col
     frame = drop_rows(frame, raw.isna().all(axis=1), "blank_row", dropped, examples)
     frame = drop_rows(frame, ambiguous, "dst_ambiguous_time", dropped, examples)

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from .contacts import CB_ACCEPTED, ContactFactory, Streams, Templates
+from .contacts import CB_ACCEPTED, REOPENED, RETURN_LATE, ContactFactory, Streams, Templates
 from .distributions import BlockSampler
 from .loops import MAX_CONTACTS_PER_CUSTOMER
 from .model import ContactCentre
@@ -27,6 +27,7 @@ from .records import ORIGINS
 from .scenario import Scenario
 
 REDIAL, CHASER, REOPEN, BOT_BOUNCE = (ORIGINS.index(o) for o in ("redial", "chaser", "reopen", "bot_bounce"))
+AFTER_HORIZON, CLOSED, CAPPED = -1, -2, -3  # `spawn` results when no contact is created
 
 
 class Choice:
@@ -107,7 +108,8 @@ class CustomerBehaviour:
         redial, delay, choose = self.redial[c]
         customer = self.log.customer[i]
         if self.uniform[c]() < redial.probability and self._allowed(customer, redial.max_attempts):
-            self.spawn(self.centre.env.now + delay(), choose(self.uniform[c]()), self.log.reason[i], REDIAL, customer)
+            self._follow_up(i, self.spawn(self.centre.env.now + delay(), choose(self.uniform[c]()), self.log.reason[i],
+                                          REDIAL, customer))
 
     def _chase_check(self, event) -> None:
         i = event._value
@@ -126,14 +128,20 @@ class CustomerBehaviour:
         c = self.log.channel[i]
         probability, delay, choosers = reopen
         if self.uniform[c]() < probability:
-            self.spawn(self.centre.env.now + delay(), choosers[c](self.uniform[c]()), self.log.reason[i], REOPEN,
-                       self.log.customer[i])
+            self.log.flags[i] |= REOPENED
+            self._follow_up(i, self.spawn(self.centre.env.now + delay(), choosers[c](self.uniform[c]()),
+                                          self.log.reason[i], REOPEN, self.log.customer[i]))
 
     def on_bot_bounce(self, i: int) -> None:
         c = self.log.channel[i]
         delay, choose = self.bounce[c]
-        self.spawn(self.log.bot_end[i] + delay(), choose(self.uniform[c]()), self.log.reason[i], BOT_BOUNCE,
-                   self.log.customer[i])
+        self._follow_up(i, self.spawn(self.log.bot_end[i] + delay(), choose(self.uniform[c]()), self.log.reason[i],
+                                      BOT_BOUNCE, self.log.customer[i]))
+
+    def _follow_up(self, i: int, spawned: int) -> None:
+        """Mark contact i when its follow-up falls after the horizon: the issue is still open then."""
+        if spawned == AFTER_HORIZON:
+            self.log.flags[i] |= RETURN_LATE
 
     # --- new contacts ---------------------------------------------------------------
     def _allowed(self, customer: int, limit: int) -> bool:
@@ -143,20 +151,24 @@ class CustomerBehaviour:
         self.contacts_per_customer[customer] = count + 1
         return True
 
-    def spawn(self, t: float, channel: int, reason: int, origin: int, customer: int) -> None:
-        """Create a contact arriving at t and schedule it. Dropped after the horizon, on a sync channel
-        that is closed at t (the customer meets the closed message, not a queue), and when the customer
-        already had MAX_CONTACTS_PER_CUSTOMER contacts (counted in `capped`)."""
-        if t >= self.horizon or (not self.is_async[channel] and not self.centre.open_at(channel, t)):
-            return
+    def spawn(self, t: float, channel: int, reason: int, origin: int, customer: int) -> int:
+        """Create a contact arriving at t and schedule it; returns its row. Dropped after the horizon
+        (returns AFTER_HORIZON), on a sync channel that is closed at t (CLOSED: the customer meets
+        the closed message, not a queue, and gives up), and when the customer already had
+        MAX_CONTACTS_PER_CUSTOMER contacts (CAPPED, counted in `capped`)."""
+        if t >= self.horizon:
+            return AFTER_HORIZON
+        if not self.is_async[channel] and not self.centre.open_at(channel, t):
+            return CLOSED
         before = self.per_customer[customer]
         if before >= MAX_CONTACTS_PER_CUSTOMER - 1:  # the loop ends here, whatever its origin
             self.capped += 1
-            return
+            return CAPPED
         self.per_customer[customer] = before + 1
         queued, deadline, work, flags, bot_end = self.templates.contact(channel, reason, t)
         i = self.log.append(t, channel, work, deadline, origin, customer, reason, queued, flags, bot_end)
         self.centre.add_contact(i)
+        return i
 
 
 class _Uniform:

@@ -3,6 +3,7 @@
 A scenario file may name a calibration YAML (written by `peaksim calibrate`), relative to the
 scenario file's folder. For every channel the scenario defines and the calibration also has,
 `handle_time`, `handle_time_profile`, `patience`, `patience_profile` and `arrivals` are taken from the calibration
+(and its fitted `satisfaction:` CSAT model, when the export had a `csat` column)
 **unless the scenario gives them**: the scenario always wins, key by key (a scenario `arrivals: {rate_per_hour: 80}`
 replaces the calibrated profile; a scenario `patience` replaces the fitted one). Channels only
 the calibration knows are ignored, so one calibration can serve scenarios of any subset of
@@ -92,7 +93,24 @@ def apply_calibration(data: dict, base_dir: Path | str, source: str = "<scenario
                 if any(own.get(k) is not None for k in LEVEL_KEYS):  # the scenario states its own volume
                     value = {k: v for k, v in value.items() if k not in LEVEL_KEYS + SHAPE_KEYS}
                 channel[key] = {**value, **own}  # the scenario's keys win
+    fitted_csat = cal.get("satisfaction")
+    if fitted_csat is not None and merged.get("satisfaction") is None:  # the scenario's own model wins
+        merged["satisfaction"] = _satisfaction(fitted_csat, where)
     return merged
+
+
+def _satisfaction(value, where: str) -> dict:
+    """The calibration's fitted CSAT model, checked as a scenario's `satisfaction:` block would be."""
+    from .scenario_outcomes import Satisfaction
+
+    try:
+        Satisfaction.model_validate(value)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = ".".join(str(p) for p in first.get("loc", ()))
+        raise ScenarioError([f"{where}: satisfaction{'.' + field if field else ''}: {first.get('msg')}; "
+                             "recalibrate with `peaksim calibrate`"]) from None
+    return value
 
 
 def _interval(value) -> float | None:

@@ -206,6 +206,28 @@ def print_summary(result) -> None:
             f"{_fmt(row.abandon_rate, 'pct')}",
         )
     out.print(table)
+    print_outcomes(result.summary, f"{result.scenario.name}: customer outcomes per channel of the first contact (95% CI)")
+
+
+def print_outcomes(summary, title: str) -> None:
+    """Per channel: issues, FCR, modelled CSAT, resolution time, given-up share and revenue at risk."""
+    if "issues" not in summary.columns:
+        return
+    from .readable import duration
+
+    table = Table(title=title)
+    for column in ("channel", "issues", "FCR", "CSAT (modelled)", "resolution p50 / p90", "contacts/issue",
+                   "given up", "revenue at risk"):
+        table.add_column(column, justify="left" if column == "channel" else "right")
+    for row in summary.itertuples(index=False):
+        table.add_row(
+            styled(row.channel), _fmt(row.issues, "n"),
+            f"{_fmt(row.fcr, 'pct')} [{_fmt(row.fcr_lo, 'pct')}, {_fmt(row.fcr_hi, 'pct')}]",
+            f"{_fmt(row.csat, 'pct')} [{_fmt(row.csat_lo, 'pct')}, {_fmt(row.csat_hi, 'pct')}]",
+            f"{duration(row.resolution_time_p50_s)} / {duration(row.resolution_time_p90_s)}",
+            "–" if row.contacts_per_issue != row.contacts_per_issue else f"{row.contacts_per_issue:.2f}",
+            _fmt(row.unresolved_share, "pct"), _fmt(row.revenue_at_risk, "n"))
+    out.print(table)
 
 
 @app.command()
@@ -336,13 +358,17 @@ def sweep(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
     resume: bool = typer.Option(False, "--resume", help="keep the finished points of an interrupted sweep in --out"),
     cost_per_hour: float = typer.Option(25.0, "--cost-per-hour", help="cost of one paid agent-hour (default 25.0)"),
+    min_fcr: Optional[list[str]] = typer.Option(None, "--min-fcr", help="[CHANNEL=]SHARE: minimum first-contact resolution (all channels, or one); repeat"),
+    promise: Optional[list[str]] = typer.Option(None, "--resolution-promise", help="CHANNEL=DURATION: 90%% of its resolved issues within it, e.g. email=24h; repeat"),
 ):
     """Simulate a grid of staffing levels with common random numbers; write sweep.csv and sweep.json."""
+    from .outcome_targets import parse_outcome_targets
     from .scenario import load_scenario
     from .sweep import agents_axis, check_axes, run_sweep, scale_axis, warning_summary
 
     sc = load_scenario(scenario, {"seed": seed})
     axes = [agents_axis(spec, sc) for spec in agents or []] + ([scale_axis(scale)] if scale else [])
+    outcomes = parse_outcome_targets(min_fcr, promise, sc)
     check_axes(axes, replications or sc.replications)  # sized before anything is built or written
     jobs = _jobs(jobs, scheduler)
     with _folder(out_dir, sc.name, "sweep") as folder:  # sweep.csv is a journal in the folder itself (--resume)
@@ -352,12 +378,18 @@ def sweep(
         with bar:
             result = run_sweep(sc, axes, target, replications, jobs, scheduler, resume, cost_per_hour,
                                progress=lambda d, t: update("sweep points", d, t),
-                               prepare=lambda: folder.remove_stale(keep))
+                               prepare=lambda: folder.remove_stale(keep), outcomes=outcomes)
         _write_report(target, "sweep")
         print_verdict(target, "sweep")
     meta = result.meta
     _note(f"cost = paid agent-hours (the scheduled roster, before shrinkage) x {cost_per_hour:g} per agent-hour "
           "(--cost-per-hour)")
+    best = result.meta["best_point"]
+    if best is not None and "fcr" in result.table.columns:
+        there = result.table[result.table["point"] == best["point"]]
+        out.print("Customer outcomes at that point: " + "; ".join(
+            f"{r.channel}: FCR {_fmt(r.fcr, 'pct')}, CSAT {_fmt(r.csat, 'pct')}, resolution p90 "
+            f"{_duration(r.resolution_time_p90_s)}" for r in there.itertuples(index=False)), markup=False, highlight=False)
     for line in warning_summary(meta.get("point_warnings", {})):
         _note(f"warning: {line} (messages in sweep.json point_warnings)")
     _note(f"wrote {target}/sweep.csv, sweep.json and report.html ({meta['points']} points x "
@@ -380,14 +412,19 @@ def staff(
     max_iterations: int = typer.Option(12, "--max-iterations", min=1, help="iterations of the staffing algorithm"),
     repair_rounds: int = typer.Option(6, "--repair-rounds", min=0, help="verification-and-repair rounds after the iterations (0: none)"),
     shift_templates: Optional[Path] = typer.Option(None, "--shift-templates", help="YAML shift templates: also plan shifts (MILP) and re-simulate them"),
+    min_fcr: Optional[list[str]] = typer.Option(None, "--min-fcr", help="[CHANNEL=]SHARE: minimum first-contact resolution, staffed as an abandonment cap; repeat"),
+    promise: Optional[list[str]] = typer.Option(None, "--resolution-promise", help="CHANNEL=DURATION: 90%% of its resolved issues within it (e.g. email=24h), staffed as a first-response target; repeat"),
 ):
     """Fewest agents per interval and group meeting every target (simulation), beside Erlang C and Erlang A."""
     from .scenario import load_scenario
     from .shifts import load_templates, run_shift_plan, write_shift_plan
     from .staffing import Targets, run_staff, write_staff
 
+    from .outcome_targets import parse_outcome_targets
+
     sc = load_scenario(scenario, {"seed": seed})
     targets = Targets(max_abandon, max_occupancy)
+    outcomes = parse_outcome_targets(min_fcr, promise, sc)
     templates = load_templates(shift_templates, sc) if shift_templates else None
     jobs = _jobs(jobs, scheduler)
     with _folder(out_dir, sc.name, "staff") as folder:
@@ -395,7 +432,7 @@ def staff(
         bar, update = _stage_bar()
         with bar:
             result = run_staff(sc, replications, check_replications, targets, jobs, scheduler, max_iterations,
-                               max_agents, progress=update, repair_rounds=repair_rounds)
+                               max_agents, progress=update, repair_rounds=repair_rounds, outcome_targets=outcomes)
             shift_result = None
             if templates is not None:
                 shift_result = run_shift_plan(sc, result.plans["sim"], templates, result.meta["check_replications"],
@@ -417,6 +454,17 @@ def staff(
         ok = meta["share_of_intervals_not_significantly_below_target"].get(method, float("nan"))
         table.add_row(label, f"{meta['agent_hours'][method]:,.1f}", _fmt(share, "pct"), _fmt(ok, "pct"))
     out.print(table)
+    from .readable import duration
+
+    for method, label in (("sim", "simulation (ISA)"), ("erlang_c", "Erlang C"), ("erlang_a", "Erlang A")):
+        per = meta["outcomes_by_method"].get(method, {})
+        out.print(f"Customer outcomes, {label}: " + "; ".join(
+            f"{ch}: FCR {_fmt(v['fcr'] if v['fcr'] is not None else float('nan'), 'pct')}, resolution p90 "
+            f"{duration(v['resolution_time_p90_s'] if v['resolution_time_p90_s'] is not None else float('nan'))}"
+            for ch, v in per.items()), markup=False, highlight=False)
+    for method, shares in meta.get("share_of_intervals_meeting_outcome_targets", {}).items():
+        out.print(f"Intervals meeting the outcome targets ({method}): "
+                  + ", ".join(f"{ch} {_fmt(v, 'pct')}" for ch, v in shares.items()), markup=False, highlight=False)
     for warning in meta.get("warnings", []):
         _note(f"warning (staffed plan): {warning['message']}")
     if not meta["converged"]:
@@ -465,13 +513,13 @@ def _print_comparison(target: Path, meta: dict) -> None:
     from .result_files import read_table
 
     table = read_table(target, "compare.csv", "rerun `peaksim compare`")
-    shown = table[table["kpi"].isin(["service_level", "abandon_rate", "asa_s", "wait_p90_s"])]
+    shown = table[table["kpi"].isin(["service_level", "abandon_rate", "asa_s", "wait_p90_s", "fcr", "csat"])]
     kind = "paired" if "paired" in meta.get("method", "") else "Welch"
     grid = Table(title=styled(f"B − A: {meta['b']['label']} vs {meta['a']['label']} (95% {kind} CI)"))
     for column in ("channel", "KPI", "A", "B", "B − A", "95% CI"):
         grid.add_column(column, justify="left" if column in ("channel", "KPI") else "right")
     for row in shown.itertuples(index=False):
-        kind = "pct" if row.kpi in ("service_level", "abandon_rate") else "s"
+        kind = "pct" if row.kpi in ("service_level", "abandon_rate", "fcr", "csat") else "s"
         scale = 100 if kind == "pct" else 1
         unit = " pp" if kind == "pct" else ""
         ci = "–" if row.diff_lo != row.diff_lo else f"[{scale * row.diff_lo:+.1f}, {scale * row.diff_hi:+.1f}]{unit}"
@@ -580,6 +628,8 @@ def calibrate(
     window: Optional[list[str]] = typer.Option(None, "--window", help="repeat-contact window NAME=DURATION (redial, chaser, reopen, bot_bounce), e.g. redial=12h"),
     out_dir: Path = typer.Option(Path("results/calibration"), "--out", "-o", help="output directory"),
     report: bool = typer.Option(True, "--report/--no-report", help="write report.html"),
+    promise: Optional[list[str]] = typer.Option(None, "--promise", help="CHANNEL=DURATION first-response promise, for the CSAT fit's late_first_response (e.g. voice=20s); repeat"),
+    issue_window: str = typer.Option("7d", "--issue-window", help="a customer's contacts within this gap of each other are one issue (CSAT fit)"),
 ):
     """Fit arrivals, handle times, patience (censored) and behaviour, and learn the season; write calibration.yaml and diagnostics."""
     from calibrate import calibrate as fit_all
@@ -595,14 +645,17 @@ def calibrate(
         raise PeaksimError(f"--window: {exc}") from None
     with _data_errors():
         user = load_events(events) if events else None
+    csat_window = _check_window(issue_window)
     data = _load(files, fmt, mapping, tz, default_channel)
     _zone_notes(data, files)
+    promises = _promises(promise, data)
     with _folder(out_dir, "calibration", "calibrate", nested=False) as folder:
         target = folder.target
         with _data_errors():
             if data.contacts.empty:
                 raise PeaksimError(f"{files[0]}: no usable contacts ({_drops_line(data)}); check the file and --format")
-            cal = fit_all(data, interval=interval, min_n=min_n, windows=windows, user_events=user)
+            cal = fit_all(data, interval=interval, min_n=min_n, windows=windows, user_events=user, promises=promises,
+                          issue_window=csat_window)
         cal.to_yaml(folder.staging / "calibration.yaml")
         written = cal.write_diagnostics(folder.staging)
         write_json({"command": sys.argv, "format": fmt, "interval": interval, "provenance": cal.to_dict()["provenance"],
@@ -627,6 +680,14 @@ def calibrate(
              if not k.startswith("utc_offsets_read_as_utc")}  # has its own note line
     if notes:
         _note("notes: " + ", ".join(f"{k} {v:,}" for k, v in notes.items()))
+    fitted = cal.results.get("_satisfaction")
+    if fitted is not None:
+        ci = Table(title=f"CSAT model: {fitted.table['model'].iloc[0]} on {fitted.n:,} rated issues (95% CI)")
+        for column in ("parameter", "estimate", "95% CI"):
+            ci.add_column(column, justify="left" if column == "parameter" else "right")
+        for row in fitted.table.itertuples(index=False):
+            ci.add_row(styled(row.parameter), f"{row.estimate:+.3f}", f"[{row.ci_lo:+.3f}, {row.ci_hi:+.3f}]")
+        out.print(ci)
     if len(cal.skipped) == 1:
         _note(f"skipped: {cal.skipped[0]}")
     elif cal.skipped:  # one line however many channels and reasons: the full list is in calibrate.json
@@ -640,6 +701,40 @@ def _duration(seconds: float) -> str:
     from .readable import duration
 
     return duration(seconds)
+
+def _check_window(text: str) -> str:
+    from .units import parse_duration
+
+    try:
+        seconds = float(parse_duration(text))
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not seconds > 0:
+        raise PeaksimError(f"--issue-window: must be a positive duration such as 7d (got {text!r})")
+    return text
+
+
+def _promises(specs, data) -> dict | None:
+    """`--promise voice=20s` → {"voice": 20.0}; channels must occur in the tickets."""
+    from .units import parse_duration
+
+    if not specs:
+        return None
+    channels = sorted(data.contacts["channel"].dropna().unique())
+    out = {}
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        name = name.strip().lower()
+        try:
+            seconds = float(parse_duration(value.strip())) if sep else -1.0
+        except ValueError:
+            seconds = -1.0
+        if not sep or not seconds > 0:
+            raise PeaksimError(f"--promise {spec}: write CHANNEL=DURATION with a positive duration, e.g. voice=20s")
+        if name not in channels:
+            raise PeaksimError(f"--promise {spec}: no channel {name!r} in the tickets (channels: {', '.join(channels)})")
+        out[name] = seconds
+    return out
 
 
 def _dist_text(params) -> str:
@@ -662,6 +757,7 @@ def synth(
     out_file: Path = typer.Option(..., "--out", "-o", help="ticket file to write (.csv, or .parquet)"),
     replication: int = typer.Option(0, "--replication", min=0, help="which replication's contacts to write"),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="root seed (default: the scenario's)"),
+    csat: str = typer.Option("auto", "--csat", help="survey answers per closed issue from the CSAT model: auto (scores when the scenario has a satisfaction block), score, yes-no or none"),
 ):
     """Simulate a scenario and write its contacts as a ticket file in the generic schema ("last year's tickets")."""
     from calibrate.synth import synth_contacts, write_tickets
@@ -675,8 +771,12 @@ def synth(
     if out_file.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise PeaksimError(f"--out {out_file}: unknown ticket file type (got {out_file.suffix or 'no extension'!r}); "
                            "name it .csv or .parquet (peaksim writes no spreadsheet workbooks)")
+    from calibrate.synth import CSAT_KINDS
+
+    if csat not in CSAT_KINDS:
+        raise PeaksimError(f"--csat: must be one of {', '.join(CSAT_KINDS)} (got {csat!r})")
     sc = load_scenario(scenario, {"seed": seed})
-    frame = synth_contacts(sc, replication)
+    frame = synth_contacts(sc, replication, csat)
     try:
         write_tickets(frame, out_file)
     except OSError as exc:

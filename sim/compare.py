@@ -33,6 +33,10 @@ KPIS = {
     "prevented": 0, "balked": -1, "callbacks_offered": 0, "callbacks_accepted": 0, "callbacks_declined": 0,
     "callbacks_completed": 0, "callbacks_pending": -1, "callbacks_within_promise": +1, "callback_wait_s": -1,
     "callback_promise_met": +1, "overflowed": 0,
+    # customer outcomes (sim/journeys.py), per channel of the issue's first contact
+    "fcr": +1, "csat": +1, "unresolved_share": -1, "resolution_time_mean_s": -1, "resolution_time_p50_s": -1,
+    "resolution_time_p90_s": -1, "contacts_per_issue": -1, "channels_per_issue": -1, "revenue_at_risk": -1,
+    "issues": 0, "issues_resolved": +1,
 }
 HINT = "pass two folders written by `peaksim run ... --out DIR`"
 
@@ -128,7 +132,7 @@ def interval_tables(dir_a: Path, dir_b: Path, labels: tuple[str, str]) -> pd.Dat
         if not (Path(directory) / "intervals.csv").is_file():
             return None
         frame = _read(directory, "intervals.csv", ["interval_start", "channel"])
-        frames.append(frame.assign(run=label))
+        frames.append(frame.copy().assign(run=label))  # read column by column: consolidate first
     combined = pd.concat(frames, ignore_index=True)
     return combined[["run", *[c for c in combined.columns if c != "run"]]]
 

@@ -15,6 +15,11 @@ Flags (bit field in the contact log):
     CB_OFFERED offered a callback      CB_ACCEPTED  accepted it: left the queue at `deadline`;
                its callback is a row of origin `callback` (the two need a 16-bit flags column,
                which the log gets only when a channel offers callbacks)
+    REOPENED   set after an agent's answer when the customer decides to reopen (not resolved)
+    RETURN_LATE  set when this contact's follow-up (redial, reopen, bot bounce) would arrive after
+               the horizon: the customer's issue is still open at the horizon (sim/journeys.py)
+               REOPENED and RETURN_LATE are set during the run by sim/behaviour.py, after the model
+               has read the flags; they also need the 16-bit flags column (sim/replication.py)
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from .scenario_peak import Reason
 
 BOT, CONTAINED, FALSE, AUTO, ESCALATED = 1, 2, 4, 8, 16
 BALKED, PREVENTED, CB_OFFERED, CB_ACCEPTED = 32, 64, 128, 256
+REOPENED, RETURN_LATE = 512, 1024  # journey marks (need the 16-bit flags column: sim/replication.py)
 GENERAL = "general"
 
 

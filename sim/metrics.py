@@ -33,7 +33,8 @@ ORIGIN_KPIS = ["arrived", "offered", "handled", "abandoned"]
 CHANNEL_KPIS = COUNT_KPIS + RATE_KPIS
 GROUP_KPIS = ["agents", "agents_present", "occupancy"]
 OVERFLOW_GROUP_KPIS = ["overflow_handled", "overflow_work_s"]  # groups.csv, when a channel overflows
-BOUNDED_KPIS = {"abandon_rate", "service_level", "occupancy", "callback_promise_met"}  # shares: a CI never leaves [0, 1]
+# shares: a CI never leaves [0, 1] (fcr, unresolved_share and csat are customer outcomes, sim/journeys.py)
+BOUNDED_KPIS = {"abandon_rate", "service_level", "occupancy", "callback_promise_met", "fcr", "unresolved_share", "csat"}
 
 
 class Outcomes:

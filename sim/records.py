@@ -46,7 +46,7 @@ class ContactLog:
     limit = NO_LIMIT
 
     def __init__(self, wide_flags: bool = False):
-        if wide_flags:  # callbacks need flag bits above 127 (see sim.contacts): 16-bit flags for this log only
+        if wide_flags:  # callbacks and journey marks need bits above 127 (sim.contacts): 16-bit flags for this log only
             self.INT_COLUMNS = {**self.INT_COLUMNS, "flags": "h"}
         for name in self.FLOAT_COLUMNS:
             setattr(self, name, array("d"))

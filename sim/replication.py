@@ -145,6 +145,16 @@ def uses_levers(scenario: Scenario) -> bool:
     return in_channels or any(r.priority is not None for r in (scenario.reasons or {}).values())
 
 
+def needs_wide_flags(scenario: Scenario) -> bool:
+    """16-bit flags (sim/contacts.py): for callbacks, and for the journey marks REOPENED and RETURN_LATE
+    when customers may come back (reopens, redials, bot bounces); else 8 bits, a byte a contact less."""
+    channels = scenario.channels.values()
+    comes_back = (any(r.fcr < 1 for r in (scenario.reasons or {}).values())
+                  or any(ch.behaviour is not None and ch.behaviour.redial is not None for ch in channels)
+                  or any(ch.bot is not None and ch.bot.false_containment > 0 for ch in channels))
+    return comes_back or any(ch.callback is not None for ch in channels)
+
+
 def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | None = None) -> ReplicationRecords:
     """Run one replication to the horizon and return its records.
 
@@ -153,7 +163,7 @@ def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | No
     """
     grid = interval_grid(scenario)
     channels, groups = build_specs(scenario, grid, replication)
-    log = ContactLog(wide_flags=any(ch.callback is not None for ch in scenario.channels.values()))
+    log = ContactLog(wide_flags=needs_wide_flags(scenario))
     log.limit = MAX_CONTACTS_PER_REPLICATION  # every contact, fresh or created in the run, counts
     factory = ContactFactory(scenario, grid)
     try:

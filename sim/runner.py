@@ -17,6 +17,8 @@ from .metrics import (
     CHANNEL_KPIS, GROUP_KPIS, ORIGIN_KPIS, OVERFLOW_GROUP_KPIS, Outcomes, mean_ci, reason_thresholds,
     replication_groups, replication_intervals, replication_origins, replication_reasons, replication_summary,
 )
+from .journey_tables import issue_tables
+from .journeys import INTERVAL_ISSUE_KPIS, ISSUE_KPIS, Issues, journey_columns
 from .records import ORIGINS
 from .replication import own_skills, simulate
 from .scenario import Scenario, scenario_hash
@@ -43,19 +45,33 @@ def reason_names(scenario: Scenario) -> list[str]:
 def run_replication(scenario: Scenario, replication: int) -> ReplicationKPIs:
     """Simulate one replication and reduce it to KPI tables (runs inside workers)."""
     overflow = own_skills(scenario) is not None
-    records = simulate(scenario, replication, Outcomes.COLUMNS + (Outcomes.OVERFLOW_COLUMNS if overflow else ()))
+    columns = Outcomes.COLUMNS + (Outcomes.OVERFLOW_COLUMNS if overflow else ()) + journey_columns(scenario)
+    records = simulate(scenario, replication, tuple(dict.fromkeys(columns)))
     outcomes = Outcomes(records)
-    del records.contacts["deadline"]  # Outcomes keeps what it needs of it: 8 bytes a contact less from here on
+    if outcomes.kept is None:  # (with rows set apart by the levers the journeys read the deadlines themselves)
+        del records.contacts["deadline"]  # Outcomes keeps what it needs of it: 8 bytes a contact less from here on
+    n_reasons = len(reason_names(scenario))
+    # the journeys take `end` (and `bot_end`) from the records and overwrite it; overflow needs `end` later
+    contacts = {**records.contacts, "end": records.contacts["end"].copy()} if overflow else records.contacts
+    issues = Issues(contacts, outcomes, scenario)
+    journeys = issue_tables(issues, scenario, n_reasons)
+    del issues, contacts
+    records.contacts.pop("deadline", None)
     return ReplicationKPIs(
         replication,
-        replication_intervals(records, scenario, outcomes),
-        replication_summary(records, scenario, outcomes),
+        _joined(replication_intervals(records, scenario, outcomes), journeys["intervals"]),
+        _joined(replication_summary(records, scenario, outcomes), journeys["summary"]),
         replication_groups(records, scenario),
         replication_origins(records, scenario, outcomes),
-        replication_reasons(records, scenario, outcomes, len(reason_names(scenario))),
+        _joined(replication_reasons(records, scenario, outcomes, n_reasons), journeys["reasons"]),
         int(records.contacts["arrival"].size),
         records.capped,
     )
+
+
+def _joined(contact_kpis: pd.DataFrame, issue_kpis: pd.DataFrame) -> pd.DataFrame:
+    """The contact KPI table with the outcome KPIs of the same keys beside it (same row order)."""
+    return pd.concat([contact_kpis, issue_kpis.set_axis(contact_kpis.index)], axis=1)
 
 
 def with_targets(reasons: pd.DataFrame, scenario: Scenario, names: dict) -> pd.DataFrame:
@@ -156,7 +172,8 @@ def aggregate(scenario: Scenario, results: list[ReplicationKPIs], wall_s: float 
             out = out.drop(columns="interval")
         return out
 
-    intervals = table([r.intervals for r in results], ["interval", "channel"], CHANNEL_KPIS)
+    intervals = table([r.intervals for r in results], ["interval", "channel"], CHANNEL_KPIS + INTERVAL_ISSUE_KPIS)
+    totals = totals + ISSUE_KPIS
     summary = table([r.summary for r in results], ["channel"], totals)
     overflow = GROUP_KPIS + OVERFLOW_GROUP_KPIS if own_skills(scenario) is not None else GROUP_KPIS
     groups = table([r.groups for r in results], ["interval", "group"], overflow)

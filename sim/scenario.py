@@ -26,6 +26,7 @@ from .scenario_levers import Balking, Callback, Overflow, ServiceLevel, check_le
 from .scenario_peak import (
     Arrivals, Behaviour, Bot, ChannelMix, Event, HandleTimeByQueue, Ramp, Reason, check_references,
 )
+from .scenario_outcomes import RevenueRule, Satisfaction, check_revenue_reasons
 from .units import format_clock, format_duration
 from .yamlsource import load_yaml_with_lines
 
@@ -189,6 +190,11 @@ class Scenario(_Model):
     agents: list[AgentGroup] = Field(min_length=1, description="agent groups")
     reasons: dict[str, Reason] | None = Field(default=None, description="contact reasons, referenced by channels")
     events: list[Event] | None = Field(default=None, description="named peak events (dates in local time)")
+    satisfaction: Satisfaction | None = Field(
+        default=None, description="modelled CSAT of each issue (docs/outcomes.md); omit: illustrative defaults")
+    revenue_at_risk: dict[str, RevenueRule] | None = Field(
+        default=None, description="per contact reason (or `general`): order value and lost-sale probabilities; "
+                                  "omit: no revenue at risk is computed")
 
     @field_validator("timezone")
     @classmethod
@@ -296,6 +302,7 @@ class Scenario(_Model):
                          f"a profile needs one value per interval of the day (got {len(group.shrinkage)} values); "
                          f"give {per_day} values at interval {format_duration(self.interval)}")
         check_references(self)
+        check_revenue_reasons(self)
         check_levers(self)
         check_zero_delay_loops(self)
         for i, group in enumerate(self.agents):

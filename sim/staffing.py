@@ -58,6 +58,7 @@ from .checks import scenario_warnings
 from .erlang import erlang_a_agents, erlang_c_agents
 from .errors import PeaksimError
 from .executors import run_tasks
+from .outcome_targets import OutcomeTargets, staffing_queue_targets
 from .replication import simulate
 from .runner import run_scenario
 from .schedule import scheduled_per_interval
@@ -73,10 +74,16 @@ SETTLED = 0.01  # the ISA has settled when two iterations in a row move less tha
 
 @dataclass(frozen=True)
 class Targets:
-    """Optional caps on top of each channel's service-level target."""
+    """Optional caps on top of each channel's service-level target (`channel_max_abandon`: per channel,
+    from a minimum FCR, see sim/outcome_targets.py)."""
 
     max_abandon: float | None = None
     max_occupancy: float | None = None
+    channel_max_abandon: dict = field(default_factory=dict)
+
+    def abandon_cap(self, channel: str) -> float | None:
+        caps = [c for c in (self.max_abandon, self.channel_max_abandon.get(channel)) if c is not None]
+        return min(caps) if caps else None
 
     def __post_init__(self):
         if self.max_abandon is not None and not 0 < self.max_abandon < 1:
@@ -230,7 +237,8 @@ def slots_needed(hist_row: np.ndarray, q: ChannelQueue, targets: Targets) -> int
     def meets(s: int) -> bool:
         if float(np.dot(w, within_probability(n, s, q))) < q.target - 1e-12:
             return False
-        if targets.max_abandon is not None and float(np.dot(w, abandon_probability(n, s, q))) > targets.max_abandon:
+        cap = targets.abandon_cap(q.name)
+        if cap is not None and float(np.dot(w, abandon_probability(n, s, q))) > cap:
             return False
         if targets.max_occupancy is not None and s > 0 and float(np.dot(w, np.minimum(n, s))) / s > targets.max_occupancy:
             return False
@@ -350,7 +358,7 @@ def erlang_agents(scenario: Scenario, queues: list[ChannelQueue], targets: Targe
                 try:
                     sc = erlang_c_agents(a, hold, q.threshold_s, q.target, max_agents * q.concurrency)
                     sa = erlang_a_agents(lam, hold, patience, q.threshold_s, q.target,
-                                         targets.max_abandon, max_agents * q.concurrency)
+                                         targets.abandon_cap(q.name), max_agents * q.concurrency)
                 except ValueError:
                     raise PeaksimError(f"{q.name}: Erlang needs more than --max-agents {max_agents} agents at "
                                        f"{rate:g} contacts/h; raise --max-agents or lower the target") from None
@@ -572,15 +580,25 @@ def check_seed(seed: int) -> int:
     return int(np.random.SeedSequence([seed, 0x5EED]).generate_state(1, dtype=np.uint64)[0] >> 1)
 
 
+OUTCOME_COLUMNS = [c for k in ("issues", "fcr", "csat", "resolution_time_p90_s", "unresolved_share")
+                   for c in (k, f"{k}_lo", f"{k}_hi")]
+
+
 def achieved_service(scenario: Scenario, plans: dict[str, np.ndarray], replications: int, seed: int,
-                     jobs: int = 1, scheduler=None, progress=None) -> pd.DataFrame:
-    """Per method, interval and channel: the service level (95% CI) when the plan is re-simulated."""
+                     jobs: int = 1, scheduler=None, progress=None, outcomes: list | None = None) -> pd.DataFrame:
+    """Per method, interval and channel: the service level (95% CI) when the plan is re-simulated.
+
+    `outcomes`, when a list, receives per method the customer outcomes of the same runs: a frame per
+    interval of issue creation and channel, and the per-channel summary (FCR, CSAT, resolution p90)."""
     frames = []
     for method, headcount in plans.items():
         staffed = with_headcount(scenario, headcount).model_copy(update={"seed": seed})
         result = run_scenario(staffed, replications, jobs, scheduler,
                               progress=(lambda d, t, m=method: progress(f"checking {m}", d, t)) if progress else None)
         iv = result.intervals
+        if outcomes is not None:
+            outcomes.append((method, iv[["interval_start", "channel", *OUTCOME_COLUMNS]].assign(method=method),
+                             result.summary))
         frames.append(pd.DataFrame({
             "interval_start": iv["interval_start"], "channel": iv["channel"], "method": method,
             "target": iv["channel"].map({n: ch.service_level.target for n, ch in scenario.channels.items()}),
@@ -603,21 +621,28 @@ class StaffResult:
     plans: dict[str, np.ndarray]
     staffed_scenario: Scenario
     meta: dict
+    outcomes: pd.DataFrame | None = None  # interval_start, channel, method, issues, fcr, csat, resolution p90 (+CI)
 
 
 def run_staff(scenario: Scenario, replications: int | None = None, check_replications: int | None = None,
               targets: Targets = Targets(), jobs: int = 1, scheduler=None, max_iterations: int = 12,
               max_agents: int = DEFAULT_MAX_AGENTS, seed_for_check: int | None = None,
-              progress=None, repair_rounds: int = DEFAULT_REPAIR_ROUNDS) -> StaffResult:
-    """ISA staffing (then verification and repair) plus Erlang C / Erlang A baselines, each re-simulated with fresh seeds."""
+              progress=None, repair_rounds: int = DEFAULT_REPAIR_ROUNDS,
+              outcome_targets: OutcomeTargets = OutcomeTargets()) -> StaffResult:
+    """ISA staffing (then verification and repair) plus Erlang C / Erlang A baselines, each re-simulated with fresh seeds.
+
+    Outcome targets (a minimum FCR, resolution-time promises) are staffed to through the queue targets
+    they imply (sim/outcome_targets.py); the re-simulation then reports the outcomes each plan reaches."""
     # at least 2 (as `peaksim staff -r` requires): with one replication the check has no CI, and every
     # interval would count as "significantly below target"
     n = replications or max(scenario.replications, MIN_REPLICATIONS)
-    isa = iterative_staffing(scenario, n, targets, jobs, scheduler, max_iterations, max_agents, progress)
+    planned, caps, translation = staffing_queue_targets(scenario, outcome_targets)
+    targets = replace(targets, channel_max_abandon={**targets.channel_max_abandon, **caps})
+    isa = iterative_staffing(planned, n, targets, jobs, scheduler, max_iterations, max_agents, progress)
     if repair_rounds:
-        isa = repair_staffing(scenario, isa, n, repair_rounds, jobs, scheduler, max_agents, progress)
-    queues = channel_queues(scenario, isa.shares)
-    erl = erlang_agents(scenario, queues, targets, max_agents)
+        isa = repair_staffing(planned, isa, n, repair_rounds, jobs, scheduler, max_agents, progress)
+    queues = channel_queues(planned, isa.shares)
+    erl = erlang_agents(planned, queues, targets, max_agents)
     plans = {"sim": isa.headcount, **{m: group_headcount(scenario, erl[m], isa.shares) for m in erl}}
     grid = interval_grid(scenario)
     starts = iso(grid["interval_start"])
@@ -630,7 +655,10 @@ def run_staff(scenario: Scenario, replications: int | None = None, check_replica
         "agents_current": current_plan(scenario, grid).T.ravel(),
     })
     seed = check_seed(scenario.seed) if seed_for_check is None else seed_for_check
-    service = achieved_service(scenario, plans, check_replications or n, seed, jobs, scheduler, progress)
+    per_method: list = []
+    service = achieved_service(scenario, plans, check_replications or n, seed, jobs, scheduler, progress, per_method)
+    outcomes = pd.concat([frame for _, frame, _ in per_method], ignore_index=True)
+    outcomes = outcomes[["interval_start", "channel", "method", *OUTCOME_COLUMNS]]
     hours = {m: float(plans[m].sum() * scenario.interval / 3600) for m in METHODS}
     meets = service.assign(ok=service["service_level"] >= service["target"]).dropna(subset=["service_level"])
     reach = in_reach(scenario)
@@ -655,10 +683,28 @@ def run_staff(scenario: Scenario, replications: int | None = None, check_replica
         "intervals_in_reach": "channel open at arrival, or a whole interval of open time before the deadline "
                               "(sim/backlog.py)",
         "headcount": "agents on shift (before shrinkage) per interval",
+        "outcome_targets": {**outcome_targets.describe(), "staffed_as": translation},
+        "outcomes_by_method": {m: {row["channel"]: {k: row[k] for k in ("fcr", "csat", "resolution_time_p90_s",
+                                                                         "unresolved_share")}
+                                   for row in summary.to_dict("records")} for m, _, summary in per_method},
     }
+    if outcome_targets:
+        meta["share_of_intervals_meeting_outcome_targets"] = outcome_shares(outcomes, outcome_targets)
     staffed = with_headcount(scenario, isa.headcount)
     meta["warnings"] = scenario_warnings(staffed)  # what a run of the staffed plan would warn about
-    return StaffResult(staffing, service, plans, staffed, meta)
+    return StaffResult(staffing, service, plans, staffed, meta, outcomes)
+
+
+def outcome_shares(outcomes: pd.DataFrame, targets: OutcomeTargets) -> dict[str, dict[str, float]]:
+    """Per method and targeted channel: share of intervals (with issues) whose outcomes meet the targets."""
+    out: dict[str, dict[str, float]] = {}
+    for (method, channel), rows in outcomes.groupby(["method", "channel"], sort=False):
+        if channel not in targets.min_fcr and channel not in targets.promise_s:
+            continue
+        rows = rows[rows["issues"] > 0]
+        ok = [targets.met(channel, r) for r in rows.to_dict("records")]
+        out.setdefault(method, {})[channel] = float(np.mean(ok)) if ok else float("nan")
+    return out
 
 
 def scenario_yaml(scenario: Scenario, comment: str = "") -> str:
@@ -690,6 +736,9 @@ def write_staff(result: StaffResult, out, command: list[str] | None = None) -> l
     paths = [out / "staffing.csv", out / "staffing_sl.csv", out / "staffed_scenario.yaml", out / "staffing.json"]
     write_csv(result.staffing, paths[0])
     write_csv(result.service, paths[1])
+    if result.outcomes is not None:
+        write_csv(result.outcomes, out / "staffing_outcomes.csv")
+        paths.append(out / "staffing_outcomes.csv")
     atomic_write(paths[2], scenario_yaml(result.staffed_scenario,
                                          f"{result.staffed_scenario.name}: headcount per interval found by "
                                          f"`peaksim staff` (peaksim {__version__})"))

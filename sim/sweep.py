@@ -41,6 +41,7 @@ from . import __version__
 from .bounded_read import MB, read_limited
 from .csv_safety import restore_cell, restore_frame, to_csv_text
 from .errors import PeaksimError, format_validation_error
+from .outcome_targets import OutcomeTargets
 from .executors import run_tasks
 from .outputs import atomic_write, write_json
 from .result_files import read_json
@@ -49,7 +50,9 @@ from .scenario import Scenario, scenario_hash
 from . import roster
 
 KPI_COLUMNS = ["offered", "handled", "abandoned", "service_level", "abandon_rate", "asa_s", "wait_p90_s",
-               "balked", "callbacks_accepted", "prevented", "overflowed"]  # the last four: peak levers
+               "balked", "callbacks_accepted", "prevented", "overflowed",  # these four: peak levers
+               # customer outcomes of the issues started on the channel (sim/journeys.py)
+               "fcr", "csat", "unresolved_share", "resolution_time_p90_s", "contacts_per_issue", "revenue_at_risk"]
 DEFAULT_COST_PER_HOUR = 25.0
 MAX_POINTS = 10_000
 MAX_TASKS = 1_000_000  # points × replications: each is one simulated replication
@@ -203,12 +206,13 @@ scaled_group = roster.scaled
 
 def sweep_columns(axes: list[Axis]) -> list[str]:
     kpis = [c for k in KPI_COLUMNS for c in (k, f"{k}_lo", f"{k}_hi")]
-    return ["point", *[a.column for a in axes], "channel", "target_sl", *kpis, "meets_target", "agent_hours", "cost"]
+    return ["point", *[a.column for a in axes], "channel", "target_sl", *kpis, "meets_outcome_targets", "meets_target",
+            "agent_hours", "cost"]
 
 
 def point_rows(point_id: int, point: dict, axes: list[Axis], scenario: Scenario, summary: pd.DataFrame,
-               cost_per_hour: float) -> pd.DataFrame:
-    """The tidy rows (one per channel) of one finished point."""
+               cost_per_hour: float, outcomes: OutcomeTargets = OutcomeTargets()) -> pd.DataFrame:
+    """The tidy rows (one per channel) of one finished point; `meets_target` also needs the outcome targets."""
     hours = agent_hours(scenario)
     rows = []
     for rec in summary.to_dict("records"):
@@ -219,7 +223,9 @@ def point_rows(point_id: int, point: dict, axes: list[Axis], scenario: Scenario,
         row.update({c: rec[c] for k in KPI_COLUMNS for c in (k, f"{k}_lo", f"{k}_hi")})
         # a channel that got no contacts to serve misses no target (else it would veto every point)
         meets = (sl == sl and sl >= target) or rec["offered"] == 0
-        row.update(meets_target=bool(meets), agent_hours=hours, cost=hours * cost_per_hour)
+        outcome_ok = outcomes.met(rec["channel"], rec)
+        row.update(meets_outcome_targets=bool(outcome_ok), meets_target=bool(meets and outcome_ok),
+                   agent_hours=hours, cost=hours * cost_per_hour)
         rows.append(row)
     return pd.DataFrame(rows, columns=sweep_columns(axes))
 
@@ -288,11 +294,11 @@ def _checked_row(path: Path, number: int, line: str, columns: list[str], channel
     channel = restore_cell(row["channel"])
     if channels is not None and channel not in channels:
         raise PeaksimError(f"{where}: channel: not a channel of the scenario (got {channel[:40]!r}); {RESUME_FIX}")
-    if row["meets_target"] not in ("True", "False"):
-        raise PeaksimError(f"{where}: meets_target: must be True or False (got {row['meets_target'][:30]!r}); "
-                           f"{RESUME_FIX}")
     for name in columns:
-        if name in _TEXT_COLUMNS or name in ("point", "meets_target"):
+        if name.startswith("meets_") and row[name] not in ("True", "False"):
+            raise PeaksimError(f"{where}: {name}: must be True or False (got {row[name][:30]!r}); {RESUME_FIX}")
+    for name in columns:
+        if name in _TEXT_COLUMNS or name == "point" or name.startswith("meets_"):
             continue
         value = row[name]
         try:
@@ -333,7 +339,8 @@ class SweepResult:
     paths: list[Path]
 
 
-def sweep_identity(scenario: Scenario, axes: list[Axis], replications: int, cost_per_hour: float) -> dict:
+def sweep_identity(scenario: Scenario, axes: list[Axis], replications: int, cost_per_hour: float,
+                   outcomes: OutcomeTargets = OutcomeTargets()) -> dict:
     return {
         "scenario": scenario.name,
         "scenario_sha256": scenario_hash(scenario),
@@ -341,14 +348,19 @@ def sweep_identity(scenario: Scenario, axes: list[Axis], replications: int, cost
         "replications": replications,
         "axes": {a.name: list(a.values) for a in axes},
         "cost_per_hour": cost_per_hour,
+        "outcome_targets": outcomes.describe(),
         "agents_axis": "roster scaled to its peak on shift",  # what --agents means (an older sweep set a flat headcount)
     }
 
 
 def run_sweep(scenario: Scenario, axes: list[Axis], out: Path, replications: int | None = None,
               jobs: int = 1, scheduler=None, resume: bool = False,
-              cost_per_hour: float = DEFAULT_COST_PER_HOUR, progress=None, prepare=None) -> SweepResult:
-    """Simulate every grid point (same replication seeds at each), appending sweep.csv as points finish."""
+              cost_per_hour: float = DEFAULT_COST_PER_HOUR, progress=None, prepare=None,
+              outcomes: OutcomeTargets = OutcomeTargets()) -> SweepResult:
+    """Simulate every grid point (same replication seeds at each), appending sweep.csv as points finish.
+
+    `outcomes` (a minimum FCR, resolution-time promises) must hold as well for a channel to meet its target;
+    `prepare()`, if given, is called once everything is checked, before the first write into `out`."""
     n = replications or scenario.replications
     check_axes(axes, n)
     if not (cost_per_hour >= 0 and math.isfinite(cost_per_hour)):
@@ -356,7 +368,7 @@ def run_sweep(scenario: Scenario, axes: list[Axis], out: Path, replications: int
     points = grid(axes)
     scenarios = [apply_point(scenario, p, axes) for p in points]
     csv_path, json_path = out / "sweep.csv", out / "sweep.json"
-    identity = sweep_identity(scenario, axes, n, cost_per_hour)
+    identity = sweep_identity(scenario, axes, n, cost_per_hour, outcomes)
 
     finished = resume_points(out, identity, axes, list(scenario.channels), len(points)) if resume else {}
     if prepare is not None:  # everything is checked: the caller may now clear the folder of other results
@@ -379,7 +391,7 @@ def run_sweep(scenario: Scenario, axes: list[Axis], out: Path, replications: int
                 remaining[k] -= 1
                 if remaining[k] == 0:
                     summary = aggregate(scenarios[k], results.pop(k)).summary
-                    text = format_rows(point_rows(k, points[k], axes, scenarios[k], summary, cost_per_hour))
+                    text = format_rows(point_rows(k, points[k], axes, scenarios[k], summary, cost_per_hour, outcomes))
                     fh.write(text)
                     fh.flush()
                     finished[k] = text
@@ -445,7 +457,7 @@ def warning_summary(point_warnings: dict) -> list[str]:
 
 
 def best_point(table: pd.DataFrame, axes: list[Axis]) -> dict | None:
-    """The cheapest point at which every channel meets its service-level target (ties: lowest point)."""
+    """The cheapest point at which every channel meets its service-level target and outcome targets (ties: lowest point)."""
     ok = table.groupby("point")["meets_target"].all()
     ok = ok[ok]
     if ok.empty:
@@ -505,7 +517,7 @@ def marginal_values(table: pd.DataFrame, axes: list[Axis], scenario: Scenario, b
             continue
         per_channel = {}
         for channel in ref_rows.index:
-            kpis = ["service_level", "abandon_rate", "asa_s"]
+            kpis = ["service_level", "abandon_rate", "asa_s", *[k for k in ("fcr", "csat") if k in table.columns]]
             d = nxt.loc[channel, kpis].astype(float) - ref_rows.loc[channel, kpis].astype(float)
             if not np.isfinite(d).any():
                 continue  # no contacts left the queue at either point: nothing to compare
@@ -513,6 +525,7 @@ def marginal_values(table: pd.DataFrame, axes: list[Axis], scenario: Scenario, b
                 "service_level_pp": _finite(100 * float(d["service_level"]) / at_peak),
                 "abandon_rate_pp": _finite(100 * float(d["abandon_rate"]) / at_peak),
                 "asa_s": _finite(float(d["asa_s"]) / at_peak),
+                **{f"{k}_pp": _finite(100 * float(d[k]) / at_peak) for k in ("fcr", "csat") if k in d.index},
             }
         if not per_channel:
             out.append({"axis": axis.name, "from_point": ref, "note": "no channel has contacts to compare"})

@@ -59,3 +59,4 @@ def format_clock(seconds: int) -> str:
     h, rest = divmod(int(seconds), 3600)
     m, sec = divmod(rest, 60)
     return f"{h:02d}:{m:02d}" + (f":{sec:02d}" if sec else "")
+

@@ -274,7 +274,7 @@ def test_resume_without_sweep_json_is_refused_not_relabelled(interrupted_sweep):
 
 
 @pytest.mark.parametrize("damage,field", [
-    (lambda t: re.sub(r",(True|False),", ",maybe,", t, count=1), "meets_target"),
+    (lambda t: re.sub(r",(True|False),", ",maybe,", t, count=1), "meets_"),  # the first True/False column
     (lambda t: t.replace("\n0,5,", "\n0,five,", 1), "param_agents_team"),
     (lambda t: t.replace("\n1,6,", "\nx,6,", 1), "point"),
     (lambda t: t.replace("\n1,6,", "\n17,6,", 1), "point"),

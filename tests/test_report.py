@@ -20,7 +20,7 @@ from sim.compare import compare_tables, paired_interval, welch_interval, write_c
 from sim.errors import PeaksimError
 from sim.report import KINDS, build_report, detect_kind, render_report
 
-EXPECTED_FIGURES = {"run": 10, "sweep": 2, "staff": 4, "calibrate": 5, "backtest": 2, "compare": 3}
+EXPECTED_FIGURES = {"run": 11, "sweep": 2, "staff": 4, "calibrate": 5, "backtest": 2, "compare": 3}
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +85,9 @@ def test_run_report_without_optional_columns_and_files(dirs, tmp_path):
     plain = fx.run_dir(tmp_path / "plain", warnings=[])
     (plain / "groups.csv").unlink()
     text = render_report(plain)
-    # service level, waits, voice abandonment, volumes, async backlog and first response: no bot, origins or agents
-    assert 'data-figures="6"' in text
+    # service level, waits, voice abandonment, volumes, customer outcomes, async backlog and first
+    # response: no bot, origins or agents
+    assert 'data-figures="7"' in text
     assert "Warnings" not in text
 
 

@@ -31,7 +31,7 @@ from sim.report import KINDS, build_report
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
-EXPECTED_FIGURES = {"run": 10, "sweep": 2, "staff": 4, "calibrate": 5, "backtest": 2, "compare": 3}
+EXPECTED_FIGURES = {"run": 11, "sweep": 2, "staff": 4, "calibrate": 5, "backtest": 2, "compare": 3}
 FIGURES_JS = """(() => Array.from(document.querySelectorAll('.plotly-graph-div')).map(d => ({
     id: d.id,
     svg: d.querySelectorAll('svg.main-svg').length,

@@ -96,7 +96,8 @@ def test_multichannel_staffing_writes_a_scenario_run_accepts(tmp_path):
                                            "service_level_lo", "service_level_hi"]
     assert set(result.service["method"]) == {"sim", "erlang_c", "erlang_a"}
     written = write_staff(result, tmp_path)
-    assert [p.name for p in written] == ["staffing.csv", "staffing_sl.csv", "staffed_scenario.yaml", "staffing.json"]
+    assert [p.name for p in written] == ["staffing.csv", "staffing_sl.csv", "staffed_scenario.yaml", "staffing.json",
+                                       "staffing_outcomes.csv"]
     back = load_scenario(tmp_path / "staffed_scenario.yaml")
     assert [g.headcount_by_interval for g in back.agents] == [list(map(int, row)) for row in result.plans["sim"]]
     assert back.channels == sc.channels

@@ -17,6 +17,7 @@ from ..readable import TimeUnit, duration, unit_for
 from ..verdict.compare import compare_verdict
 from ..verdict.facts import channel_facts
 from . import levers
+from . import outcomes as customer_outcomes
 from .common import (
     BAD, NEUTRAL, OK, Card, Page, ci_columns, esc, number, pct, read_json, read_table, style,
 )
@@ -33,6 +34,7 @@ LABELS = {"service_level": ("service level", "pct"), "abandon_rate": ("abandonme
           "callbacks_pending": ("callbacks pending", "n"),
           "callbacks_within_promise": ("callbacks within promise", "n"), "callback_wait_s": ("callback wait", "s"),
           "callback_promise_met": ("callback promise met", "pct"), "overflowed": ("overflowed", "n")}
+LABELS.update({k: v for k, v in customer_outcomes.LABELS.items() if k not in LABELS})
 HEADLINE = ["service_level", "abandon_rate", "asa_s", "wait_p90_s"]
 SHARES = ["service_level", "abandon_rate"]  # comparable across channels on one axis; waits are not (s vs days)
 DURATIONS = ["asa_s", "wait_p50_s", "wait_p90_s", "frt_s"]
@@ -93,6 +95,7 @@ def build(directory: Path) -> Page:
     for channel in channels:
         rows = table[(table["channel"].astype(str) == channel) & table["kpi"].isin(HEADLINE)]
         page.cards([diff_card(r, units[channel]) for r in rows.to_dict("records")], heading=channel)
+    customer_outcomes.compare_section(page, table, channels, lambda r: diff_card(r, units.get(str(r["channel"]))))
     levers.compare_section(page, table)
     page.figure(differences(table, channels, page))
     page.figure(side_by_side(table, channels, label_a, label_b))

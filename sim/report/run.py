@@ -27,6 +27,7 @@ from ..readable import TimeUnit, threshold_text, unit_for
 from ..verdict.facts import ChannelFacts, channel_facts
 from ..verdict.run import run_verdict
 from . import levers
+from . import outcomes as customer_outcomes
 from .common import (
     BAD, NEUTRAL, OK, Card, Page, ci_columns, count, esc, hover, line_with_band, pct, read_json, read_table, secs,
     standard_header, style, target_line,
@@ -49,7 +50,7 @@ X_TITLE = "interval start (local time)"
 
 def read(directory: Path) -> dict:
     """Every input of the run report, validated (one place to adapt when a contract changes)."""
-    numeric = ci_columns(CHANNEL_KPIS)
+    numeric = ci_columns(CHANNEL_KPIS + customer_outcomes.OUTCOME_KPIS)
     return {
         "meta": read_json(directory, "run.json", HINT),
         "summary": read_table(directory, "summary.csv", HINT, required=["channel", "service_level"], numeric=numeric),
@@ -195,6 +196,11 @@ def async_section(page: Page, data: RunData) -> None:
         page.figure(per_channel(data, "frt_s", "first response", "s", "First response time per interval", channels))
 
 
+def outcomes_section(page: Page, data: RunData) -> None:
+    """Customer outcomes of the issues started on each channel (sim/report/outcomes.py)."""
+    customer_outcomes.add_run_section(page, data.summary, data.intervals, data.channels)
+
+
 def levers_section(page: Page, data: RunData) -> None:
     """Callbacks, balking, overflow, prevented contacts and reasons with targets of their own (sim/report/levers.py)."""
     levers.run_section(page, data.summary, data.intervals, data.groups, data.reasons, channel_settings(data.meta))
@@ -214,7 +220,7 @@ def agents_section(page: Page, data: RunData) -> None:
 
 SECTIONS: list[Callable[[Page, RunData], None]] = [
     verdict_section, warnings_section, cards_section, service_level_section, waits_section, abandonment_section,
-    volumes_section, origins_section, bot_section, async_section, levers_section, agents_section,
+    volumes_section, origins_section, bot_section, outcomes_section, async_section, levers_section, agents_section,
 ]
 
 

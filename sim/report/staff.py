@@ -18,6 +18,8 @@ from .common import (
     Page, ci_columns, count, esc, hover, line_with_band, number, read_meta, read_table, standard_header, style,
 )
 
+from . import outcomes as customer_outcomes
+
 HINT = "rerun `peaksim staff SCENARIO --out DIR` to write it again"
 METHODS = {"sim": ("simulation", "#0072B2", None), "erlang_c": ("Erlang C", "#E69F00", "dash"),
            "erlang_a": ("Erlang A", "#009E73", "dot"), "current": ("current plan", "#8C8C8C", "dashdot")}
@@ -34,6 +36,9 @@ def read(directory: Path) -> dict:
                          numeric=[*ci_columns(["service_level"]), "target"], times=["interval_start"], optional=True),
         "shifts": read_table(directory, "shifts.csv", HINT, required=["template", "agents"],
                              numeric=["agents", "paid_hours", "cost"], optional=True),
+        "outcomes": read_table(directory, "staffing_outcomes.csv", HINT, required=["interval_start", "channel", "method"],
+                               numeric=ci_columns(["issues", "fcr", "csat", "resolution_time_p90_s", "unresolved_share"]),
+                               times=["interval_start"], optional=True),
         "coverage": read_table(directory, "coverage.csv", HINT, required=["interval_start", "group", "required",
                                                                           "planned"],
                                numeric=["required", "planned", *ci_columns(["service_level"])],
@@ -58,6 +63,11 @@ def build(directory: Path) -> Page:
         for name in channels:
             page.colours(name)
         page.figure(service_levels(sl, channels))
+    figure = customer_outcomes.staff_figure(data["outcomes"], page)
+    if figure is not None:
+        page.section("Customer outcomes", "First-contact resolution and resolution time p90 of the issues started in "
+                     "each interval, when each method's staffing is re-simulated (95% CI bands).")
+        page.figure(figure)
     shifts, coverage = data["shifts"], data["coverage"]
     if shifts is not None or coverage is not None:
         page.section("Shift plan", "Shift templates chosen to cover the requirement, and the service level the "

@@ -18,6 +18,7 @@ from ..readable import duration, points, unit_for
 from ..sweep import warning_summary
 from ..verdict.facts import channel_facts
 from ..verdict.sweep import sweep_verdict
+from . import outcomes as customer_outcomes
 from .common import (
     OK, Card, Page, ci_columns, esc, line_with_band, number, param_label, pct, read_json, read_table,
     standard_header, style, target_line,
@@ -30,7 +31,8 @@ BEST = "#1a7f37"
 
 
 def read(directory: Path) -> dict:
-    numeric = [*ci_columns([p for p, _, _ in PANELS]), "point", "target_sl", "offered", "handled", "agent_hours", "cost"]
+    numeric = [*ci_columns([p for p, _, _ in PANELS] + customer_outcomes.OUTCOME_KPIS), "point", "target_sl", "offered",
+               "handled", "agent_hours", "cost"]
     return {
         "meta": read_json(directory, "sweep.json", HINT),
         "sweep": read_table(directory, "sweep.csv", HINT, required=["point", "channel", "service_level"], numeric=numeric),
@@ -97,6 +99,11 @@ def build(directory: Path) -> Page:
                  "targets; hollow markers are points that miss the channel's target; waits are in the unit of the "
                  "channel's threshold.")
     page.figure(kpis_figure(sweep, channels, x, x_title, best_rows, page, facts))
+    outcome_figure = customer_outcomes.sweep_figure(sweep, channels, x, x_title, page)
+    if outcome_figure is not None:
+        page.section("Customer outcomes against staffing", "Per channel of the issue's first contact (95% CI bands); "
+                     "CSAT is modelled (docs/outcomes.md).")
+        page.figure(outcome_figure)
     if "cost" in sweep.columns or "agent_hours" in sweep.columns:
         page.figure(cost_figure(sweep, x, x_title, best_rows))
     rows = marginal_table(meta.get("marginal_value_of_one_more_agent"), facts)

@@ -1,0 +1,51 @@
+"""Customer outcomes in the reports: each report shows the outcome columns its command saved
+(and nothing new when a table predates them); durations read in sim/readable.py's units."""
+
+import pandas as pd
+
+import report_fixtures as fx
+from sim.report import render_report
+from sim.report.outcomes import duration
+
+OUTCOMES = {"fcr": 0.7, "csat": 0.8, "unresolved_share": 0.05, "resolution_time_p90_s": 18530.7,
+            "contacts_per_issue": 1.3, "revenue_at_risk": 1200.0, "issues": 400}
+
+
+def with_outcomes(path, name):
+    frame = pd.read_csv(path / name)
+    for column, value in OUTCOMES.items():
+        frame[column] = value
+        if column != "issues":
+            frame[f"{column}_lo"], frame[f"{column}_hi"] = 0.9 * value, 1.1 * value
+    frame.to_csv(path / name, index=False)
+
+
+def figures(text: str) -> int:
+    return text.count('class="plotly-graph-div"')
+
+
+def test_sweep_report_adds_outcome_curves(tmp_path):
+    plain = render_report(fx.sweep_dir(tmp_path / "a"))
+    path = fx.sweep_dir(tmp_path / "b")
+    with_outcomes(path, "sweep.csv")
+    text = render_report(path)
+    assert "Customer outcomes against staffing" in text and "Customer outcomes against staffing" not in plain
+    assert figures(text) == figures(plain) + 1
+
+
+def test_staff_report_adds_outcomes_reached_by_each_method(tmp_path):
+    path = fx.staff_dir(tmp_path / "s")
+    plain = render_report(path)
+    sl = pd.read_csv(path / "staffing_sl.csv")[["interval_start", "channel", "method"]]
+    sl.to_csv(path / "staffing_outcomes.csv", index=False)
+    with_outcomes(path, "staffing_outcomes.csv")
+    text = render_report(path)
+    assert figures(text) == figures(plain) + 1 and "resolution time p90 (h)" in text
+
+
+def test_run_report_cards_show_outcomes_in_readable_units(tmp_path):
+    path = fx.run_dir(tmp_path / "r")
+    text = render_report(path)
+    summary = pd.read_csv(path / "summary.csv")
+    assert "Customer outcomes" in text and "first-contact resolution" in text
+    assert duration(summary["resolution_time_p90_s"].iloc[0]) in text  # the card's p90, as a planner reads it
