@@ -44,7 +44,7 @@ RESULT_FILES = frozenset({
     "compare.json", "backtest_intervals.csv", "backtest_summary.csv", "backtest.json", "calibration.yaml",
     "calibrate.json", "fits.csv", "fit_candidates.csv", "arrivals.csv", "arrivals_daily.csv", "day_of_week.csv",
     "handle_time_profile.csv", "drops.csv", "arrival_profile.csv", "agent_groups.csv", "behaviour_rates.csv",
-    "season_daily.csv", "season_events.csv",
+    "season_daily.csv", "season_events.csv", "staffing_outcomes.csv", "csat_fit.csv", "patience_profile.csv",
 })
 _RESULT_PATTERN = re.compile(r"^(handle_time|patience|resolution_time)_[a-z_]+\.csv$")
 STATUS_FILES = ("run.json", "sweep.json", "staffing.json", "compare.json", "backtest.json", "calibrate.json")
