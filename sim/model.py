@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from bisect import bisect_right
-from heapq import heappush
+from heapq import heappop, heappush
 
 import numpy as np
 import simpy
@@ -542,6 +542,24 @@ class ContactCentre:
                     if not agent.leaving and agent.held == 0 and (
                             ch in agent.skills or (agent.overflow is not None and ch in agent.overflow)):
                         self._take_work(agent)
+
+    # --- running ----------------------------------------------------------------------
+    def run(self, until: float) -> None:
+        """Process every event before `until`, then stop the clock there: what SimPy's
+        `env.run(until=...)` does, without its per-event `step()` call and `until` event.
+
+        Safe because every event the model schedules is a `Call` that succeeds (no processes, no
+        failed events to re-raise); events at exactly `until` stay unprocessed, as in SimPy.
+        """
+        env = self.env
+        queue = env._queue
+        pop = heappop
+        while queue and queue[0][0] < until:
+            env._now, _, _, event = pop(queue)
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+        env._now = until
 
     # --- end of run -------------------------------------------------------------------
     def close(self) -> None:

@@ -189,7 +189,7 @@ def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | No
                    [stream(scenario.seed, replication, SOURCE_CALLBACK, c) for c in range(n_channels)])
     centre.start(blocks)
     try:
-        env.run(until=scenario.horizon_s)
+        centre.run(scenario.horizon_s)
     except ContactLimitReached as exc:  # a loop of in-run contacts: name it, do not run out of memory
         origins = np.bincount(np.frombuffer(log.origin, dtype=np.int8).astype(np.int64), minlength=len(ORIGINS))
         raise limit_error(scenario, replication, exc.limit, origins) from None
