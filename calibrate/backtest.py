@@ -12,8 +12,12 @@ own inputs are fed to the model, and only the *behaviour* comes from the trainin
   interval's volume as a Poisson rate instead;
 * **staffing**: agents present inferred from the test period's service spells
   (:func:`calibrate.profiles.infer_staffing`) every ``staffing_step`` (15 min), time-weighted and
-  therefore fractional. The model needs whole agents: :func:`whole_agents` rounds the running
-  total (error diffusion), so each hour keeps its fractional agent-hours;
+  therefore fractional; or (``capacity="revealed"``) agents *available*, revealed by congestion
+  (:func:`calibrate.capacity.revealed_capacity`: in service while later-answered callers wait,
+  idle inside a session otherwise), with teams that serve one call type as groups and channels
+  of their own (``teams``; :mod:`calibrate.backtest_capacity`). The model needs whole agents:
+  :func:`whole_agents` rounds the running total (error diffusion), so each hour keeps its
+  fractional agent-hours;
 * **behaviour**: handle time and patience fitted on the training period
   (:func:`calibrate.calibration.calibrate`; patience right-censored). Two corrections, both
   estimated on the training period only: talk time is divided by the agents' availability
@@ -58,6 +62,10 @@ import pandas as pd
 from calibrate.calibration import Calibration, calibrate
 from calibrate.backtest_inputs import (availability_by_replay, call_types, load_steps,
                                       patience_by_hour as patience_by_hour_fit, reason_replay)
+from calibrate.capacity import contacts_per_busy_agent
+from calibrate.backtest_capacity import CAPACITY, TALK_TIME, replay_staffing, talk_time_profile, team_channel
+from calibrate.backtest_scores import (daily_errors, erlang_a_baseline as _erlang_a, simulate_tallies as _simulate,
+                                      summary_rows)
 from calibrate.profiles import _presence, infer_staffing
 from calibrate.schema import TicketData
 
@@ -69,7 +77,6 @@ INTERVAL_COLUMNS = ["interval_start", "offered", "agents", "observed_abandon_rat
                     "erlang_a_abandon_rate", "observed_asa_s", "predicted_asa_s", "erlang_a_asa_s"]
 ROUNDING = ("dither", "nearest", "ceil", "floor")
 ARRIVALS = ("counts", "poisson")
-METRICS = {"abandon_rate": "abandonment rate per interval", "asa_s": "ASA (s) per interval"}
 
 
 class BacktestError(ValueError):
@@ -213,75 +220,29 @@ def whole_agents(agents: np.ndarray, rounding: str = "dither") -> np.ndarray:
     return np.floor(agents + 0.5).astype(int)
 
 
-def _scenario(start, n, interval_s, counts, agents, handle_time, patience, replications, seed, arrivals,
-              handle_time_profile=None, extra_keys=None, reasons=None, reason_counts=None):
-    from sim.scenario import parse_scenario
-
+def _demand(counts, arrivals, interval_s, reason_counts=None) -> dict:
     demand = ({"counts": [int(c) for c in counts]} if arrivals == "counts"
               else {"rate_per_hour": [float(c) * 3600.0 / interval_s for c in counts]})
     if reason_counts is not None:
         demand["reason_counts"] = reason_counts
-    extra = {} if handle_time_profile is None else {"handle_time_profile": handle_time_profile}
-    extra.update(extra_keys or {})
+    return demand
+
+
+def _scenario(start, n, interval_s, channels: dict, groups: list, replications, seed, reasons=None):
+    """The replayed scenario: ``channels`` {name: channel keys}, ``groups`` [(name, skills, agents per step)]."""
+    from sim.scenario import parse_scenario
+
     data = {
         "name": "backtest", "start": start.isoformat(), "timezone": str(start.tz),
         "duration": float(n * interval_s), "interval": float(interval_s),
         "seed": int(seed), "replications": int(replications),
-        "channels": {"voice": {"service_level": {"threshold": 20.0, "target": 0.8},
-                               "handle_time": handle_time, "patience": patience, "arrivals": demand, **extra}},
-        "agents": [{"name": "agents", "skills": ["voice"], "headcount_by_interval": [int(a) for a in agents]}],
+        "channels": {c: {"service_level": {"threshold": 20.0, "target": 0.8}, **keys} for c, keys in channels.items()},
+        "agents": [{"name": g, "skills": list(skills), "headcount_by_interval": [int(a) for a in agents]}
+                   for g, skills, agents in groups],
     }
     if reasons:
         data["reasons"] = reasons
     return parse_scenario(data, "<backtest scenario>")
-
-
-def _simulate(scenario, replications, n, width):
-    """Per reporting interval (by queue entry): pooled predictions over ``replications`` and, from
-    one further replication, a stand-in "observation" that the model itself generated."""
-    from sim.metrics import Outcomes
-    from sim.replication import simulate
-
-    def tally(o):
-        k = np.minimum((o.queued[o.offered] // width).astype(np.int64), n - 1)
-        ab, ha, w = o.abandoned[o.offered], o.handled[o.offered], o.wait[o.offered]
-        return np.stack([np.bincount(k, minlength=n)[:n], np.bincount(k[ab], minlength=n)[:n],
-                         np.bincount(k[ha], minlength=n)[:n], np.bincount(k[ha], weights=w[ha], minlength=n)[:n]])
-
-    pooled = sum(tally(Outcomes(simulate(scenario, r))) for r in range(replications))
-    own = tally(Outcomes(simulate(scenario, replications)))
-    return _rates(pooled), _rates(own)
-
-
-def _rates(t):
-    offered, abandoned, served, wait = t
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (np.where(offered > 0, abandoned / offered, np.nan), np.where(served > 0, wait / served, np.nan))
-
-
-def _erlang_a(offered, agents, interval_s, aht_s, patience_s, fractional):
-    """Per interval (``aht_s`` one value, or one per interval); fractional agents
-    (``fractional=True``) mix the results for ⌊c⌋ and ⌈c⌉ agents by the fractional part, as if
-    the extra agent were there for that share of the time."""
-    from sim.erlang import erlang_a
-
-    rate, asa = np.full(len(offered), np.nan), np.full(len(offered), np.nan)
-    aht_of = np.broadcast_to(np.asarray(aht_s, dtype=float), (len(offered),))
-    patience_of = np.broadcast_to(np.asarray(patience_s, dtype=float), (len(offered),))
-    for k, (n, c) in enumerate(zip(offered, agents)):
-        if n <= 0:
-            continue
-        lo, frac = (int(np.floor(c + 1e-9)), c - np.floor(c + 1e-9)) if fractional else (int(c), 0.0)
-        parts = [(1.0 - frac, lo)] + ([(frac, lo + 1)] if frac > 1e-9 else [])
-        ab = served = wait = 0.0
-        for weight, agents_k in parts:
-            res = erlang_a(agents_k, n / interval_s, float(aht_of[k]), float(patience_of[k]))
-            ab += weight * res.abandon_prob
-            if res.abandon_prob < 1.0:
-                served += weight * (1.0 - res.abandon_prob)
-                wait += weight * (1.0 - res.abandon_prob) * res.asa_s
-        rate[k], asa[k] = ab, (wait / served if served > 0 else np.nan)
-    return rate, asa
 
 
 def _laid_onto(profile: list, interval_s: float) -> list:
@@ -296,17 +257,26 @@ def _laid_onto(profile: list, interval_s: float) -> list:
         raise BacktestError(f"{exc.lines[0]}") from None
 
 
-def _wmae(frame, predicted, observed, weights):
-    err = (frame[predicted] - frame[observed]).abs()
-    ok = np.isfinite(err.to_numpy(dtype=float))
-    w = weights[ok]
-    return float((err[ok] * w).sum() / w.sum()) if w.sum() > 0 else math.nan
+def _reason_names(contacts: pd.DataFrame) -> pd.Series:
+    """Call types as strings; a missing one is its own type."""
+    return contacts["reason"].astype("string").fillna("unspecified").astype(str)
+
+
+def _profile_of_day(profile, start, n_steps: int, step_s: float) -> np.ndarray:
+    """A per-interval-of-day multiplier at each replay step, by local clock time (ones without one)."""
+    if profile is None:
+        return np.ones(n_steps)
+    per_day = np.asarray(_laid_onto(profile, step_s), dtype=float)
+    local = pd.DatetimeIndex(start + pd.to_timedelta(np.arange(n_steps) * step_s, unit="s"))
+    slot = ((local - local.normalize()) // pd.Timedelta(seconds=step_s)).to_numpy(dtype=np.int64)
+    return per_day[slot % len(per_day)]
 
 
 def backtest(train: TicketData, test: TicketData, interval="60min", replications=10, seed=0,
              min_offered=10, rounding="dither", staffing_step="15min", channel=None, max_gap="30min",
              availability="train", patience="km", arrivals="counts", aht_profile=True,
              by_reason=False, patience_by_hour=False, load_speedup=False, idle_lead="0s", idle_lag="0s",
+             capacity="sessions", wrap="10s", teams=False, talk_time="train",
              calibration: Calibration | None = None, progress=None) -> BacktestResult:
     """Calibrate on ``train``, replay ``test``'s offered volumes and inferred staffing, compare.
 
@@ -326,12 +296,20 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     agent time per call depend on the callers waiting (peaksim only: a per-interval formula
     cannot carry it); ``idle_lead`` / ``idle_lag`` extend every inferred agent session by idle
     time before its first and after its last call (staffing and availability alike).
+
+    The test period's own inputs (see :mod:`calibrate.backtest_capacity`): ``capacity``
+    ``"sessions"`` (agents present; talk time ÷ ``availability``) or ``"revealed"`` (agents
+    available, raw talk time; ``wrap``: time after a call before an idle agent counts); ``teams``
+    (with revealed capacity) makes agents who serve one call type a group and that type a channel
+    of their own; ``talk_time="test"`` replays each step's own talk time (a diagnostic: it
+    conditions on workload a forecast does not have; docs/validation.md).
     """
     started = time.perf_counter()
     settings = {"interval": interval, "seed": seed, "min_offered": min_offered, "rounding": rounding,
                 "staffing_step": staffing_step, "max_gap": max_gap, "patience": patience, "arrivals": arrivals,
                 "aht_profile": aht_profile, "by_reason": by_reason, "patience_by_hour": patience_by_hour,
-                "load_speedup": load_speedup, "idle_lead": idle_lead, "idle_lag": idle_lag}
+                "load_speedup": load_speedup, "idle_lead": idle_lead, "idle_lag": idle_lag, "capacity": capacity,
+                "wrap": wrap, "teams": teams, "talk_time": talk_time}
     step, sub = pd.Timedelta(interval), pd.Timedelta(staffing_step)
     interval_s, sub_s = step.total_seconds(), sub.total_seconds()
     if interval_s not in (900.0, 1800.0, 3600.0):
@@ -345,6 +323,19 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
         raise BacktestError(f"The 'min_offered' parameter of backtest must be ≥ 1. Got {min_offered!r} instead.")
     if replications < 1:
         raise BacktestError(f"The 'replications' parameter of backtest must be ≥ 1. Got {replications!r} instead.")
+    if capacity not in CAPACITY:
+        raise BacktestError(f"The 'capacity' parameter of backtest must be one of {CAPACITY}. Got {capacity!r} instead.")
+    if teams and capacity != "revealed":
+        raise BacktestError("The 'teams' parameter of backtest needs capacity='revealed' (a team's capacity is revealed "
+                            f"by its own callers waiting). Got capacity={capacity!r} instead.")
+    try:
+        wrap_ok = pd.Timedelta(wrap) >= pd.Timedelta(0)
+    except (ValueError, TypeError):
+        wrap_ok = False
+    if not wrap_ok:
+        raise BacktestError(f"The 'wrap' parameter of backtest must be a duration ≥ 0 such as '10s'. Got {wrap!r} instead.")
+    if talk_time not in TALK_TIME:
+        raise BacktestError(f"The 'talk_time' parameter of backtest must be one of {TALK_TIME}. Got {talk_time!r} instead.")
     tick = progress or (lambda label: None)
     tick("calibrating on the training files")
     cal = calibration or calibrate(train, interval=interval, max_gap=max_gap, season=False)
@@ -364,7 +355,14 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     contacts = test.contacts[test.contacts["channel"] == name]
     train_contacts = train.contacts[train.contacts["channel"] == name]
     idle = {"lead": idle_lead, "lag": idle_lag}
-    if availability in ("train", "replay"):
+    if capacity == "revealed":  # agents are counted only while available for calls: raw talk time
+        held = contacts_per_busy_agent(contacts)
+        if held > 1.05:  # busy agents would count contacts, not agents
+            raise BacktestError(f"{_files(test)}: agent_id: on channel {name!r} agents hold several contacts at once "
+                                f"({held:.2f} on average while busy); the backtest replays a one-call-at-a-time "
+                                "queue: pick such a channel with --channel")
+        avail = {"availability": 1.0, "source": "capacity revealed by congestion (agents counted while available)"}
+    elif availability in ("train", "replay"):
         avail = agent_availability(train_contacts, max_gap=max_gap, **idle)
         if availability == "replay" and 0 < avail["availability"] <= 1:
             def replayed(u):  # the training period replayed with these settings, 2 replications
@@ -377,7 +375,7 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
         avail = {"availability": float(availability), "source": "given"}
     u = avail["availability"]
     if not (0 < u <= 1):
-        if availability not in ("train", "replay"):
+        if availability not in ("train", "replay") or capacity == "revealed":
             why = "."
         elif u > 1:  # more contacts in service than agents present: a channel with concurrency (chat)
             why = (f" (on channel {name!r} agents hold several contacts at once, so busy exceeds present; the "
@@ -406,45 +404,77 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
         _refuse_same_files(train, test)  # after the checks of the data themselves, before the replay
 
     tick("inferring staffing of the test period")
-    staffing = infer_staffing(contacts, interval=staffing_step, max_gap=max_gap, **idle)
-    fine = np.zeros(n * per)
-    if not staffing.empty:
-        k = ((staffing["interval_start"] - start).dt.total_seconds() // sub_s).astype(int).to_numpy()
-        inside = (k >= 0) & (k < n * per)
-        fine[k[inside]] = staffing["agents"].to_numpy()[inside]
-    inferred = fine.reshape(n, per).mean(axis=1)
-    sim_agents = whole_agents(fine, rounding)
-    coarse_agents = sim_agents.reshape(n, per).mean(axis=1)
+    staffing = replay_staffing(contacts, start, n * per, sub_s, capacity, max_gap=max_gap, wrap=wrap, teams=teams,
+                               **idle)
+    if not staffing.inferred.any():
+        raise BacktestError(f"{_files(test)}: agent_id: no service spells on channel {name!r} (agent_id, answered_at "
+                            "and handle_time_s of answered calls), so no staffing can be inferred; the replay needs "
+                            "them: give each answered call its agent and talk time")
+    whole = [whole_agents(fine, rounding) for _, _, fine in staffing.groups]
+    inferred = staffing.inferred.reshape(n, per).mean(axis=1)
+    coarse_agents = np.sum(whole, axis=0).reshape(n, per).mean(axis=1)
+    reason_of = _reason_names(contacts)
+    parts = {name: contacts[~reason_of.isin(staffing.team_types)]}  # a team's call type: a channel of its own
+    parts.update({team_channel(name, t): contacts[reason_of == t] for t in staffing.team_types})
 
     obs = observed_intervals(contacts, start, n, interval_s)
-    if arrivals == "counts":  # each staffing step's own offered calls, exactly
-        volumes = observed_intervals(contacts, start, n * per, sub_s)["offered"].to_numpy()
-    else:  # the comparison interval's volume, spread evenly, as a Poisson rate
-        volumes = np.repeat(obs["offered"].to_numpy() / per, per)
     profile = params.get("handle_time_profile") if aht_profile else None  # per interval of the day
+    hour_of_step = _profile_of_day(profile, start, n * per, sub_s)
+    results = cal.results[name]
+    own_means = {key.split("/")[0]: float(fit.mean) for key, fit in results.items()
+                 if key.endswith("/handle_time")}
     extra_keys, replay, hourly_patience, steps = {}, None, None, None
     if by_reason:
         if arrivals != "counts":
             raise BacktestError("The 'by_reason' parameter of backtest replays counts by call type; it needs "
                                 f"arrivals='counts'. Got {arrivals!r} instead.")
-        if len(call_types(contacts)) > 1:  # one type (or none recorded): the plain replay already is by type
-            replay = reason_replay(cal, name, u, train_contacts, contacts, start, n * per, sub_s, n, interval_s,
+        if len(call_types(parts[name])) > 1:  # one type (or none recorded): the plain replay already is by type
+            replay = reason_replay(cal, name, u, train_contacts, parts[name], start, n * per, sub_s, n, interval_s,
                                    patience)
     if patience_by_hour:
         hourly_patience = patience_by_hour_fit(train_contacts, interval=interval)
         if not hourly_patience.empty:
             extra_keys["patience_profile"] = _laid_onto(hourly_patience["multiplier"].tolist(), sub_s)
     if load_speedup:
-        steps = load_steps(train_contacts, max_gap=max_gap, **idle)
+        steps = load_steps(train_contacts, max_gap=max_gap, talk_only=capacity == "revealed", **idle)
         extra_keys["handle_time_by_queue"] = {"waiting": steps["waiting"].astype(int).tolist(),
                                               "multiplier": steps["multiplier"].astype(float).tolist()}
-    sc = _scenario(start, n * per, sub_s, volumes, sim_agents, handle_time, patience_dist, replications, seed,
-                   arrivals, None if profile is None else _laid_onto(profile, sub_s), extra_keys,
-                   None if replay is None else replay.reasons, None if replay is None else replay.reason_counts)
+
+    def expected_talk(calls, own):  # the training model's mean talk time of each answered call
+        base = float(results["handle_time"].mean)
+        reason = _reason_names(calls)
+        mean = reason.map(own_means).fillna(base).to_numpy(dtype=float) if own else np.full(len(calls), base)
+        k = ((calls["queued_at"] - start).dt.total_seconds() // sub_s).astype(int).to_numpy()
+        return mean * hour_of_step[np.clip(k, 0, n * per - 1)]
+
+    channels, talk = {}, {}
+    for c, part in parts.items():
+        team = c != name
+        if arrivals == "counts":  # each staffing step's own offered calls, exactly
+            volumes = observed_intervals(part, start, n * per, sub_s)["offered"].to_numpy()
+        else:  # the comparison interval's volume, spread evenly, as a Poisson rate
+            volumes = np.repeat(observed_intervals(part, start, n, interval_s)["offered"].to_numpy() / per, per)
+        type_name = c[len(name) + 1:] if team else None
+        ht, pt = (results.get(f"{type_name}/handle_time"), results.get(f"{type_name}/patience")) if team else (None, None)
+        keys = {"handle_time": handle_time if ht is None else scale_distribution(ht.to_scenario(), 1.0 / u),
+                "patience": patience_dist if pt is None else patience_for_replay(pt, patience),
+                "arrivals": _demand(volumes, arrivals, sub_s,
+                                    None if replay is None or team else replay.reason_counts), **extra_keys}
+        if talk_time == "test":  # the period's own talk time per step, relative to the training model
+            talk[c] = talk_time_profile(part, start, n * per, sub_s,
+                                        lambda calls, own=team or replay is not None: expected_talk(calls, own))
+            keys["handle_time_profile"] = [round(float(v), 6) for v in hour_of_step * talk[c]]
+        elif profile is not None:
+            keys["handle_time_profile"] = _laid_onto(profile, sub_s)
+        channels[c] = keys
+    groups = [(g, list(channels) if t is None else [team_channel(name, t)], agents)
+              for (g, t, _), agents in zip(staffing.groups, whole)]
+    sc = _scenario(start, n * per, sub_s, channels, groups, replications, seed,
+                   None if replay is None else replay.reasons)
     tick(f"simulating {replications} replications")
     (pred_rate, pred_asa), (own_rate, own_asa) = _simulate(sc, replications, n, interval_s)
 
-    aht = float(cal.results[name]["handle_time"].mean) / u
+    aht = float(results["handle_time"].mean) / u
     patience_mean = exponential_patience_mle(train_contacts)
     if replay is not None:  # the interval's call-type mix
         aht, patience_ea = replay.aht_s, replay.patience_s
@@ -456,6 +486,9 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
         per_interval = np.asarray(_laid_onto(profile, interval_s), dtype=float)
         slot = ((local - local.normalize()) // step).to_numpy(dtype=np.int64) % len(per_interval)
         aht = aht * per_interval[slot]
+    if talk_time == "test":  # and the same realized talk time, per interval
+        aht = aht * talk_time_profile(contacts, start, n, interval_s,
+                                      lambda calls: expected_talk(calls, replay is not None))
     if hourly_patience is not None and not hourly_patience.empty:  # and the same patience by time of day
         per_interval = hourly_patience["multiplier"].to_numpy(dtype=float)
         slot = ((local - local.normalize()) // step).to_numpy(dtype=np.int64) % len(per_interval)
@@ -474,22 +507,7 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     inc = frame[frame["included"]]
     weights = inc["offered"].astype(float)
     own = pd.DataFrame({"abandon_rate": own_rate, "asa_s": own_asa}, index=frame.index).loc[inc.index]
-    rows = []
-    for metric, label in METRICS.items():
-        observed = f"observed_{metric}"
-        rows.append({
-            "metric": metric,
-            "peaksim_mae": _wmae(inc, f"predicted_{metric}", observed, weights),
-            "erlang_a_mae": _wmae(inc, f"erlang_a_{metric}", observed, weights),
-            "peaksim_bias": _bias(inc, f"predicted_{metric}", observed, weights),
-            "erlang_a_bias": _bias(inc, f"erlang_a_{metric}", observed, weights),
-            "noise_floor_mae": (_binomial_floor(inc["offered"].to_numpy(), inc["predicted_abandon_rate"].to_numpy(),
-                                                weights.to_numpy()) if metric == "abandon_rate" else math.nan),
-            "replication_noise_mae": _wmae(inc.assign(own=own[metric]), f"predicted_{metric}", "own", weights),
-            "intervals": int(len(inc)), "offered": int(weights.sum()),
-            "description": f"offered-weighted mean absolute error of the {label} over intervals with "
-                           f"≥ {min_offered} offered calls",
-        })
+    rows = summary_rows(inc, own, min_offered)
     summary = pd.DataFrame(rows)
     meta = {
         "channel": name, "interval": str(interval), "interval_s": interval_s, "staffing_step": str(staffing_step),
@@ -508,6 +526,10 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
         "patience_profile": None if hourly_patience is None else extra_keys.get("patience_profile"),
         "handle_time_by_queue": None if steps is None else extra_keys["handle_time_by_queue"],
         "idle_lead": str(idle_lead), "idle_lag": str(idle_lag),
+        "capacity": capacity, "wrap": str(wrap) if capacity == "revealed" else None, "talk_time": talk_time,
+        "groups": [{"name": g, "skills": skills, "agent_hours": round(float(np.sum(agents)) * sub_s / 3600.0, 2)}
+                   for g, skills, agents in groups],
+        "teams": None if staffing.teams is None else staffing.teams[staffing.teams["team"] != ""].to_dict(orient="records"),
         "erlang_a": {"aht_s": float(cal.results[name]["handle_time"].mean) / u, "patience_mean_s": patience_mean,
                      "patience": "exponential, censored MLE: sum of waits / abandonments (training)",
                      "agents": "fractional: mix of floor and ceil by the fractional part",
@@ -522,52 +544,11 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
     return BacktestResult(intervals=frame, summary=summary, meta=meta, calibration=cal, scenario=sc)
 
 
-def daily_errors(result: BacktestResult) -> dict:
-    """Offered-weighted MAE of *daily* abandonment (the included intervals summed per local
-    date): ``{"peaksim", "erlang_a", "days"}``. Sampling noise is small over a whole day, so
-    this measures what the hourly error cannot separate from noise: systematic misses."""
-    f = result.intervals[result.intervals["included"]]
-    day = pd.DatetimeIndex(f["interval_start"]).date
-    offered = f["offered"].astype(float)
-    sums = pd.DataFrame({"offered": offered, "observed": f["observed_abandon_rate"] * offered,
-                         "peaksim": f["predicted_abandon_rate"] * offered,
-                         "erlang_a": f["erlang_a_abandon_rate"] * offered}).groupby(day).sum()
-    out = {m: float((sums[m] - sums["observed"]).abs().sum() / sums["offered"].sum()) if len(sums) else math.nan
-           for m in ("peaksim", "erlang_a")}
-    return {**out, "days": int(len(sums))}
-
-
 def _span(contacts: pd.DataFrame, interval_s: float) -> tuple:
     """(start, intervals) covering a period's offered calls from the midnight before the first."""
     off = _offered(contacts)
     start = off["queued_at"].min().floor("D", ambiguous=False, nonexistent="shift_forward")
     return start, int((off["queued_at"].max() - start).total_seconds() // interval_s) + 1, interval_s
-
-
-def _binomial_floor(offered, rate, weights) -> float:
-    """Offered-weighted min over q of E|X/n − q| for X ~ Binomial(n, p): the error that *any*
-    predictor of an interval's abandonment rate still makes from sampling noise alone, if each
-    offered call abandons independently with the probability p the model predicts. The best
-    constant q for an absolute error is the median of X/n (slightly below the E|X/n − p| of a
-    predictor that states p itself)."""
-    from scipy.stats import binom
-
-    total = wsum = 0.0
-    for n, p, w in zip(offered.astype(int), rate, weights):
-        if n <= 0 or not np.isfinite(p):
-            continue
-        k = np.arange(n + 1)
-        pmf = binom.pmf(k, n, p)
-        median = k[min(np.searchsorted(np.cumsum(pmf), 0.5), n)] / n
-        total += w * float(np.sum(pmf * np.abs(k / n - median)))
-        wsum += w
-    return total / wsum if wsum else math.nan
-
-
-def _bias(frame, predicted, observed, weights):
-    err = frame[predicted] - frame[observed]
-    ok = np.isfinite(err.to_numpy(dtype=float))
-    return float((err[ok] * weights[ok]).sum() / weights[ok].sum()) if weights[ok].sum() > 0 else math.nan
 
 
 def _refuse_same_files(train: TicketData, test: TicketData) -> None:

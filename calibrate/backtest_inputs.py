@@ -119,10 +119,11 @@ def patience_by_hour(train_contacts: pd.DataFrame, interval="60min", min_n=50) -
     return patience_profile(train_contacts, interval=interval, min_n=min_n)
 
 
-def load_steps(train_contacts: pd.DataFrame, max_gap="30min", lead="0s", lag="0s", min_n=50) -> pd.DataFrame:
+def load_steps(train_contacts: pd.DataFrame, max_gap="30min", lead="0s", lag="0s", min_n=50, talk_only=False
+               ) -> pd.DataFrame:
     """The training period's handle-time multiplier by callers waiting (see
     :func:`calibrate.behaviour_fits.handle_time_by_queue`)."""
-    return handle_time_by_queue(train_contacts, max_gap=max_gap, lead=lead, lag=lag, min_n=min_n)
+    return handle_time_by_queue(train_contacts, max_gap=max_gap, lead=lead, lag=lag, min_n=min_n, talk_only=talk_only)
 
 
 def availability_by_replay(predicted_rate, observed_rate: float, start: float, xtol=0.002) -> dict:

@@ -70,7 +70,7 @@ def waiting_at_answer(contacts: pd.DataFrame) -> pd.Series:
 
 
 def handle_time_by_queue(contacts: pd.DataFrame, steps=DEFAULT_STEPS, max_gap="30min", min_n=50,
-                         resolution="1min", lead="0s", lag="0s") -> pd.DataFrame:
+                         resolution="1min", lead="0s", lag="0s", talk_only=False) -> pd.DataFrame:
     """Agent time per call by the number of other callers waiting when it is answered.
 
     Per step (``waiting`` = its lowest queue length, up to the next step): ``calls`` answered
@@ -80,7 +80,9 @@ def handle_time_by_queue(contacts: pd.DataFrame, steps=DEFAULT_STEPS, max_gap="3
     caller); ``multiplier`` = (talk_s ÷ mean talk) × (reference availability ÷ availability),
     where the reference is the availability over all minutes with at least one caller waiting
     (what the backtest divides talk time by). Steps with fewer than ``min_n`` calls or minutes
-    take the multiplier of the step below.
+    take the multiplier of the step below. ``talk_only`` leaves availability out (multiplier = talk
+    ratio): for a replay whose capacity already counts agents only while available
+    (:func:`calibrate.capacity.revealed_capacity`).
     """
     steps = tuple(int(s) for s in steps)
     if not steps or steps[0] != 0 or any(b <= a for a, b in zip(steps, steps[1:])):
@@ -116,7 +118,7 @@ def handle_time_by_queue(contacts: pd.DataFrame, steps=DEFAULT_STEPS, max_gap="3
         table.loc[(table["waiting"] == 0) | (table["minutes"] < min_n), "availability"] = np.nan
         table["availability"] = table["availability"].bfill().ffill()
     mean_talk = float(talk.mean()) if talk.size else math.nan
-    raw = (table["talk_s"] / mean_talk) * (reference / table["availability"])
+    raw = (table["talk_s"] / mean_talk) * (1.0 if talk_only else reference / table["availability"])
     raw[table["calls"] < min_n] = np.nan
     table["multiplier"] = raw.ffill().fillna(1.0).round(4)
     table.attrs["reference_availability"] = reference

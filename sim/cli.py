@@ -850,24 +850,35 @@ def backtest(
     channel: Optional[str] = typer.Option(None, "--channel", help="channel to replay (default: the one with abandonment data)"),
     arrivals: str = typer.Option("counts", "--arrivals", help="counts: each 15-min step's own offered calls, exactly; "
                                  "poisson: Poisson arrivals at each interval's observed rate"),
-    by_reason: bool = typer.Option(True, "--by-reason/--no-by-reason", help="replay the test calls by call type, "
+    by_reason: bool = typer.Option(False, "--by-reason/--no-by-reason", help="replay the test calls by call type, "
                                    "each type with its training handle time and patience"),
     patience_by_hour: bool = typer.Option(True, "--patience-by-hour/--no-patience-by-hour",
                                           help="patience by hour of day, fitted on --train"),
-    load_speedup: bool = typer.Option(True, "--load-speedup/--no-load-speedup",
+    load_speedup: bool = typer.Option(False, "--load-speedup/--no-load-speedup",
                                       help="agent time per call by the callers waiting, fitted on --train (peaksim only)"),
-    idle_lead: str = typer.Option("5min", "--idle-lead", help="idle time before a session's first call, where nobody waited"),
-    idle_lag: str = typer.Option("5min", "--idle-lag", help="idle time after a session's last call, where nobody waited"),
-    availability: str = typer.Option("replay", "--availability", help="replay: the value at which replaying --train "
-                                     "reproduces its abandonment; train: busy share of present agents while callers "
-                                     "wait; or a number in (0, 1]"),
+    idle_lead: str = typer.Option("5min", "--idle-lead", help="with --capacity sessions: idle time before a session's "
+                                  "first call, where nobody waited"),
+    idle_lag: str = typer.Option("5min", "--idle-lag", help="with --capacity sessions: idle time after a session's "
+                                 "last call, where nobody waited"),
+    availability: str = typer.Option("replay", "--availability", help="with --capacity sessions: replay: the value at "
+                                     "which replaying --train reproduces its abandonment; train: busy share of present "
+                                     "agents while callers wait; or a number in (0, 1]"),
+    capacity: str = typer.Option("revealed", "--capacity", help="revealed: agents in service while answered callers "
+                                 "wait, idle agents inside sessions otherwise; sessions: agents present from first "
+                                 "to last call, with --availability"),
+    wrap: str = typer.Option("10s", "--wrap", help="with --capacity revealed: time after a call before an idle agent "
+                             "counts as available"),
+    teams: bool = typer.Option(True, "--teams/--no-teams", help="with --capacity revealed: agents who serve one "
+                               "call type only form a team, and that type a channel of its own"),
+    talk_time: str = typer.Option("train", "--talk-time", help="train: handle time fitted on --train; test: each "
+                                  "step's own talk time in --test (a diagnostic: see docs/validation.md)"),
     out_dir: Path = typer.Option(Path("results/backtest"), "--out", "-o", help="output directory"),
     report: bool = typer.Option(True, "--report/--no-report", help="write report.html"),
 ):
     """Calibrate on --train, replay --test's offered volumes and inferred staffing, compare with what happened and with Erlang A.
 
-    The defaults switch on the mechanisms chosen on training months (docs/validation.md); the
-    --no-... options and --idle-lead 0s --idle-lag 0s --availability train give the plain replay."""
+    The defaults switch on the mechanisms chosen on training months (docs/validation.md); --capacity
+    sessions --no-patience-by-hour --idle-lead 0s --idle-lag 0s --availability train give the plain replay."""
     from calibrate.backtest import backtest as run_backtest
 
     from .outputs import write_csv, write_json
@@ -887,6 +898,9 @@ def backtest(
                                   load_speedup=load_speedup, idle_lead=_duration_option(idle_lead, "--idle-lead"),
                                   idle_lag=_duration_option(idle_lag, "--idle-lag"),
                                   availability=_availability_option(availability),
+                                  capacity=_choice_option(capacity, "--capacity", ("revealed", "sessions")),
+                                  wrap=_duration_option(wrap, "--wrap"), teams=teams and capacity == "revealed",
+                                  talk_time=_choice_option(talk_time, "--talk-time", ("train", "test")),
                                   progress=lambda label: update(label, 0, 0))
         intervals = result.intervals.assign(interval_start=[t.isoformat() for t in result.intervals["interval_start"]])
         write_csv(intervals, folder.staging / "backtest_intervals.csv")
@@ -919,8 +933,13 @@ def backtest(
               "--min-offered or use a longer --interval")
     avail = m["availability"]
     how = avail.get("source", "busy share of present agents while callers wait, training")
-    _note(f"agent availability ({how}): {avail['availability']:.3f}; patience replayed: {_dist_text(m['patience'])}"
-          + ("; replayed by call type" if m.get("by_reason") else ""))
+    if m["capacity"] == "revealed":
+        teams_text = ", ".join(sorted({t["team"] for t in m["teams"] or []})) or "none"
+        _note(f"capacity revealed by congestion (wrap {m['wrap']}; teams: {teams_text}); raw talk time"
+              + ("; the test period's own talk time per step" if m["talk_time"] == "test" else ""))
+    else:
+        _note(f"agent availability ({how}): {avail['availability']:.3f}")
+    _note(f"patience replayed: {_dist_text(m['patience'])}" + ("; replayed by call type" if m.get("by_reason") else ""))
     _note(f"wrote {target}/backtest_intervals.csv, backtest_summary.csv, backtest.json, calibration.yaml")
 
 
@@ -936,6 +955,12 @@ def _duration_option(value: str, option: str) -> str:
         raise PeaksimError([f"{option}: must be a duration between 0 and 4h such as 5min (got {value!r}); "
                             f"write e.g. {option} 5min"])
     return f"{seconds:g}s"
+
+
+def _choice_option(value: str, option: str, choices: tuple) -> str:
+    if value not in choices:
+        raise PeaksimError([f"{option}: must be {' or '.join(choices)} (got {value!r}); write e.g. {option} {choices[0]}"])
+    return value
 
 
 def _availability_option(value: str):

@@ -123,14 +123,17 @@ needs_bank = pytest.mark.skipif(not all(p.is_file() for p in FILES.values()),
 
 
 # the plain replay (the mechanisms of docs/validation.md off): the figures below are its own
-PLAIN = ["--no-by-reason", "--no-patience-by-hour", "--no-load-speedup", "--idle-lead", "0s", "--idle-lag", "0s",
-         "--availability", "train"]
+PLAIN = ["--capacity", "sessions", "--no-by-reason", "--no-patience-by-hour", "--no-load-speedup", "--idle-lead", "0s",
+         "--idle-lag", "0s", "--availability", "train"]
 
 
 @pytest.mark.parametrize("option, value, message", [
     ("--idle-lead", "soon", "--idle-lead: must be a duration between 0 and 4h"),
     ("--idle-lag", "-5min", "--idle-lag: must be a duration between 0 and 4h"),
     ("--availability", "1.5", "--availability: must be replay, train or a number in (0, 1]"),
+    ("--capacity", "logins", "--capacity: must be revealed or sessions"),
+    ("--wrap", "a while", "--wrap: must be a duration between 0 and 4h"),
+    ("--talk-time", "august", "--talk-time: must be train or test"),
 ])
 def test_backtest_refuses_bad_mechanism_options_in_one_line(tmp_path, option, value, message):
     tickets = tmp_path / "t.csv"

@@ -102,8 +102,15 @@ needs_bank = pytest.mark.skipif(not all(p.is_file() for p in FILES.values()),
                                 reason=f"Technion data not found in {BANK} (set PEAKSIM_DATA)")
 
 
+SESSIONS = {"by_reason": True, "patience_by_hour": True, "load_speedup": True, "idle_lead": "5min",
+            "idle_lag": "5min"}
+# capacity revealed by congestion, teams and the period's own talk time: only answered calls count
+REVEALED = {"capacity": "revealed", "teams": True, "talk_time": "test", "patience_by_hour": True, "load_speedup": True}
+
+
 @needs_bank
-def test_leak_test_predictions_ignore_the_test_periods_abandonment_times():
+@pytest.mark.parametrize("mechanisms", [SESSIONS, REVEALED], ids=["sessions", "revealed"])
+def test_leak_test_predictions_ignore_the_test_periods_abandonment_times(mechanisms):
     """With every mechanism on, scrambling when August's abandoned callers hung up (their waits
     shuffled among them) must not change a single prediction: only volumes, call types and the
     agents' service spells of the test period are inputs."""
@@ -122,12 +129,13 @@ def test_leak_test_predictions_ignore_the_test_periods_abandonment_times():
     first = train.contacts[train.contacts["created_at"] < pd.Timestamp("1999-01-11", tz=days["created_at"].dt.tz)]
     train = TicketData(contacts=first, dropped={}, rows_read=len(first), files=[("jan", "-")])
     cal = calibrate(train, duration_candidates=("lognorm",), patience_candidates=("expon", "weibull_min"))
-    kw = {"replications": 1, "seed": 3, "by_reason": True, "patience_by_hour": True, "load_speedup": True,
-          "idle_lead": "5min", "idle_lag": "5min", "calibration": cal}
+    kw = {"replications": 1, "seed": 3, "calibration": cal, **mechanisms}
     as_data = lambda frame: TicketData(contacts=frame, dropped={}, rows_read=len(frame), files=[("aug", "-")])  # noqa: E731
-    a = backtest(train, as_data(days), **kw).intervals
+    first_run = backtest(train, as_data(days), **kw)
+    a, a_meta = first_run.intervals, first_run.meta
     b = backtest(train, as_data(scrambled), **kw).intervals
     assert a["predicted_abandon_rate"].notna().sum() > 40
+    assert not mechanisms.get("teams") or a_meta["teams"]  # a team formed (the stock-exchange desk)
     pd.testing.assert_series_equal(a["predicted_abandon_rate"], b["predicted_abandon_rate"])
     pd.testing.assert_series_equal(a["erlang_a_abandon_rate"], b["erlang_a_abandon_rate"])
 
