@@ -52,6 +52,7 @@ real, fixed volumes do not have).
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -399,6 +400,8 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
                             f"than the {MAX_HORIZON_S // 86400} days a replay can simulate; look for mistyped "
                             "dates, or split the test file into shorter periods")
     per = int(interval_s // sub_s)
+    if train is not test:  # (the availability search replays the training data on itself, on purpose)
+        _refuse_same_files(train, test)  # after the checks of the data themselves, before the replay
 
     tick("inferring staffing of the test period")
     staffing = replay_staffing(contacts, start, n * per, sub_s, capacity, max_gap=max_gap, wrap=wrap, teams=teams,
@@ -546,6 +549,20 @@ def _span(contacts: pd.DataFrame, interval_s: float) -> tuple:
     off = _offered(contacts)
     start = off["queued_at"].min().floor("D", ambiguous=False, nonexistent="shift_forward")
     return start, int((off["queued_at"].max() - start).total_seconds() // interval_s) + 1, interval_s
+
+
+def _refuse_same_files(train: TicketData, test: TicketData) -> None:
+    """A file that is both a training and a test file would test the model on the data it was fitted to."""
+    for test_file, _ in test.files:
+        for train_file, _ in train.files:
+            try:
+                same = os.path.samefile(test_file, train_file)
+            except OSError:
+                same = False
+            if same:
+                raise BacktestError(f"--test {test_file}: is also a training file (--train {train_file}); a backtest "
+                                    "replays a period the model was not fitted to: give another period's file "
+                                    "(e.g. the next month) to --test")
 
 
 def _files(data: TicketData) -> str:

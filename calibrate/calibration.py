@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from sim.csv_safety import to_csv_text
 from sim.outputs import atomic_write
 from calibrate.fit import FitError, fit_duration, fit_patience
 from calibrate.behaviour_fits import patience_profile
@@ -71,7 +72,7 @@ class Calibration:
         """Write each diagnostics table as ``<directory>/<name>.csv``; returns the paths."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        return [_atomic_write(directory / f"{name}.csv", frame.to_csv(index=False))
+        return [_atomic_write(directory / f"{name}.csv", to_csv_text(frame))
                 for name, frame in self.diagnostics.items()]
 
 

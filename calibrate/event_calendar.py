@@ -23,10 +23,9 @@ calendar replaces the built-in rule.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
 
 from calibrate.schema import Described, TicketError
 
@@ -101,27 +100,27 @@ def _date(value, path, where):
         value = value.date()
     if isinstance(value, dt.date):
         return value
+    text = str(value).strip()
     try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise TicketError(path, where, "not a date", got=str(value),
-                          fix="write dates as YYYY-MM-DD, e.g. 2025-11-21") from None
+        return dt.date.fromisoformat(text)
+    except ValueError:  # 2025-13-40 reaches here as text (the YAML reader keeps impossible dates as text)
+        problem = "a date that does not exist" if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text) else "not a date"
+        raise TicketError(path, where, problem, got=text, fix="write dates as YYYY-MM-DD, e.g. 2025-11-21") from None
 
 
 def load_events(path) -> dict[str, list[tuple[dt.date, dt.date]]]:
     """Read a user events file (module doc) into ``{name: [(first, last), …]}``; bad input raises a
     one-line :class:`~calibrate.schema.TicketError` naming the file and the event."""
+    from sim.errors import PeaksimError
+    from sim.yamlsource import load_yaml_with_lines
+
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise TicketError(path, "events", "file not found", fix="check the path given to --events")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise TicketError(path, "events", "not valid YAML", got=Described(type(exc).__name__),
-                          fix="write one `name: [dates]` line per event") from None
-    except ValueError as exc:  # YAML reads 2025-13-40 as a date and fails on it
-        raise TicketError(path, "events", f"a date that does not exist ({exc})",
-                          fix="write dates as YYYY-MM-DD, e.g. 2025-11-21") from None
+    try:  # bounded, FIFOs and devices refused; an impossible date stays text and is refused below with its event
+        data, _ = load_yaml_with_lines(path, "events file")
+    except PeaksimError as exc:
+        raise TicketError.located(exc.lines[0], path, "events") from None
     if not isinstance(data, dict) or not data:
         raise TicketError(path, "events", "must map event names to dates",
                           got=Described("empty file" if data is None else type(data).__name__),

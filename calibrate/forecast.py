@@ -71,12 +71,11 @@ def parse_growth(values: list[str] | None, channels: list[str]) -> dict[str, flo
 
 
 def _load_calibration(path: Path) -> dict:
-    if not path.is_file():
+    from sim.yamlsource import load_yaml_with_lines
+
+    if not path.exists():
         raise PeaksimError(f"{path}: file not found; give the calibration.yaml written by `peaksim calibrate`")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError):
-        raise PeaksimError(f"{path}: not a readable YAML file; give the calibration.yaml written by `peaksim calibrate`") from None
+    data, _ = load_yaml_with_lines(path, "calibration file")  # bounded; FIFOs, devices and folders refused
     model = data.get("model") if isinstance(data, dict) else None
     if not isinstance(model, dict) or not isinstance(model.get("channels"), dict) or not model["channels"]:
         raise PeaksimError(f"{path}: model: missing (got a file without learned model inputs); recalibrate with "
@@ -318,7 +317,10 @@ def forecast_scenario(calibration: str | Path, start: dt.date, end: dt.date, gro
         from_data.append("satisfaction: the CSAT model fitted from the export's csat answers")
     _validated(scenario, path)
     prov = cal.get("provenance") or {}
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    from sim.bounded_read import read_limited
+    from sim.yamlsource import MAX_FILE_BYTES
+
+    digest = hashlib.sha256(read_limited(path, MAX_FILE_BYTES, "calibration file")).hexdigest()[:12]
     from_data.insert(0, "arrivals (fresh demand: per_day, day_of_week, intraday shapes, dispersion), events "
                         "(re-dated by name), handle times and their profile, patience, opening hours, reason mix, "
                         "reasons (handle factor, fcr, reopens, bot success), bot, redial/chaser behaviour")

@@ -81,6 +81,15 @@ class TicketError(ValueError):
             msg += f"; {fix}"
         super().__init__(msg)
 
+    @classmethod
+    def located(cls, message: str, file, field: str = "file") -> "TicketError":
+        """A TicketError whose message is already in the ``FILE[:LINE]: field: problem; fix`` form
+        (e.g. from the YAML reader shared with scenarios)."""
+        err = cls(file, field, "")
+        err.problem = message
+        ValueError.__init__(err, message)
+        return err
+
 
 class Described(str):
     """A ``got`` that describes the input (``"0 bytes"``) rather than quoting a value from it."""
@@ -342,6 +351,7 @@ def finalise(frame: pd.DataFrame, dropped: Counter, examples: dict, tz) -> pd.Da
             frame[name] = empty_column(name, frame.index, tz)
     for name in TIME_COLUMNS:  # one resolution for all: sources differ (us from text, ns from Parquet)
         frame[name] = frame[name].astype(f"datetime64[ns, {tz}]")
+    check_time_span(frame)
     frame["channel"] = normalise_channel(frame["channel"])
     for name in ("contact_id", "customer_id", "reason", "agent_id"):
         frame[name] = frame[name].astype("string").str.strip().replace("", pd.NA)
@@ -367,6 +377,47 @@ def finalise(frame: pd.DataFrame, dropped: Counter, examples: dict, tz) -> pd.Da
     keep = _drop(frame, keep, dup, "duplicate_contact_id", dropped, examples)
     out = frame.loc[keep, list(COLUMNS)].reset_index(drop=True)
     return out
+
+
+MAX_SPAN_YEARS = 50
+_NS_PER_YEAR = 365.25 * 86400 * 1e9
+
+
+def check_time_span(frame: pd.DataFrame) -> None:
+    """All times of the tickets lie within MAX_SPAN_YEARS of each other, or a one-line error names the
+    row and column of the time farthest from the median arrival.
+
+    Times are held in nanoseconds, whose differences overflow beyond 292 years, and a calibration
+    over decades is a mistyped date (1900 for 2019, a 2200 placeholder), never a planning horizon.
+    Checked in float arithmetic on the raw nanoseconds, which cannot overflow.
+    """
+    stacked = []
+    for name in TIME_COLUMNS:
+        if name in frame:
+            values = frame[name]
+            ns = values.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(float)
+            ns[values.isna().to_numpy()] = np.nan
+            stacked.append((name, ns))
+    if not stacked:
+        return
+    all_ns = np.concatenate([ns for _, ns in stacked])
+    if np.all(np.isnan(all_ns)):
+        return
+    low, high = np.nanmin(all_ns), np.nanmax(all_ns)
+    if (high - low) / _NS_PER_YEAR <= MAX_SPAN_YEARS:
+        return
+    created = dict(stacked).get("created_at")
+    centre = np.nanmedian(created) if created is not None and not np.all(np.isnan(created)) else np.nanmedian(all_ns)
+    name, ns = max(stacked, key=lambda item: np.nanmax(np.abs(item[1] - centre)) if not np.all(np.isnan(item[1])) else -1)
+    i = int(np.nanargmax(np.abs(ns - centre)))
+    first = pd.Timestamp(int(low)).date()
+    last = pd.Timestamp(int(high)).date()
+    file = frame["_file"].iloc[i] if "_file" in frame else "tickets"
+    row = int(frame["_row"].iloc[i]) if "_row" in frame else None
+    raise TicketError(file, name, f"the tickets' times span {(high - low) / _NS_PER_YEAR:,.0f} years "
+                      f"({first} to {last}), more than the {MAX_SPAN_YEARS} a calibration can use",
+                      got=str(frame[name].iloc[i]), row=row,
+                      fix="correct this mistyped date, or leave the cell empty if it is a placeholder")
 
 
 def _drop(frame, keep, mask, reason, dropped, examples):

@@ -165,6 +165,7 @@ def _reopened(o, c, finished: np.ndarray) -> pd.Series:
 
 def write_tickets(frame: pd.DataFrame, path) -> Path:
     """Write tickets as CSV (ISO times with offsets) or Parquet (by extension), atomically."""
+    from sim.csv_safety import to_csv_text
     from sim.outputs import atomic_write
 
     path = Path(path)
@@ -178,5 +179,5 @@ def write_tickets(frame: pd.DataFrame, path) -> Path:
     text = frame.copy()
     for name in ("created_at", "queued_at", "answered_at", "abandoned_at", "resolved_at"):
         text[name] = text[name].map(lambda t: "" if pd.isna(t) else t.isoformat(timespec="milliseconds"))
-    atomic_write(path, text.to_csv(index=False, lineterminator="\n"))
+    atomic_write(path, to_csv_text(text))  # names starting with = + - @ neutralised (sim.csv_safety)
     return path

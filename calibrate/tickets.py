@@ -16,16 +16,21 @@ Formats: ``generic`` (CSV or Parquet, with an optional mapping file for helpdesk
 """
 from __future__ import annotations
 
-import codecs
 import csv
+import datetime as dt
 import io
 import re
 from collections import Counter
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 import pandas as pd
-import yaml
+
+from sim.bounded_read import MB, read_limited
+from sim.csv_safety import restore_cell, restore_series
+from sim.errors import PeaksimError
+from sim.yamlsource import load_yaml_with_lines
 
 from calibrate import sources
 from calibrate.schema import (BOOL_COLUMNS, COLUMNS, CSAT_COLUMNS, NUMBER_COLUMNS, REQUIRED, TIME_COLUMNS,
@@ -37,7 +42,9 @@ __all__ = ["load_tickets", "load_mapping", "TicketData", "TicketError", "FORMATS
 FORMATS = ("generic", "technion", "uci")
 MAPPINGS = Path(__file__).resolve().parent / "mappings"
 MAPPING_KEYS = ("columns", "time_format", "tz", "sep", "encoding", "na_values", "values")
+MAX_TICKET_BYTES = 1000 * MB  # per file; split bigger exports (several files are concatenated)
 _SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+WIDE_EXPORT = 500  # columns; wider exports are parsed for the columns peaksim reads only
 
 
 def load_tickets(paths, fmt="generic", mapping=None, tz=None, default_channel=None) -> TicketData:
@@ -138,15 +145,15 @@ def load_mapping(mapping) -> dict:
     where = "mapping"
     if isinstance(mapping, (str, Path)):
         where = str(mapping)
-        try:
-            mapping = yaml.safe_load(Path(mapping).read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
+        if not Path(mapping).exists():
             shipped = ", ".join(sorted(p.stem for p in MAPPINGS.glob("*.yaml")))
             raise TicketError(where, "mapping", "file does not exist",
-                              fix=f"check the path, or name a shipped mapping: {shipped}") from None
-        except yaml.YAMLError as exc:
-            raise TicketError(where, "mapping", "not valid YAML", got=Described(str(exc).splitlines()[0]),
-                              fix="check indentation and quoting") from None
+                              fix=f"check the path, or name a shipped mapping: {shipped}")
+        try:  # bounded, non-regular files refused, impossible dates kept as text (see sim.yamlsource)
+            mapping, _ = load_yaml_with_lines(Path(mapping), "mapping file")
+        except PeaksimError as exc:
+            raise TicketError.located(exc.lines[0], where, "mapping") from None
+        mapping = {} if mapping is None else mapping
     if not isinstance(mapping, dict):
         raise TicketError(where, "mapping", "must be a mapping of keys", got=Described(type(mapping).__name__),
                           fix=f"use keys among {', '.join(MAPPING_KEYS)}")
@@ -196,15 +203,53 @@ def _check_mapping_values(where, mapping):
             raise TicketError(where, "tz", "unknown time zone", got=mapping["tz"],
                               fix="use an IANA name such as Europe/Berlin") from None
     if mapping.get("encoding") is not None:
-        try:
-            codecs.lookup(mapping["encoding"])
-        except LookupError:
-            raise TicketError(where, "encoding", "unknown encoding", got=mapping["encoding"],
-                              fix=_MAPPING_EXAMPLES["encoding"]) from None
+        _check_encoding(where, mapping["encoding"])
+    if mapping.get("sep") is not None:
+        _check_separator(where, mapping["sep"])
+    if mapping.get("time_format") is not None:
+        _check_time_format(where, mapping["time_format"])
     na = mapping.get("na_values")
     if na is not None and not (scalar(na) or (isinstance(na, list) and all(scalar(v) for v in na))):
         raise TicketError(where, "na_values", "must be a value or a list of values that mean 'empty'",
                           got=Described(repr(na)), fix="write e.g. `na_values: ['-', 'n/a']`")
+
+
+def _check_encoding(where, encoding: str) -> None:
+    """A text encoding Python knows; codecs that are not text encodings (rot13, hex, base64) are refused."""
+    try:
+        b"peaksim".decode(encoding)
+    except LookupError as exc:
+        problem = "not a text encoding" if "not a text encoding" in str(exc) else "unknown encoding"
+        raise TicketError(where, "encoding", problem, got=encoding, fix=_MAPPING_EXAMPLES["encoding"]) from None
+    except (UnicodeDecodeError, ValueError):
+        pass  # a real text encoding that merely cannot decode this sample (e.g. utf-16): fine
+
+
+def _check_separator(where, sep: str) -> None:
+    """One character that can separate fields: not a line break, a quote or a NUL."""
+    if len(sep) != 1 or sep in '\n\r"\x00' or (sep.isspace() and sep not in " \t"):
+        raise TicketError(where, "sep", "must be one character that is not a line break, quote or NUL",
+                          got=sep, fix=_MAPPING_EXAMPLES["sep"])
+
+
+_SAMPLE_TIME = dt.datetime(2024, 11, 29, 14, 5, 7, 123000)
+
+
+def _check_time_format(where, fmt: str) -> None:
+    """A strptime format that can read back a time it wrote (``%`` alone, ``%Q`` or ``%s`` cannot)."""
+    if fmt in ("unix", "unix_ms"):
+        return
+    try:
+        written = _SAMPLE_TIME.strftime(fmt)
+        dt.datetime.strptime(written, fmt)
+        pd.to_datetime(pd.Series([written]), format=fmt)
+    except (ValueError, TypeError, OverflowError) as exc:
+        reason = " ".join(str(exc).split())[:80] or type(exc).__name__
+        raise TicketError(where, "time_format", f"not a usable strptime format ({reason})", got=fmt,
+                          fix=_MAPPING_EXAMPLES["time_format"]) from None
+    if written == fmt:
+        raise TicketError(where, "time_format", "holds no date or time directive", got=fmt,
+                          fix=_MAPPING_EXAMPLES["time_format"])
 
 
 _MAPPING_EXAMPLES = {"time_format": "write e.g. time_format: '%Y-%m-%d %H:%M:%S' (or unix, unix_ms)",
@@ -214,9 +259,10 @@ _MAPPING_EXAMPLES = {"time_format": "write e.g. time_format: '%Y-%m-%d %H:%M:%S'
 
 
 def _read_bytes(path: Path) -> bytes:
-    if not path.is_file():
+    if not path.exists():
         raise TicketError(path, "file", "does not exist or is not a file", fix="check the path")
-    data = path.read_bytes()
+    data = read_limited(path, MAX_TICKET_BYTES, "ticket file (CSV or Parquet)",
+                        error=lambda message: TicketError.located(message, path))
     if not data.strip():
         raise TicketError(path, "file", "is empty", got=Described(f"{len(data)} bytes"), fix="export the tickets again")
     return data
@@ -244,6 +290,7 @@ def _read_generic(path, data, spec, tz, default_channel, dropped, notes, example
             raise TicketError(path, "file", "not a readable Parquet file", got=Described(str(exc).split(".")[0]),
                               fix="export it again, or as CSV") from None
         rows = list(range(1, len(raw) + 1))
+        _refuse_nested_cells(path, raw, rows)
     else:
         for magic, what in ((b"PK\x03\x04", "a zip archive (a zipped export or an Excel workbook)"),
                             (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook")):
@@ -282,7 +329,7 @@ def _read_generic(path, data, spec, tz, default_channel, dropped, notes, example
     for name, source in columns.items():
         if source not in raw.columns:
             continue
-        col = raw[source]
+        col = restore_series(raw[source])  # only the columns used: a wide export stays cheap
         if name in values:
             col = col.astype("string").str.strip().replace({str(k): str(v) for k, v in values[name].items()})
         label = name if source == name else f"{source} ({name})"
@@ -303,6 +350,22 @@ def _read_generic(path, data, spec, tz, default_channel, dropped, notes, example
     frame = drop_rows(frame, raw.isna().all(axis=1), "blank_row", dropped, examples)
     frame = drop_rows(frame, ambiguous, "dst_ambiguous_time", dropped, examples)
     return frame, len(raw)
+
+
+def _refuse_nested_cells(path, raw: pd.DataFrame, rows: list) -> None:
+    """A Parquet cell holding a list or mapping (`['voice']`) is not one value: refuse it, naming the
+    row and column, rather than read it as the text "['voice']"."""
+    for column in raw.columns:
+        values = raw[column]
+        if values.dtype != object:
+            continue
+        nested = values.map(lambda v: isinstance(v, (list, tuple, dict, set, np.ndarray)))
+        if nested.any():
+            i = int(np.flatnonzero(nested.to_numpy())[0])
+            shown = values.iloc[i]
+            shown = list(shown) if isinstance(shown, np.ndarray) else shown
+            raise TicketError(path, column, "holds a list or mapping, not one value", got=Described(repr(shown)),
+                              row=rows[i], fix="store one value per cell (e.g. the channel as text)")
 
 
 def _check_row_lengths(path, text, sep):
@@ -330,11 +393,16 @@ def _read_csv(path, data, spec) -> pd.DataFrame:
     na_values = spec.get("na_values")
     if len(sep) == 1:
         _check_row_lengths(path, text, sep)
+    header = next(csv.reader([text.lstrip("\ufeff").splitlines()[0]], delimiter=sep)) if len(sep) == 1 else []
+    usecols = None
+    if len(header) > WIDE_EXPORT:  # parse only the columns peaksim reads: linear, and fast, in the width
+        wanted = set(COLUMNS) | {str(v).strip() for v in (spec.get("columns") or {}).values()}
+        usecols = [0] + [i for i, h in enumerate(header) if i and restore_cell(h.strip()) in wanted]
     try:
         # index_col=False: when every data row ends in a separator (a trailing empty field), pandas
         # would otherwise take the first column as the index and shift every column left by one
         raw = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=na_values is None,
-                          na_values=na_values, skip_blank_lines=False, index_col=False)
+                          na_values=na_values, skip_blank_lines=False, index_col=False, usecols=usecols)
     except pd.errors.EmptyDataError:
         raise TicketError(path, "file", "is empty", fix="export the tickets again") from None
     except pd.errors.ParserError as exc:
@@ -343,13 +411,12 @@ def _read_csv(path, data, spec) -> pd.DataFrame:
         raise TicketError(path, "file", "rows have different numbers of fields", got=Described(detail),
                           fix="check the separator and quoting of text fields",
                           row=int(line.group(1)) if line else None) from None
-    header = next(csv.reader([text.lstrip("\ufeff").splitlines()[0]], delimiter=sep)) if len(sep) == 1 else []
     names = [h.strip() for h in header if h.strip()]  # empty names: a spreadsheet's unused trailing columns
-    twice = sorted({c for c in names if names.count(c) > 1})
+    twice = sorted(name for name, n in Counter(names).items() if n > 1)  # (count() per name is quadratic)
     if twice:
         raise TicketError(path, "header", "a column name appears more than once", got=twice[0], row=1,
                           fix="rename or remove one of them, so it is clear which one holds the data")
-    raw.columns = [str(c).strip() for c in raw.columns]
+    raw.columns = [restore_cell(str(c).strip()) for c in raw.columns]  # `'=x` (formula-safe export) is `=x`
     if raw.shape[1] == 1:
         header = text.lstrip("\ufeff").splitlines()[0]
         for candidate, name in _SEPARATORS.items():

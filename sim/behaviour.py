@@ -6,6 +6,11 @@ Each creates a new contact (same customer id, tagged with its origin) through th
 any other. Decisions use per-channel streams of their own, so adding behaviour does not
 shift the fresh customers' draws. This is what makes overload nonlinear: every abandonment
 or slow answer can add load exactly when there is least capacity.
+
+`spawn` is the one door for contacts created during a run: it bounds every customer to
+`MAX_CONTACTS_PER_CUSTOMER` contacts whatever their origin (reopens and bot bounces too), and
+the contact log it appends to counts each against the replication's limit (see `sim.loops`).
+New kinds of in-run contacts (callbacks, …) should be created through it.
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ import numpy as np
 
 from .contacts import CB_ACCEPTED, REOPENED, RETURN_LATE, ContactFactory, Streams, Templates
 from .distributions import BlockSampler
+from .loops import MAX_CONTACTS_PER_CUSTOMER
 from .model import ContactCentre
 from .records import ORIGINS
 from .scenario import Scenario
 
 REDIAL, CHASER, REOPEN, BOT_BOUNCE = (ORIGINS.index(o) for o in ("redial", "chaser", "reopen", "bot_bounce"))
-AFTER_HORIZON, CLOSED = -1, -2  # `spawn` results when no contact is created
+AFTER_HORIZON, CLOSED, CAPPED = -1, -2, -3  # `spawn` results when no contact is created
 
 
 class Choice:
@@ -74,6 +80,10 @@ class CustomerBehaviour:
             else:
                 self.reopen.append(None)
         self.contacts_per_customer: dict[int, int] = {}
+        self.capped = 0  # contacts not created: their customer had reached MAX_CONTACTS_PER_CUSTOMER
+        active = any(self.redial) or any(self.chaser) or any(self.reopen) or any(self.bounce)
+        # contacts after the first, per customer (= the fresh contact's row): one byte each, only when needed
+        self.per_customer = bytearray(len(self.log)) if active else bytearray()
         if any(self.redial) or any(self.chaser):
             centre.on_queue_entry = self.on_queue_entry
         if any(self.reopen):
@@ -143,12 +153,18 @@ class CustomerBehaviour:
 
     def spawn(self, t: float, channel: int, reason: int, origin: int, customer: int) -> int:
         """Create a contact arriving at t and schedule it; returns its row. Dropped after the horizon
-        (returns AFTER_HORIZON), and on a sync channel that is closed at t (CLOSED: the customer meets
-        the closed message, not a queue, and gives up)."""
+        (returns AFTER_HORIZON), on a sync channel that is closed at t (CLOSED: the customer meets
+        the closed message, not a queue, and gives up), and when the customer already had
+        MAX_CONTACTS_PER_CUSTOMER contacts (CAPPED, counted in `capped`)."""
         if t >= self.horizon:
             return AFTER_HORIZON
         if not self.is_async[channel] and not self.centre.open_at(channel, t):
             return CLOSED
+        before = self.per_customer[customer]
+        if before >= MAX_CONTACTS_PER_CUSTOMER - 1:  # the loop ends here, whatever its origin
+            self.capped += 1
+            return CAPPED
+        self.per_customer[customer] = before + 1
         queued, deadline, work, flags, bot_end = self.templates.contact(channel, reason, t)
         i = self.log.append(t, channel, work, deadline, origin, customer, reason, queued, flags, bot_end)
         self.centre.add_contact(i)

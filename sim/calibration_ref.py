@@ -62,10 +62,10 @@ def apply_calibration(data: dict, base_dir: Path | str, source: str = "<scenario
     if reference is None:
         return data
     path = calibration_path(reference, Path(base_dir), source)
-    if not path.is_file():
+    if not path.exists():
         raise ScenarioError([f"{source}: calibration: file not found ({path}); check the path "
                              "(relative paths start at the scenario file's folder)"])
-    cal, _ = load_yaml_with_lines(path)
+    cal, _ = load_yaml_with_lines(path, "calibration file")
     where = str(path)
     if not isinstance(cal, dict) or not isinstance(cal.get("channels"), dict):
         raise ScenarioError([f"{where}: channels: missing; is this a calibration written by `peaksim calibrate`?"])

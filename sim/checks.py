@@ -299,14 +299,23 @@ def replication_warnings(summary: pd.DataFrame, replications: int, ci_width: flo
     return out
 
 
+def input_warnings(scenario: Scenario) -> list[dict]:
+    """What `validate` can say from the file alone: calendar surprises (DST-gap start, a channel never
+    open) and demand put where a channel is closed (not repeated for a channel never open at all)."""
+    from .calendar_checks import calendar_warnings
+
+    calendar = calendar_warnings(scenario)
+    never_open = {w["channel"] for w in calendar if w["kind"] == "never_open"}
+    return calendar + [w for w in closed_demand_warnings(scenario) if w.get("channel") not in never_open]
+
+
 def scenario_warnings(scenario: Scenario, summary: pd.DataFrame | None = None, replications: int | None = None,
                       intervals: pd.DataFrame | None = None, ci_width: float = DEFAULT_CI_WIDTH,
                       table: pd.DataFrame | None = None) -> list[dict]:
     """Every warning for a scenario and (when given) its results, in a stable order: a sweep
     point or a staffing plan deserves the same warnings as a run."""
     table = unstable_table(scenario) if table is None else table
-    out = (closed_demand_warnings(scenario) + unstable_warnings(scenario, table)
-           + warmup_warnings(scenario, intervals))
+    out = input_warnings(scenario) + unstable_warnings(scenario, table) + warmup_warnings(scenario, intervals)
     if summary is not None:
         out += replication_warnings(summary, replications or scenario.replications, ci_width)
     return out
@@ -315,8 +324,10 @@ def scenario_warnings(scenario: Scenario, summary: pd.DataFrame | None = None, r
 def run_warnings(scenario: Scenario, result, ci_width: float = DEFAULT_CI_WIDTH,
                  table: pd.DataFrame | None = None) -> list[dict]:
     """Every warning for a finished run, in a stable order."""
+    from .loops import cap_warnings  # customers who reached the per-customer contact cap
+
     return scenario_warnings(scenario, result.summary, result.meta.get("replications", scenario.replications),
-                             result.intervals, ci_width, table)
+                             result.intervals, ci_width, table) + cap_warnings(result.meta)
 
 
 def annotate(scenario: Scenario, result, ci_width: float = DEFAULT_CI_WIDTH) -> None:

@@ -1,7 +1,9 @@
 """The `peaksim` command line: thin wrappers that parse options, call the library, print and write.
 
-Any `PeaksimError` (bad scenario, bad data, unreachable scheduler …) is printed as its
-one-line message(s) on stderr with exit status 2; no traceback reaches the planner.
+Any `PeaksimError` (bad scenario, bad data, unreachable scheduler, full disk …) is printed as
+its one-line message(s) on stderr with exit status 2, and so are option errors; no traceback
+reaches the planner. User text (names from files) is printed literally (`sim.terminal`).
+Commands write through `sim.result_folder.ResultFolder` (locked, test-written, swapped in whole).
 """
 
 from __future__ import annotations
@@ -11,27 +13,75 @@ import functools
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional
 
 import typer
-from typer.core import TyperCommand
-from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
-from rich.text import Text
 
-from .errors import PeaksimError
+from .errors import PeaksimError, one_line
+from .interrupts import EXIT_INTERRUPTED, Terminated, exit_status, terminate_as_interrupt
+from .terminal import SafeConsole, styled
+
+try:  # typer ≥ 0.29 carries its own copy of click
+    from typer._click import exceptions as _clickx
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click import exceptions as _clickx
+
+EXIT_BAD_INPUT = 2
+# one-line messages stay one line in logs; no markup, emoji codes or raw escapes from names in files
+err = SafeConsole(stderr=True, soft_wrap=True)
+out = SafeConsole(width=None if sys.stdout.isatty() else 130, soft_wrap=True)
+
+
+_NO_ARGS = getattr(_clickx, "NoArgsIsHelpError", ())
+_ABORT = tuple({getattr(_clickx, "Abort", typer.Abort), typer.Abort})
+
+
+class _OneLineErrors(TyperGroup):
+    """Option and argument errors (a bad `-r`, an unknown option) as one line on stderr, exit 2,
+    like every other input error, instead of click's usage block in a box."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            result = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                  standalone_mode=False, **extra)
+        except _NO_ARGS as exc:  # `peaksim` alone: the help, as before
+            if not standalone_mode:
+                raise
+            text = exc.ctx.get_help() if exc.ctx is not None else ""
+            if text:
+                typer.echo(text)
+            sys.exit(exc.exit_code)
+        except _clickx.UsageError as exc:
+            if not standalone_mode:
+                raise
+            path = exc.ctx.command_path.split(" ", 1) if exc.ctx is not None else [""]
+            command = "peaksim" + (f" {path[1]}" if len(path) > 1 else "")  # whatever the program was called
+            err.print(f"{command}: {one_line(exc.format_message()).rstrip('.')}; see `{command} --help`")
+            sys.exit(exc.exit_code if exc.exit_code else EXIT_BAD_INPUT)
+        except _clickx.ClickException as exc:
+            if not standalone_mode:
+                raise
+            err.print(f"peaksim: {one_line(exc.format_message())}")
+            sys.exit(exc.exit_code)
+        except _ABORT:
+            if not standalone_mode:
+                raise
+            sys.exit(EXIT_INTERRUPTED)
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) and not isinstance(result, bool) else 0)
+
 
 app = typer.Typer(
-    add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
+    cls=_OneLineErrors, add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
     help="peaksim: Q4 peak-season capacity simulator for customer service.",
 )
-# one-line messages stay one line in logs; no emoji codes: `--agents team=a:b:c` must not print as "a🅱c"
-err = Console(stderr=True, soft_wrap=True, emoji=False)
-out = Console(width=None if sys.stdout.isatty() else 130, soft_wrap=True, emoji=False)
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
+
 
 
 EXIT_FAILED = 1
@@ -47,15 +97,19 @@ def cli_command(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with terminate_as_interrupt(), warnings.catch_warnings():
+                warnings.showwarning = _show_warning  # library warnings: one line, no site-packages path
+                return fn(*args, **kwargs)
         except PeaksimError as exc:
             for line in exc.lines:
                 err.print(line, markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
-        except KeyboardInterrupt:
-            err.print("interrupted: finished work was written; rerun (with --resume for sweeps) to continue",
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (`Terminated`): the same clean stop
+            what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+            err.print(f"{what}: finished work was written; rerun (with --resume for sweeps) to continue",
                       markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+            raise typer.Exit(exit_status(exc)) from None
+
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except Exception as exc:  # a bug, not bad input: say so in one line, keep the traceback for PEAKSIM_DEBUG
@@ -72,6 +126,36 @@ def cli_command(fn):
 def _note(text: str) -> None:
     """A status line on stderr, never wrapped or styled (names come from the user's files)."""
     err.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library warning (pandas, numpy …) as one line on stderr, without the library's file path."""
+    origin = Path(str(filename)).parts
+    package = next((p for p in ("pandas", "numpy", "scipy", "pyarrow", "distributed", "plotly") if p in origin), None)
+    _note(f"warning: {one_line(str(message))} ({category.__name__}{f' from {package}' if package else ''})")
+
+
+def _jobs(jobs: int, scheduler: str | None) -> int:
+    """`--jobs` capped at the CPUs available (with a note); on Dask the cluster decides."""
+    from .executors import cap_jobs
+
+    if scheduler:
+        return jobs
+    capped, note = cap_jobs(jobs)
+    if note:
+        _note(note)
+    return capped
+
+
+def _folder(out_dir, name: str, kind: str, nested: bool = True):
+    """The command's output folder (`sim.places.command_dir`: its default place, never another command's
+    results), opened as a ResultFolder: locked, test-written, written in whole."""
+    from .places import command_dir
+    from .result_folder import ResultFolder
+
+    return ResultFolder(command_dir(out_dir, name, kind, nested, create=False))
+
+
 
 
 def progress_bar(label: str) -> Progress:
@@ -104,7 +188,7 @@ def print_summary(result) -> None:
     Waits are shown in the unit of the channel's threshold (seconds, minutes, hours or days)."""
     from .readable import duration, threshold_text, unit_for
 
-    table = Table(title=f"{result.scenario.name}: {result.meta['replications']} replications (95% CI)")
+    table = Table(title=styled(f"{result.scenario.name}: {result.meta['replications']} replications (95% CI)"))
     for column in ("channel", "arrived", "handled", "service level", "target", "ASA", "wait p90", "abandoned"):
         table.add_column(column, justify="left" if column == "channel" else "right")
     for row in result.summary.itertuples(index=False):
@@ -113,8 +197,9 @@ def print_summary(result) -> None:
         ok = sl == sl and sl >= target.target
         unit = unit_for(target.threshold, [row.asa_s, row.asa_s_hi, row.wait_p90_s])
         table.add_row(
-            Text(str(row.channel)), _fmt(row.arrived, "n"), _fmt(row.handled, "n"),
-            f"[{'green' if ok else 'red'}]{_fmt(sl, 'pct')}[/] [{_fmt(row.service_level_lo, 'pct')}, {_fmt(row.service_level_hi, 'pct')}]",
+            styled(row.channel), _fmt(row.arrived, "n"), _fmt(row.handled, "n"),
+            styled(_fmt(sl, "pct"), "green" if ok else "red")
+            + styled(f" [{_fmt(row.service_level_lo, 'pct')}, {_fmt(row.service_level_hi, 'pct')}]"),
             f"{_fmt(target.target, 'pct')} in {threshold_text(target.threshold)}",
             f"{duration(row.asa_s, unit)} [{duration(row.asa_s_lo, unit)}, {duration(row.asa_s_hi, unit)}]",
             duration(row.wait_p90_s, unit),
@@ -136,7 +221,7 @@ def print_outcomes(summary, title: str) -> None:
         table.add_column(column, justify="left" if column == "channel" else "right")
     for row in summary.itertuples(index=False):
         table.add_row(
-            Text(str(row.channel)), _fmt(row.issues, "n"),
+            styled(row.channel), _fmt(row.issues, "n"),
             f"{_fmt(row.fcr, 'pct')} [{_fmt(row.fcr_lo, 'pct')}, {_fmt(row.fcr_hi, 'pct')}]",
             f"{_fmt(row.csat, 'pct')} [{_fmt(row.csat_lo, 'pct')}, {_fmt(row.csat_hi, 'pct')}]",
             f"{duration(row.resolution_time_p50_s)} / {duration(row.resolution_time_p90_s)}",
@@ -159,26 +244,32 @@ def run(
 ):
     """Simulate a scenario and write summary.csv, intervals.csv, groups.csv, run.json (and report.html)."""
     from .outputs import write_run, write_unfinished_run
-    from .places import command_dir
     from .runner import run_scenario
     from .scenario import load_scenario
 
     sc = load_scenario(scenario, {"replications": replications, "seed": seed})
-    target = command_dir(out_dir, sc.name, "run")
-    try:
-        with progress_bar("replications") as bar:
-            task = bar.add_task("run", total=sc.replications)
-            result = run_scenario(sc, jobs=jobs, scheduler=scheduler, ci_width=ci_width,
-                                  progress=lambda done, total: bar.update(task, completed=done))
-    except BaseException as exc:  # Ctrl-C or a failure: write what finished and why, then report as usual
-        written = write_unfinished_run(sc, exc, target, command=sys.argv)
-        if written is not None:
-            _note(written)
-        raise
-    write_run(result, target, command=sys.argv)
-    if report:
-        _write_report(target, "run")
-    print_verdict(target, "run")
+    jobs = _jobs(jobs, scheduler)
+    with _folder(out_dir, sc.name, "run") as folder:  # locked and test-written before the first replication
+        target = folder.target
+        try:
+            with progress_bar("replications") as bar:
+                task = bar.add_task("run", total=sc.replications)
+                result = run_scenario(sc, jobs=jobs, scheduler=scheduler, ci_width=ci_width,
+                                      progress=lambda done, total: bar.update(task, completed=done))
+        except BaseException as exc:  # Ctrl-C, SIGTERM or a failure: write what finished and why
+            written = write_unfinished_run(sc, exc, folder.staging, command=sys.argv, shown=target)
+            if written is not None:
+                try:
+                    folder.commit()
+                    _note(written)
+                except PeaksimError:  # the disk may be the problem: never hide the original error
+                    pass
+            raise
+        write_run(result, folder.staging, command=sys.argv)
+        if report:
+            _write_report(folder.staging, "run")
+        folder.commit()
+        print_verdict(target, "run")
     print_summary(result)
     for warning in result.meta.get("warnings", []):
         _note(f"warning: {warning['message']}")
@@ -200,12 +291,12 @@ def validate(scenario: Path = typer.Argument(..., help="scenario YAML file")):
     """Check a scenario file and print every problem as FILE:LINE: field: message."""
     from .scenario import load_scenario
 
-    from .closed_demand import closed_demand_warnings
+    from .checks import input_warnings
 
     sc = load_scenario(scenario)
     out.print(f"{scenario}: OK ({len(sc.channels)} channels, {len(sc.agents)} agent groups, "
               f"{sc.n_intervals} intervals, {sc.replications} replications)", markup=False, highlight=False)
-    for warning in closed_demand_warnings(sc):
+    for warning in input_warnings(sc):
         _note(f"warning: {warning['message']}")
 
 
@@ -238,11 +329,19 @@ def report(
     kind: Optional[str] = typer.Option(None, "--kind", help="report kind (default: detected from the files present)"),
 ):
     """Rebuild report.html from the CSV/JSON tables saved in DIRECTORY (and print its verdict first)."""
-    from .report import build_report, detect_kind
+    from .outputs import atomic_write
+    from .report import detect_kind, render_report
+    from .result_folder import ResultFolder, write_error
 
     kind = kind or detect_kind(directory)
-    path = build_report(directory, kind)
-    print_verdict(directory, kind)
+    with ResultFolder(directory):  # no other command may be writing there
+        path = Path(directory) / "report.html"
+        html = render_report(directory, kind)
+        try:
+            atomic_write(path, html)
+        except OSError as exc:
+            raise write_error(Path(directory), exc) from None
+        print_verdict(directory, kind)
     err.print(f"wrote {path}", markup=False, highlight=False)
 
 
@@ -264,21 +363,25 @@ def sweep(
 ):
     """Simulate a grid of staffing levels with common random numbers; write sweep.csv and sweep.json."""
     from .outcome_targets import parse_outcome_targets
-    from .places import command_dir
     from .scenario import load_scenario
-    from .sweep import agents_axis, run_sweep, scale_axis, warning_summary
+    from .sweep import agents_axis, check_axes, run_sweep, scale_axis, warning_summary
 
     sc = load_scenario(scenario, {"seed": seed})
     axes = [agents_axis(spec, sc) for spec in agents or []] + ([scale_axis(scale)] if scale else [])
     outcomes = parse_outcome_targets(min_fcr, promise, sc)
-    target = command_dir(out_dir, sc.name, "sweep")
-    bar, update = _stage_bar()
-    with bar:
-        result = run_sweep(sc, axes, target, replications, jobs, scheduler, resume, cost_per_hour,
-                           progress=lambda d, t: update("sweep points", d, t), outcomes=outcomes)
+    check_axes(axes, replications or sc.replications)  # sized before anything is built or written
+    jobs = _jobs(jobs, scheduler)
+    with _folder(out_dir, sc.name, "sweep") as folder:  # sweep.csv is a journal in the folder itself (--resume)
+        target = folder.target
+        keep = ("sweep.csv", "sweep.json") if resume else ()
+        bar, update = _stage_bar()
+        with bar:
+            result = run_sweep(sc, axes, target, replications, jobs, scheduler, resume, cost_per_hour,
+                               progress=lambda d, t: update("sweep points", d, t),
+                               prepare=lambda: folder.remove_stale(keep), outcomes=outcomes)
+        _write_report(target, "sweep")
+        print_verdict(target, "sweep")
     meta = result.meta
-    _write_report(target, "sweep")
-    print_verdict(target, "sweep")
     _note(f"cost = paid agent-hours (the scheduled roster, before shrinkage) x {cost_per_hour:g} per agent-hour "
           "(--cost-per-hour)")
     best = result.meta["best_point"]
@@ -313,7 +416,6 @@ def staff(
     promise: Optional[list[str]] = typer.Option(None, "--resolution-promise", help="CHANNEL=DURATION: 90%% of its resolved issues within it (e.g. email=24h), staffed as a first-response target; repeat"),
 ):
     """Fewest agents per interval and group meeting every target (simulation), beside Erlang C and Erlang A."""
-    from .places import command_dir
     from .scenario import load_scenario
     from .shifts import load_templates, run_shift_plan, write_shift_plan
     from .staffing import Targets, run_staff, write_staff
@@ -324,24 +426,27 @@ def staff(
     targets = Targets(max_abandon, max_occupancy)
     outcomes = parse_outcome_targets(min_fcr, promise, sc)
     templates = load_templates(shift_templates, sc) if shift_templates else None
-    target = command_dir(out_dir, sc.name, "staff")
-    bar, update = _stage_bar()
-    with bar:
-        result = run_staff(sc, replications, check_replications, targets, jobs, scheduler, max_iterations,
-                           max_agents, progress=update, repair_rounds=repair_rounds, outcome_targets=outcomes)
-        shift_result = None
-        if templates is not None:
-            shift_result = run_shift_plan(sc, result.plans["sim"], templates, result.meta["check_replications"],
-                                          result.meta["check_seed"], jobs, scheduler, progress=update)
-    if shift_result is not None:
-        result.meta["shift_plan"] = shift_result.meta
-    written = write_staff(result, target, command=sys.argv)
-    if shift_result is not None:
-        written += write_shift_plan(shift_result, target)
+    jobs = _jobs(jobs, scheduler)
+    with _folder(out_dir, sc.name, "staff") as folder:
+        target = folder.target
+        bar, update = _stage_bar()
+        with bar:
+            result = run_staff(sc, replications, check_replications, targets, jobs, scheduler, max_iterations,
+                               max_agents, progress=update, repair_rounds=repair_rounds, outcome_targets=outcomes)
+            shift_result = None
+            if templates is not None:
+                shift_result = run_shift_plan(sc, result.plans["sim"], templates, result.meta["check_replications"],
+                                              result.meta["check_seed"], jobs, scheduler, progress=update)
+        if shift_result is not None:
+            result.meta["shift_plan"] = shift_result.meta
+        written = write_staff(result, folder.staging, command=sys.argv)
+        if shift_result is not None:
+            written += write_shift_plan(shift_result, folder.staging)
+        _write_report(folder.staging, "staff")
+        folder.commit()
+        print_verdict(target, "staff")
     meta = result.meta
-    _write_report(target, "staff")
-    print_verdict(target, "staff")
-    table = Table(title=f"{sc.name}: staffing per interval, re-simulated with fresh seeds ({meta['check_replications']} replications)")
+    table = Table(title=styled(f"{sc.name}: staffing per interval, re-simulated with fresh seeds ({meta['check_replications']} replications)"))
     for column in ("method", "agent-hours", "intervals meeting target (mean)", "not significantly below (95% CI)"):
         table.add_column(column, justify="left" if column == "method" else "right")
     for method, label in (("sim", "simulation (ISA)"), ("erlang_c", "Erlang C per interval"), ("erlang_a", "Erlang A per interval")):
@@ -388,25 +493,29 @@ def compare(
 ):
     """Compare two runs: B − A per channel and KPI with 95% CIs (compare.csv, compare.json, report.html)."""
     from .compare import write_comparison
-    from .places import command_dir
 
-    target = command_dir(out_dir, f"compare-{run_a.name}-vs-{run_b.name}", "compare", nested=False)
-    meta = write_comparison(run_a, run_b, target)
-    if report:
-        _write_report(target, "compare")
-    print_verdict(target, "compare")
+    with _folder(out_dir, f"compare-{run_a.name}-vs-{run_b.name}", "compare", nested=False) as folder:
+        target = folder.target
+        for given in (run_a, run_b):
+            if given.exists() and target.exists() and target.resolve() == given.resolve():
+                raise PeaksimError(f"--out {target}: is the folder of a run being compared (its results would be "
+                                   "replaced); choose another --out")
+        meta = write_comparison(run_a, run_b, folder.staging)
+        if report:
+            _write_report(folder.staging, "compare")
+        folder.commit()
+        print_verdict(target, "compare")
     _print_comparison(target, meta)
     err.print(f"wrote {target}/", markup=False, highlight=False)
 
 
 def _print_comparison(target: Path, meta: dict) -> None:
-    import pandas as pd
-    from rich.text import Text
+    from .result_files import read_table
 
-    table = pd.read_csv(target / "compare.csv")
+    table = read_table(target, "compare.csv", "rerun `peaksim compare`")
     shown = table[table["kpi"].isin(["service_level", "abandon_rate", "asa_s", "wait_p90_s", "fcr", "csat"])]
     kind = "paired" if "paired" in meta.get("method", "") else "Welch"
-    grid = Table(title=f"B − A: {meta['b']['label']} vs {meta['a']['label']} (95% {kind} CI)")
+    grid = Table(title=styled(f"B − A: {meta['b']['label']} vs {meta['a']['label']} (95% {kind} CI)"))
     for column in ("channel", "KPI", "A", "B", "B − A", "95% CI"):
         grid.add_column(column, justify="left" if column in ("channel", "KPI") else "right")
     for row in shown.itertuples(index=False):
@@ -414,7 +523,7 @@ def _print_comparison(target: Path, meta: dict) -> None:
         scale = 100 if kind == "pct" else 1
         unit = " pp" if kind == "pct" else ""
         ci = "–" if row.diff_lo != row.diff_lo else f"[{scale * row.diff_lo:+.1f}, {scale * row.diff_hi:+.1f}]{unit}"
-        grid.add_row(Text(str(row.channel)), row.kpi, _fmt(row.a, kind), _fmt(row.b, kind),
+        grid.add_row(styled(row.channel), row.kpi, _fmt(row.a, kind), _fmt(row.b, kind),
                      "–" if row.diff != row.diff else f"{scale * row.diff:+.1f}{unit}", ci)
     out.print(grid, markup=False)
 
@@ -528,7 +637,6 @@ def calibrate(
     from calibrate.origins import Windows
 
     from .outputs import write_json
-    from .places import command_dir
 
     interval = _check_interval(interval)
     try:
@@ -541,21 +649,23 @@ def calibrate(
     data = _load(files, fmt, mapping, tz, default_channel)
     _zone_notes(data, files)
     promises = _promises(promise, data)
-    with _data_errors():
-        if data.contacts.empty:
-            raise PeaksimError(f"{files[0]}: no usable contacts ({_drops_line(data)}); check the file and --format")
-        cal = fit_all(data, interval=interval, min_n=min_n, windows=windows, user_events=user, promises=promises,
-                      issue_window=csat_window)
-    target = command_dir(out_dir, "calibration", "calibrate", nested=False)
-    cal.to_yaml(target / "calibration.yaml")
-    written = cal.write_diagnostics(target)
-    write_json({"command": sys.argv, "format": fmt, "interval": interval, "provenance": cal.to_dict()["provenance"],
-                "skipped": cal.skipped, "files_written": ["calibration.yaml"] + [p.name for p in written]},
-               target / "calibrate.json")
-    if report:
-        _write_report(target, "calibrate")
-    print_verdict(target, "calibrate")
-    table = Table(title=f"calibration of {len(data.files)} file(s): {_drops_line(data)}")
+    with _folder(out_dir, "calibration", "calibrate", nested=False) as folder:
+        target = folder.target
+        with _data_errors():
+            if data.contacts.empty:
+                raise PeaksimError(f"{files[0]}: no usable contacts ({_drops_line(data)}); check the file and --format")
+            cal = fit_all(data, interval=interval, min_n=min_n, windows=windows, user_events=user, promises=promises,
+                          issue_window=csat_window)
+        cal.to_yaml(folder.staging / "calibration.yaml")
+        written = cal.write_diagnostics(folder.staging)
+        write_json({"command": sys.argv, "format": fmt, "interval": interval, "provenance": cal.to_dict()["provenance"],
+                    "skipped": cal.skipped, "files_written": ["calibration.yaml"] + [p.name for p in written]},
+                   folder.staging / "calibrate.json")
+        if report:
+            _write_report(folder.staging, "calibrate")
+        folder.commit()
+        print_verdict(target, "calibrate")
+    table = Table(title=styled(f"calibration of {len(data.files)} file(s): {_drops_line(data)}"))
     for column in ("channel", "contacts", "handle time", "patience (censored)", "naive abandoned mean", "other"):
         table.add_column(column, justify="left" if column in ("channel", "handle time", "patience (censored)", "other") else "right")
     counts = data.contacts["channel"].value_counts()
@@ -563,7 +673,7 @@ def calibrate(
         objects = cal.results[name]
         pat = objects.get("patience")
         other = "resolution " + _dist_text(params["resolution_time"]) if "resolution_time" in params else ""
-        table.add_row(name, f"{counts.get(name, 0):,}", _dist_text(params.get("handle_time")),
+        table.add_row(styled(name), f"{counts.get(name, 0):,}", _dist_text(params.get("handle_time")),
                       _dist_text(params.get("patience")), _duration(pat.naive_mean_abandoned_s) if pat else "–", other)
     out.print(table)
     notes = {k: v for k, v in (cal.provenance.get("notes") or {}).items()
@@ -576,7 +686,7 @@ def calibrate(
         for column in ("parameter", "estimate", "95% CI"):
             ci.add_column(column, justify="left" if column == "parameter" else "right")
         for row in fitted.table.itertuples(index=False):
-            ci.add_row(Text(str(row.parameter)), f"{row.estimate:+.3f}", f"[{row.ci_lo:+.3f}, {row.ci_hi:+.3f}]")
+            ci.add_row(styled(row.parameter), f"{row.estimate:+.3f}", f"[{row.ci_lo:+.3f}, {row.ci_hi:+.3f}]")
         out.print(ci)
     if len(cal.skipped) == 1:
         _note(f"skipped: {cal.skipped[0]}")
@@ -652,17 +762,25 @@ def synth(
     """Simulate a scenario and write its contacts as a ticket file in the generic schema ("last year's tickets")."""
     from calibrate.synth import synth_contacts, write_tickets
 
+    from .result_folder import check_entries, write_error
     from .scenario import load_scenario
 
-    sc = load_scenario(scenario, {"seed": seed})
-    if out_file.exists() and out_file.is_dir():
+    if out_file.exists() and out_file.is_dir() and not out_file.is_symlink():
         raise PeaksimError(f"{out_file}: is a directory; give a file name such as tickets.csv")
+    check_entries(out_file.parent, [out_file.name])  # a link, FIFO or device is never written through or over
+    if out_file.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise PeaksimError(f"--out {out_file}: unknown ticket file type (got {out_file.suffix or 'no extension'!r}); "
+                           "name it .csv or .parquet (peaksim writes no spreadsheet workbooks)")
     from calibrate.synth import CSAT_KINDS
 
     if csat not in CSAT_KINDS:
         raise PeaksimError(f"--csat: must be one of {', '.join(CSAT_KINDS)} (got {csat!r})")
+    sc = load_scenario(scenario, {"seed": seed})
     frame = synth_contacts(sc, replication, csat)
-    write_tickets(frame, out_file)
+    try:
+        write_tickets(frame, out_file)
+    except OSError as exc:
+        raise write_error(out_file.parent, exc) from None
     counts = ", ".join(f"{k} {v:,}" for k, v in frame["channel"].value_counts().items())
     _note(f"wrote {out_file} ({len(frame):,} contacts: {counts}; seed {sc.seed}, replication {replication})")
 
@@ -691,19 +809,25 @@ def forecast(
     from calibrate.event_calendar import load_events
     from calibrate.forecast import forecast_scenario, parse_growth, write_forecast
 
+    from .result_folder import check_entries, write_error
+    from .yamlsource import load_yaml_with_lines
+
     first, last = _date_option(start, "--start"), _date_option(end, "--end")
-    if out_file.exists() and out_file.is_dir():
+    if out_file.exists() and out_file.is_dir() and not out_file.is_symlink():
         raise PeaksimError(f"{out_file}: is a directory; give a file name such as forecast.yaml")
+    check_entries(out_file.parent, [out_file.name])  # a link, FIFO or device is never written through or over
     with _data_errors():
         user = load_events(events) if events else None
-    import yaml
-
     channels = []
     if calibration.is_file():
         with contextlib.suppress(Exception):
-            channels = list((yaml.safe_load(calibration.read_text()) or {}).get("model", {}).get("channels", {}))
+            cal, _ = load_yaml_with_lines(calibration, "calibration file")
+            channels = list((cal or {}).get("model", {}).get("channels", {}))
     scenario, header = forecast_scenario(calibration, first, last, parse_growth(growth, channels), base, user)
-    write_forecast(scenario, header, out_file)
+    try:
+        write_forecast(scenario, header, out_file)
+    except OSError as exc:
+        raise write_error(out_file.parent, exc) from None
     for line in header[2:]:
         if line.startswith(("DEFAULT", "note")):
             _note(line)
@@ -758,34 +882,35 @@ def backtest(
     from calibrate.backtest import backtest as run_backtest
 
     from .outputs import write_csv, write_json
-    from .places import command_dir
 
     interval = _check_interval(interval)
     train_data = _load(train, fmt, mapping, tz)
     test_data = _load(test, fmt, mapping, tz)
     _zone_notes(train_data, train)
     _zone_notes(test_data, test)
-    target = command_dir(out_dir, "backtest", "backtest", nested=False)
-    bar, update = _stage_bar()
-    with bar, _data_errors():
-        result = run_backtest(train_data, test_data, interval=interval, replications=replications, seed=seed,
-                              min_offered=min_offered, channel=channel, arrivals=arrivals,
-                              by_reason=by_reason and arrivals == "counts", patience_by_hour=patience_by_hour,
-                              load_speedup=load_speedup, idle_lead=_duration_option(idle_lead, "--idle-lead"),
-                              idle_lag=_duration_option(idle_lag, "--idle-lag"),
-                              availability=_availability_option(availability),
-                              capacity=_choice_option(capacity, "--capacity", ("revealed", "sessions")),
-                              wrap=_duration_option(wrap, "--wrap"), teams=teams and capacity == "revealed",
-                              talk_time=_choice_option(talk_time, "--talk-time", ("train", "test")),
-                              progress=lambda label: update(label, 0, 0))
-    intervals = result.intervals.assign(interval_start=[t.isoformat() for t in result.intervals["interval_start"]])
-    write_csv(intervals, target / "backtest_intervals.csv")
-    write_csv(result.summary, target / "backtest_summary.csv")
-    result.calibration.to_yaml(target / "calibration.yaml")
-    write_json({**result.meta, "command": sys.argv}, target / "backtest.json")
-    if report:
-        _write_report(target, "backtest")
-    print_verdict(target, "backtest")
+    with _folder(out_dir, "backtest", "backtest", nested=False) as folder:
+        target = folder.target
+        bar, update = _stage_bar()
+        with bar, _data_errors():
+            result = run_backtest(train_data, test_data, interval=interval, replications=replications, seed=seed,
+                                  min_offered=min_offered, channel=channel, arrivals=arrivals,
+                                  by_reason=by_reason and arrivals == "counts", patience_by_hour=patience_by_hour,
+                                  load_speedup=load_speedup, idle_lead=_duration_option(idle_lead, "--idle-lead"),
+                                  idle_lag=_duration_option(idle_lag, "--idle-lag"),
+                                  availability=_availability_option(availability),
+                                  capacity=_choice_option(capacity, "--capacity", ("revealed", "sessions")),
+                                  wrap=_duration_option(wrap, "--wrap"), teams=teams and capacity == "revealed",
+                                  talk_time=_choice_option(talk_time, "--talk-time", ("train", "test")),
+                                  progress=lambda label: update(label, 0, 0))
+        intervals = result.intervals.assign(interval_start=[t.isoformat() for t in result.intervals["interval_start"]])
+        write_csv(intervals, folder.staging / "backtest_intervals.csv")
+        write_csv(result.summary, folder.staging / "backtest_summary.csv")
+        result.calibration.to_yaml(folder.staging / "calibration.yaml")
+        write_json({**result.meta, "command": sys.argv}, folder.staging / "backtest.json")
+        if report:
+            _write_report(folder.staging, "backtest")
+        folder.commit()
+        print_verdict(target, "backtest")
     m = result.meta
     title = (f"backtest on {m['intervals_included']} intervals with ≥ {m['min_offered']} offered calls "
              f"({m['offered_included']:,} calls), {m['replications']} replications: offered-weighted MAE")

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ValidationError
 AT_PATH = re.compile(r"^@([^@]+)@\s*(.*)$", re.S)
 
 
-_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")  # what splits or garbles a line
+# what splits or garbles a line: C0 and C1 controls (ESC, CSI …), line separators, bidi overrides
+_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def one_line(text: str) -> str:

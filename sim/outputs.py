@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .csv_safety import to_csv_text
 from .errors import PeaksimError
 
 
@@ -37,7 +38,8 @@ def atomic_write(path: Path, data: str | bytes) -> None:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    atomic_write(path, frame.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
+    """`frame` as CSV, text cells neutralised against formula injection (see `sim.csv_safety`)."""
+    atomic_write(path, to_csv_text(frame, float_format="%.6g"))
 
 
 def write_json(obj: dict, path: Path, sort_keys: bool = True) -> None:
@@ -56,13 +58,17 @@ def _json_numbers(value):
     return value
 
 
-def output_dir(out: str | Path | None, default_name: str) -> Path:
-    """The directory to write into: `out`, or results/<scenario-name>/ with a filesystem-safe name."""
+def output_path(out: str | Path | None, default_name: str) -> Path:
+    """The directory to write into: `out`, or results/<scenario-name>/ with a filesystem-safe name (not created)."""
     if out is not None:
-        path = Path(out)
-    else:
-        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in default_name.strip()).strip("._")
-        path = Path("results") / (safe or "scenario")
+        return Path(out)
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in default_name.strip()).strip("._")
+    return Path("results") / (safe or "scenario")
+
+
+def output_dir(out: str | Path | None, default_name: str) -> Path:
+    """`output_path`, created. Commands write through `sim.result_folder.ResultFolder` instead (locked, staged)."""
+    path = output_path(out, default_name)
     if path.exists() and not path.is_dir():
         raise PeaksimError(f"{path}: output path exists and is not a directory; choose another --out")
     try:
@@ -114,13 +120,14 @@ def write_run(result, out: Path, command: list[str] | None = None) -> list[Path]
     return written
 
 
-def write_unfinished_run(scenario, exc: BaseException, out: Path, command: list[str] | None = None) -> str | None:
+def write_unfinished_run(scenario, exc: BaseException, out: Path, command: list[str] | None = None,
+                         shown: Path | None = None) -> str | None:
     """After Ctrl-C or a failure: write the finished replications (if any) and a run.json saying why.
 
     With k finished replications the usual files hold replications 0..k-1 (what `--replications k`
     would give) and run.json has `"status": "interrupted"` or `"failed"` with the reason; with none,
     nothing is touched, so an earlier complete run in the directory is not mixed with this one.
-    Returns a one-line note for the console, or None.
+    Returns a one-line note for the console (naming `shown`, default `out`), or None.
     """
     from .errors import PeaksimError
 
@@ -137,5 +144,5 @@ def write_unfinished_run(scenario, exc: BaseException, out: Path, command: list[
     except Exception:  # the disk may be the problem: never hide the original error
         return None
     done, requested = partial.meta["replications"], partial.meta.get("replications_requested")
-    return (f"{status}: wrote the {done} finished of {requested} replications to {out}/ "
+    return (f"{status}: wrote the {done} finished of {requested} replications to {shown or out}/ "
             f"(run.json status: {status}); rerun to complete")

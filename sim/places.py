@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import PeaksimError
-from .outputs import output_dir
+from .outputs import output_dir, output_path
 
 # the files that show which command wrote a folder (calibrate's diagnostics include a staffing.csv,
 # so staff is recognised by its staffing.json, not by that table)
@@ -31,11 +31,12 @@ def written_by(directory: Path) -> list[str]:
     return [kind for kind, names in MARKERS.items() if any((directory / n).is_file() for n in names)]
 
 
-def command_dir(out: str | Path | None, name: str, kind: str, nested: bool = True) -> Path:
+def command_dir(out: str | Path | None, name: str, kind: str, nested: bool = True, create: bool = True) -> Path:
     """`out`, or by default `results/<name>/<kind>/` (`results/<name>/` when not `nested`: calibrate,
-    backtest and compare name their own folder); created, and refused if another command's results are in it."""
+    backtest and compare name their own folder); created (unless `create` is false: the caller's
+    `ResultFolder` makes it), and refused if another command's results are in it."""
     if out is None:
-        path = output_dir(None, name) / kind if nested else output_dir(None, name)
+        path = output_path(None, name) / kind if nested else output_path(None, name)
     else:
         path = Path(out)
     others = [k for k in written_by(path) if k != kind] if path.is_dir() else []
@@ -44,4 +45,4 @@ def command_dir(out: str | Path | None, name: str, kind: str, nested: bool = Tru
         raise PeaksimError(f"{path}: already holds the results of `peaksim {others[0]}` ({found}); `peaksim {kind}` "
                            f"would mix its files and report.html with them; choose another --out (or leave it out: "
                            f"the default is results/<scenario>/{kind}/)")
-    return output_dir(path, name)
+    return output_dir(path, name) if create else path

@@ -14,10 +14,22 @@ import numpy as np
 NAN = float("nan")
 
 ORIGINS = ("fresh", "redial", "chaser", "reopen", "bot_bounce", "callback")
+NO_LIMIT = 2**62
+
+
+class ContactLimitReached(Exception):
+    """A replication reached its contact limit (see `sim.loops`; the replication turns it into a PeaksimError)."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"contact limit {limit:,} reached")
+        self.limit = limit
 
 
 class ContactLog:
     """One row per contact. Times are seconds from the scenario start; NaN = did not happen.
+
+    `limit` bounds the rows, fresh and created during the run alike: `extend` and `append` (the one
+    place every contact created during a run goes through) raise `ContactLimitReached` beyond it.
 
     Integer columns use the narrowest type that fits (channel and group ids < 32768,
     customer ids < 2^31). `bot_end` is NaN for every contact until one meets a bot, so it is
@@ -30,6 +42,8 @@ class ContactLog:
     INT_COLUMNS = {"channel": "h", "group": "h", "agent": "i", "origin": "b", "customer": "i", "reason": "h",
                    "flags": "b"}
     DERIVED = ("group",)
+
+    limit = NO_LIMIT
 
     def __init__(self, wide_flags: bool = False):
         if wide_flags:  # callbacks and journey marks need bits above 127 (sim.contacts): 16-bit flags for this log only
@@ -51,6 +65,8 @@ class ContactLog:
         Returns the first new row index.
         """
         first = len(self)
+        if first + n > self.limit:
+            raise ContactLimitReached(self.limit)
         for name in self.FLOAT_COLUMNS:
             values = columns.get(name, np.nan)
             if name == "bot_end" and self.bot_end is None:
@@ -71,8 +87,10 @@ class ContactLog:
 
     def append(self, arrival: float, channel: int, work: float, deadline: float, origin: int,
                customer: int, reason: int = 0, queued: float = NAN, flags: int = 0, bot_end: float = NAN) -> int:
-        """Add one contact created during the run (a redial, chaser, reopen …)."""
+        """Add one contact created during the run (a redial, chaser, reopen …); counted against `limit`."""
         index = len(self.arrival)
+        if index >= self.limit:
+            raise ContactLimitReached(self.limit)
         self.arrival.append(arrival)
         self.queued.append(queued)
         self.answered.append(NAN)

@@ -20,9 +20,10 @@ from .calendar import interval_grid, open_changes
 from .contacts import ContactFactory, Streams
 from .levers import PeakLevers
 from .model import ChannelSpec, ContactCentre, GroupSpec
+from .loops import limit_error
 from .model_load import LoadAdaptiveCentre
-from .records import ContactLog
-from .scenario import Scenario
+from .records import ORIGINS, ContactLimitReached, ContactLog
+from .scenario import MAX_CONTACTS_PER_REPLICATION, Scenario
 from .schedule import group_timeline, proficiency_changes, timeline_average
 
 # random sources; contacts created during the run draw from the DYNAMIC offsets of each
@@ -55,6 +56,7 @@ class ReplicationRecords:
     horizon_s: float
     scheduled: np.ndarray | None = None  # groups × intervals: mean agents scheduled after shrinkage (None: unknown)
     own_skills: np.ndarray | None = None  # groups × channels, when groups help other channels (overflow)
+    capped: int = 0  # contacts not created because their customer had reached the per-customer cap
 
 
 def build_specs(scenario: Scenario, grid: pd.DataFrame, replication: int | None = None
@@ -162,8 +164,12 @@ def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | No
     grid = interval_grid(scenario)
     channels, groups = build_specs(scenario, grid, replication)
     log = ContactLog(wide_flags=needs_wide_flags(scenario))
+    log.limit = MAX_CONTACTS_PER_REPLICATION  # every contact, fresh or created in the run, counts
     factory = ContactFactory(scenario, grid)
-    blocks = fresh_contacts(scenario, grid, replication, log, factory)
+    try:
+        blocks = fresh_contacts(scenario, grid, replication, log, factory)
+    except ContactLimitReached as exc:
+        raise limit_error(scenario, replication, exc.limit, [len(log)]) from None
     env = simpy.Environment()
     steps = [None if ch.handle_time_by_queue is None
              else (tuple(ch.handle_time_by_queue.waiting), tuple(ch.handle_time_by_queue.multiplier))
@@ -173,7 +179,7 @@ def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | No
     else:
         centre = ContactCentre(env, channels, groups, log, scenario.horizon_s, scenario.interval)
     n_channels = len(scenario.channels)
-    CustomerBehaviour(
+    behaviour = CustomerBehaviour(
         scenario, factory, centre,
         [channel_streams(scenario.seed, replication, c, DYNAMIC) for c in range(n_channels)],
         [stream(scenario.seed, replication, SOURCE_DECISIONS, c) for c in range(n_channels)])
@@ -182,13 +188,18 @@ def simulate(scenario: Scenario, replication: int, columns: tuple[str, ...] | No
                    [stream(scenario.seed, replication, SOURCE_BALK, c) for c in range(n_channels)],
                    [stream(scenario.seed, replication, SOURCE_CALLBACK, c) for c in range(n_channels)])
     centre.start(blocks)
-    centre.run(scenario.horizon_s)
+    try:
+        centre.run(scenario.horizon_s)
+    except ContactLimitReached as exc:  # a loop of in-run contacts: name it, do not run out of memory
+        origins = np.bincount(np.frombuffer(log.origin, dtype=np.int8).astype(np.int64), minlength=len(ORIGINS))
+        raise limit_error(scenario, replication, exc.limit, origins) from None
     centre.close()
     contacts = log.columns() if columns is None else log.take(columns)
     edges = np.minimum(np.arange(scenario.n_intervals + 1) * scenario.interval, scenario.horizon_s)
     scheduled = np.array([timeline_average(g.times, g.counts, edges) for g in groups]).reshape(len(groups), -1)
     return ReplicationRecords(replication, contacts, np.array(centre.busy_seconds),
-                              centre.staffed.columns(), scenario.horizon_s, scheduled, own_skills(scenario))
+                              centre.staffed.columns(), scenario.horizon_s, scheduled, own_skills(scenario),
+                              behaviour.capped)
 
 
 def own_skills(scenario: Scenario) -> np.ndarray | None:

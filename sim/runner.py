@@ -35,6 +35,7 @@ class ReplicationKPIs:
     origins: pd.DataFrame
     reasons: pd.DataFrame
     contacts: int
+    capped: int = 0  # contacts not created: their customer had reached the per-customer cap (sim.loops)
 
 
 def reason_names(scenario: Scenario) -> list[str]:
@@ -64,6 +65,7 @@ def run_replication(scenario: Scenario, replication: int) -> ReplicationKPIs:
         replication_origins(records, scenario, outcomes),
         _joined(replication_reasons(records, scenario, outcomes, n_reasons), journeys["reasons"]),
         int(records.contacts["arrival"].size),
+        records.capped,
     )
 
 
@@ -189,6 +191,7 @@ def aggregate(scenario: Scenario, results: list[ReplicationKPIs], wall_s: float 
         "seed": scenario.seed,
         "replications": len(results),
         "contacts_simulated": int(sum(r.contacts for r in results)),
+        "contacts_capped": int(sum(getattr(r, "capped", 0) for r in results)),
         "wall_seconds": round(wall_s, 3),
         "status": "complete",
         "environment": environment(),

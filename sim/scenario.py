@@ -20,6 +20,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, field_
 
 from .distributions import Distribution, NonNegativeSeconds, PositiveSeconds, StrictModel
 from .errors import ScenarioError, at, format_validation_error
+from .loops import check_zero_delay_loops
 from .opening import WEEKDAYS, ClockTime, OpeningHours, Weekday  # noqa: F401 (WEEKDAYS, Weekday: re-exported)
 from .scenario_levers import Balking, Callback, Overflow, ServiceLevel, check_levers
 from .scenario_peak import (
@@ -34,6 +35,7 @@ Rate = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 ALLOWED_INTERVALS_S = (900.0, 1800.0, 3600.0)
 MAX_CONTACTS_PER_REPLICATION = 20_000_000
 MAX_AGENTS = 100_000
+MIN_HORIZON_S = 60.0
 MAX_HORIZON_S = 400 * 86400  # a Q4 is 92 days; longer horizons are almost always a unit slip (e.g. 90 → 90d)
 MAX_RESULT_ROWS = 50_000_000  # per-interval result rows held in memory: replications × intervals × (channels + groups)
 
@@ -223,6 +225,10 @@ class Scenario(_Model):
                      f"(got {'both' if self.end is not None else 'neither'}); keep one, e.g. duration: 7d")
         if self.horizon_s <= 0:
             raise at("end", f"must be after `start` (got {self.end.isoformat()}, start {self.start.isoformat()}); fix the dates")
+        if self.horizon_s < MIN_HORIZON_S:  # else it rounds to 0 reporting intervals: nothing to simulate or report
+            raise at("end" if self.end is not None else "duration",
+                     f"the horizon must be at least {format_duration(MIN_HORIZON_S)} (got {format_duration(self.horizon_s)}); "
+                     "give a duration such as 4h or 7d")
         if self.horizon_s > MAX_HORIZON_S:
             raise at("end" if self.end is not None else "duration",
                      f"the horizon is at most {MAX_HORIZON_S // 86400:g} days (got {self.horizon_s / 86400:,.1f} days); "
@@ -298,6 +304,7 @@ class Scenario(_Model):
         check_references(self)
         check_revenue_reasons(self)
         check_levers(self)
+        check_zero_delay_loops(self)
         for i, group in enumerate(self.agents):
             self._check_shifts_in_horizon(i, group)
         unserved = sorted(set(self.channels) - served)

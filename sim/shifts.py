@@ -128,7 +128,7 @@ class Templates(_Model):
 
 def load_templates(path: str | Path, scenario: Scenario) -> Templates:
     path = Path(path)
-    data, lines = load_yaml_with_lines(path)
+    data, lines = load_yaml_with_lines(path, "shift templates file")
     try:
         templates = Templates.model_validate(data)
     except ValidationError as exc:

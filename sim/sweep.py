@@ -22,7 +22,10 @@ rewritten sorted by point, byte-identical to an uninterrupted sweep.
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import difflib
+import errno
 import itertools
 import json
 import math
@@ -35,10 +38,13 @@ import pandas as pd
 from pydantic import ValidationError
 
 from . import __version__
+from .bounded_read import MB, read_limited
+from .csv_safety import restore_cell, restore_frame, to_csv_text
 from .errors import PeaksimError, format_validation_error
 from .outcome_targets import OutcomeTargets
 from .executors import run_tasks
 from .outputs import atomic_write, write_json
+from .result_files import read_json
 from .runner import aggregate, run_replication
 from .scenario import Scenario, scenario_hash
 from . import roster
@@ -49,6 +55,7 @@ KPI_COLUMNS = ["offered", "handled", "abandoned", "service_level", "abandon_rate
                "fcr", "csat", "unresolved_share", "resolution_time_p90_s", "contacts_per_issue", "revenue_at_risk"]
 DEFAULT_COST_PER_HOUR = 25.0
 MAX_POINTS = 10_000
+MAX_TASKS = 1_000_000  # points × replications: each is one simulated replication
 
 
 @dataclass(frozen=True)
@@ -75,13 +82,21 @@ def parse_range(text: str, option: str, integer: bool) -> tuple[float, ...]:
             if len(parts) != 3:
                 raise ValueError
             start, stop, step = parts
+            if not all(math.isfinite(v) for v in parts):
+                raise PeaksimError(f"{option}{text}: start, stop and step must be finite numbers; write start:stop:step")
             if step <= 0:
                 raise PeaksimError(f"{option}{text}: the step must be positive (got {step:g}); write start:stop:step")
-            n = math.floor((stop - start) / step + 1e-9) + 1
-            values = [start + k * step for k in range(max(n, 0))]
+            count = math.floor((stop - start) / step + 1e-9) + 1  # sized before anything is built
+            if count > MAX_POINTS:
+                raise PeaksimError(f"{option}{text}: the range has {count:,} values (limit {MAX_POINTS:,} points "
+                                   "per sweep); use a coarser step or a narrower range")
+            values = [start + k * step for k in range(max(count, 0))]
         else:
+            if text.count(",") >= MAX_POINTS:
+                raise PeaksimError(f"{option}{text[:40]}…: the list has more than {MAX_POINTS:,} values "
+                                   f"(limit {MAX_POINTS:,} points per sweep); give fewer values")
             values = [float(p) for p in text.split(",") if p.strip()]
-    except ValueError:
+    except (ValueError, OverflowError):
         raise PeaksimError(f"{option}{text}: not a range; write start:stop:step (e.g. 10:40:2) or a list 10,12,15") from None
     if not values:
         raise PeaksimError(f"{option}{text}: the range is empty (start is above stop); write start:stop:step with start <= stop")
@@ -98,8 +113,11 @@ def parse_range(text: str, option: str, integer: bool) -> tuple[float, ...]:
 
 
 def agents_axis(spec: str, scenario: Scenario) -> Axis:
-    """`--agents chat_team=10:40:2` → an axis over that group's constant headcount."""
-    name, sep, rng = spec.partition("=")
+    """`--agents chat_team=10:40:2` → an axis over that group's constant headcount.
+
+    The range is what follows the *last* `=` (a range never holds one), so a group named
+    `tier=1` is swept with `--agents tier=1=10:40:2`."""
+    name, sep, rng = spec.rpartition("=")
     name = name.strip()
     if not sep or not name:
         raise PeaksimError(f"--agents {spec}: write GROUP=start:stop:step, e.g. chat_team=10:40:2")
@@ -118,7 +136,9 @@ def scale_axis(spec: str) -> Axis:
     return Axis("scale", values)
 
 
-def check_axes(axes: list[Axis]) -> None:
+def check_axes(axes: list[Axis], replications: int | None = None) -> None:
+    """The axes make a grid of at most MAX_POINTS points and, with `replications` per point, at most
+    MAX_TASKS replications: checked from the axes' lengths before any point is built."""
     if not axes:
         raise PeaksimError("nothing to sweep: give --agents GROUP=start:stop:step and/or --scale start:stop:step")
     names = [a.name for a in axes]
@@ -128,6 +148,10 @@ def check_axes(axes: list[Axis]) -> None:
     n = math.prod(len(a.values) for a in axes)
     if n > MAX_POINTS:
         raise PeaksimError(f"the grid has {n:,} points (limit {MAX_POINTS:,}); use coarser steps")
+    if replications is not None and n * replications > MAX_TASKS:
+        raise PeaksimError(f"the sweep would simulate {n:,} points × {replications:,} replications = "
+                           f"{n * replications:,} replications (limit {MAX_TASKS:,}); use fewer points or "
+                           "--replications")
 
 
 def grid(axes: list[Axis]) -> list[dict[str, float]]:
@@ -208,29 +232,104 @@ def point_rows(point_id: int, point: dict, axes: list[Axis], scenario: Scenario,
 
 def format_rows(frame: pd.DataFrame) -> str:
     """CSV text without header, formatted exactly as the final file is (so appends and rewrites agree)."""
-    return frame.to_csv(index=False, header=False, float_format="%.6g", lineterminator="\n")
+    return to_csv_text(frame, header=False, float_format="%.6g")
 
 
 def _header(axes: list[Axis]) -> str:
-    return ",".join(sweep_columns(axes)) + "\n"
+    return to_csv_text(pd.DataFrame(columns=sweep_columns(axes)))
 
 
-def read_finished(path: Path, axes: list[Axis], n_channels: int) -> dict[int, str]:
-    """Complete points already in `path` as {point: their CSV lines}; a cut-off last line is dropped."""
-    text = path.read_text(encoding="utf-8")
+MAX_JOURNAL_BYTES = 2000 * MB
+RESUME_FIX = "run without --resume to start over, or use another --out"
+
+
+def read_finished(path: Path, axes: list[Axis], channels: list[str], n_points: int | None = None) -> dict[int, str]:
+    """Complete points already in `path` as {point: their CSV lines}; a cut-off last line is dropped.
+
+    Every line kept is checked (field count, point number, channel, numbers where numbers belong)
+    because it is copied into the final file as it is: a garbled or edited line is a one-line
+    error naming its line, never a silently wrong sweep. `channels` may be a count (old callers).
+    """
+    raw = read_limited(path, MAX_JOURNAL_BYTES, "sweep.csv")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PeaksimError(f"{path}:{line}: not UTF-8 text (got byte 0x{raw[exc.start]:02x}); {RESUME_FIX}") from None
     if not text:
         return {}
     if not text.startswith(_header(axes)):
         raise PeaksimError(f"{path}: its columns do not match this sweep's parameters; "
                            "use another --out, or run without --resume to start over")
+    n_channels = channels if isinstance(channels, int) else len(channels)
+    known = None if isinstance(channels, int) else {str(c) for c in channels}
+    columns = sweep_columns(axes)
     lines = text[len(_header(axes)):].split("\n")
     complete = lines[:-1]  # the last element is "" after a final newline, or a cut-off line
     by_point: dict[int, list[str]] = {}
-    for line in complete:
-        head = line.split(",", 1)[0]
-        if head.isdigit():
-            by_point.setdefault(int(head), []).append(line + "\n")
+    for number, line in enumerate(complete, start=2):
+        point = _checked_row(path, number, line, columns, known, n_points)
+        by_point.setdefault(point, []).append(line + "\n")
     return {p: "".join(rows) for p, rows in by_point.items() if len(rows) == n_channels}
+
+
+_TEXT_COLUMNS = ("channel",)
+
+
+def _checked_row(path: Path, number: int, line: str, columns: list[str], channels: set | None,
+                 n_points: int | None) -> int:
+    """The point number of one sweep.csv line, after checking every field has the right kind."""
+    where = f"{path}:{number}"
+    try:
+        fields = next(csv.reader([line]))
+    except (csv.Error, StopIteration):
+        raise PeaksimError(f"{where}: not a CSV row (got {line[:60]!r}); {RESUME_FIX}") from None
+    if len(fields) != len(columns):
+        raise PeaksimError(f"{where}: has {len(fields)} fields, the header {len(columns)} (got {line[:60]!r}); "
+                           f"{RESUME_FIX}")
+    row = dict(zip(columns, fields))
+    point = row["point"]
+    if not point.isdigit() or (n_points is not None and int(point) >= n_points):
+        raise PeaksimError(f"{where}: point: not a point of this sweep (got {point[:30]!r}); {RESUME_FIX}")
+    channel = restore_cell(row["channel"])
+    if channels is not None and channel not in channels:
+        raise PeaksimError(f"{where}: channel: not a channel of the scenario (got {channel[:40]!r}); {RESUME_FIX}")
+    for name in columns:
+        if name.startswith("meets_") and row[name] not in ("True", "False"):
+            raise PeaksimError(f"{where}: {name}: must be True or False (got {row[name][:30]!r}); {RESUME_FIX}")
+    for name in columns:
+        if name in _TEXT_COLUMNS or name == "point" or name.startswith("meets_"):
+            continue
+        value = row[name]
+        try:
+            if value != "":
+                float(value)
+        except ValueError:
+            raise PeaksimError(f"{where}: {name}: must be a number (got {value[:30]!r}); {RESUME_FIX}") from None
+    return int(point)
+
+
+def resume_points(out: Path, identity: dict, axes: list[Axis], channels: list[str], n_points: int) -> dict[int, str]:
+    """The finished points of an interrupted sweep in `out` that this sweep may keep.
+
+    sweep.json identifies the sweep (scenario hash, seed, replications, ranges, cost): without it
+    the rows of sweep.csv cannot be told apart from another sweep's, so resuming is refused rather
+    than relabelling them with this sweep's seed.
+    """
+    csv_path, json_path = out / "sweep.csv", out / "sweep.json"
+    if not csv_path.exists() and not json_path.exists():
+        return {}
+    if not json_path.exists():
+        raise PeaksimError(f"{json_path}: missing, so the points in sweep.csv cannot be matched to this sweep's "
+                           f"scenario, seed and ranges; {RESUME_FIX}")
+    previous = read_json(out, "sweep.json", RESUME_FIX)
+    changed = [k for k, v in identity.items() if previous.get(k) != v]
+    if changed:
+        raise PeaksimError(f"{out}: the sweep there differs in {', '.join(changed)}; "
+                           "use another --out, or run without --resume to start over")
+    if not csv_path.exists():
+        return {}
+    return read_finished(csv_path, axes, channels, n_points)
 
 
 @dataclass
@@ -256,69 +355,77 @@ def sweep_identity(scenario: Scenario, axes: list[Axis], replications: int, cost
 
 def run_sweep(scenario: Scenario, axes: list[Axis], out: Path, replications: int | None = None,
               jobs: int = 1, scheduler=None, resume: bool = False,
-              cost_per_hour: float = DEFAULT_COST_PER_HOUR, progress=None,
+              cost_per_hour: float = DEFAULT_COST_PER_HOUR, progress=None, prepare=None,
               outcomes: OutcomeTargets = OutcomeTargets()) -> SweepResult:
     """Simulate every grid point (same replication seeds at each), appending sweep.csv as points finish.
 
-    `outcomes` (a minimum FCR, resolution-time promises) must hold as well for a channel to meet its target."""
-    check_axes(axes)
+    `outcomes` (a minimum FCR, resolution-time promises) must hold as well for a channel to meet its target;
+    `prepare()`, if given, is called once everything is checked, before the first write into `out`."""
+    n = replications or scenario.replications
+    check_axes(axes, n)
     if not (cost_per_hour >= 0 and math.isfinite(cost_per_hour)):
         raise PeaksimError(f"--cost-per-hour must be a non-negative number (got {cost_per_hour})")
-    n = replications or scenario.replications
     points = grid(axes)
     scenarios = [apply_point(scenario, p, axes) for p in points]
     csv_path, json_path = out / "sweep.csv", out / "sweep.json"
     identity = sweep_identity(scenario, axes, n, cost_per_hour, outcomes)
 
-    finished: dict[int, str] = {}
-    if resume and csv_path.exists():
-        if json_path.exists():
-            previous = json.loads(json_path.read_text(encoding="utf-8"))
-            changed = [k for k, v in identity.items() if previous.get(k) != v]
-            if changed:
-                raise PeaksimError(f"{out}: the sweep there differs in {', '.join(changed)}; "
-                                   "use another --out, or run without --resume to start over")
-        finished = read_finished(csv_path, axes, len(scenario.channels))
-    write_json({**identity, "status": "running", "points": len(points), "peaksim_version": __version__}, json_path)
-    atomic_write(csv_path, _header(axes) + "".join(finished[p] for p in sorted(finished)))
+    finished = resume_points(out, identity, axes, list(scenario.channels), len(points)) if resume else {}
+    if prepare is not None:  # everything is checked: the caller may now clear the folder of other results
+        prepare()
+    with _journal_errors(csv_path):
+        write_json({**identity, "status": "running", "points": len(points), "peaksim_version": __version__}, json_path)
+        atomic_write(csv_path, _header(axes) + "".join(finished[p] for p in sorted(finished)))
 
-    pending = [k for k in range(len(points)) if k not in finished]
-    tasks = [(scenarios[k], r) for k in pending for r in range(n)]
-    results: dict[int, list] = {k: [None] * n for k in pending}
-    remaining = {k: n for k in pending}
-    done = 0
-    if progress:
-        progress(0, len(tasks))
-    with open(csv_path, "a", encoding="utf-8", newline="") as fh:
-        for t, result in run_tasks(run_replication, tasks, jobs, scheduler):
-            k, r = pending[t // n], t % n
-            results[k][r] = result
-            remaining[k] -= 1
-            if remaining[k] == 0:
-                summary = aggregate(scenarios[k], results.pop(k)).summary
-                text = format_rows(point_rows(k, points[k], axes, scenarios[k], summary, cost_per_hour, outcomes))
-                fh.write(text)
-                fh.flush()
-                finished[k] = text
-            done += 1
-            if progress:
-                progress(done, len(tasks))
-    atomic_write(csv_path, _header(axes) + "".join(finished[p] for p in sorted(finished)))
+        pending = [k for k in range(len(points)) if k not in finished]
+        tasks = [(scenarios[k], r) for k in pending for r in range(n)]
+        results: dict[int, list] = {k: [None] * n for k in pending}
+        remaining = {k: n for k in pending}
+        done = 0
+        if progress:
+            progress(0, len(tasks))
+        with open(csv_path, "a", encoding="utf-8", newline="") as fh:
+            for t, result in run_tasks(run_replication, tasks, jobs, scheduler):
+                k, r = pending[t // n], t % n
+                results[k][r] = result
+                remaining[k] -= 1
+                if remaining[k] == 0:
+                    summary = aggregate(scenarios[k], results.pop(k)).summary
+                    text = format_rows(point_rows(k, points[k], axes, scenarios[k], summary, cost_per_hour, outcomes))
+                    fh.write(text)
+                    fh.flush()
+                    finished[k] = text
+                done += 1
+                if progress:
+                    progress(done, len(tasks))
+        atomic_write(csv_path, _header(axes) + "".join(finished[p] for p in sorted(finished)))
 
-    table = pd.read_csv(csv_path)
-    best = best_point(table, axes)
-    peaks = [roster.peaks(sc) for sc in scenarios]
-    meta = {**identity, "status": "complete", "points": len(points), "peaksim_version": __version__,
-            "best_point": best, "marginal_value_of_one_more_agent": marginal_values(table, axes, scenario, best, peaks),
-            "point_warnings": point_warnings(scenarios, table, n),
-            "agents_at_peak": {str(k): p for k, p in enumerate(peaks)},
-            "agent_hours": "paid agent-hours over the whole horizon, all groups: the scheduled roster on shift, "
-                           "before shrinkage",
-            "cost": f"agent_hours x cost_per_hour ({cost_per_hour:g} per agent-hour)",
-            # the scenario as validated, channel order kept (it keys the random streams), for the verdict and report
-            "scenario_definition": json.loads(scenario.model_dump_json())}
-    write_json({k: meta[k] for k in sorted(meta)}, json_path, sort_keys=False)
+        table = restore_frame(pd.read_csv(csv_path))
+        best = best_point(table, axes)
+        peaks = [roster.peaks(sc) for sc in scenarios]
+        meta = {**identity, "status": "complete", "points": len(points), "peaksim_version": __version__,
+                "best_point": best, "marginal_value_of_one_more_agent": marginal_values(table, axes, scenario, best, peaks),
+                "point_warnings": point_warnings(scenarios, table, n),
+                "agents_at_peak": {str(k): p for k, p in enumerate(peaks)},
+                "agent_hours": "paid agent-hours over the whole horizon, all groups: the scheduled roster on shift, "
+                               "before shrinkage",
+                "cost": f"agent_hours x cost_per_hour ({cost_per_hour:g} per agent-hour)",
+                # the scenario as validated, channel order kept (it keys the random streams), for the verdict and report
+                "scenario_definition": json.loads(scenario.model_dump_json())}
+        write_json({k: meta[k] for k in sorted(meta)}, json_path, sort_keys=False)
     return SweepResult(table, meta, [csv_path, json_path])
+
+
+@contextlib.contextmanager
+def _journal_errors(csv_path: Path):
+    """A full disk or read-only folder while the sweep writes: one line; the finished points stay on disk."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO):
+            raise
+        raise PeaksimError(f"{csv_path}: cannot write the sweep (got {exc.strerror}); the points finished so far "
+                           "are kept: free space or fix the permissions, then rerun with --resume") from None
 
 
 def point_warnings(scenarios: list[Scenario], table: pd.DataFrame, replications: int) -> dict[str, list[dict]]:

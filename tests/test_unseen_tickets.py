@@ -363,7 +363,9 @@ def test_backtest_on_a_test_file_with_a_mistyped_year_names_the_file_and_the_dat
 def test_backtest_without_any_interval_above_min_offered_says_so(tmp_path):
     train = tmp_path / "train.csv"
     tickets(n=400).to_csv(train, index=False)
-    res = invoke("backtest", "--train", train, "--test", train, "--min-offered", "1000", "-r", "1",
+    test = tmp_path / "test.csv"  # a copy: the same file as --train and --test is refused
+    test.write_bytes(train.read_bytes())
+    res = invoke("backtest", "--train", train, "--test", test, "--min-offered", "1000", "-r", "1",
                  "--out", tmp_path / "o", "--no-report")
     assert res.exit_code == 0, res.output
     assert "nan" not in res.output

@@ -25,8 +25,11 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from .. import __version__
+from ..bounded_read import read_limited
+from ..errors import PeaksimError
 from ..readable import duration
 from ..result_files import read_json, read_table  # noqa: F401 (the report modules read through here)
+from .safe_labels import safe_figure
 from .series import line_with_band, rgba  # noqa: F401 (gap-aware lines and bands, used by every report)
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
@@ -81,10 +84,11 @@ def ci_columns(names: Iterable[str]) -> list[str]:
 
 
 def read_text(directory: Path, name: str) -> str | None:
+    """A text file of the results folder (bounded; None if absent, not a regular file or not UTF-8)."""
     path = Path(directory) / name
     try:
-        return path.read_text(encoding="utf-8") if path.is_file() else None
-    except UnicodeDecodeError:
+        return read_limited(path, 50_000_000, "results file").decode("utf-8") if path.is_file() else None
+    except (PeaksimError, UnicodeDecodeError):
         return None
 
 
@@ -265,8 +269,10 @@ class Page:
         self.parts.append(f'<div class="card-row">{head}<div class="cards">{body}</div></div>')
 
     def figure(self, fig: go.Figure) -> None:
-        """Add a Plotly figure (plotly.js itself is embedded once, in the page head)."""
+        """Add a Plotly figure (plotly.js itself is embedded once, in the page head); its text is made
+        inert first (`safe_labels`: names from data never render as Plotly markup)."""
         self.figures += 1
+        safe_figure(fig)
         div = fig.to_html(full_html=False, include_plotlyjs=False, config=FIGURE_CONFIG,
                           div_id=f"fig-{self.figures}")
         self.parts.append(f'<figure class="fig" data-figure="{self.figures}">{div}</figure>')
