@@ -24,6 +24,7 @@ from .errors import ScenarioError
 
 MAX_FILE_BYTES = 20_000_000
 MAX_NODES = 2_000_000  # values in the file after aliases are expanded
+MAX_DEPTH = 64  # levels of nesting; a scenario needs about six. Our own guard: libyaml's differs by version
 SYNTAX_FIX = "check indentation, colons and quotes on this line or the one before"
 
 
@@ -131,6 +132,8 @@ def _walk(root: yaml.Node, lines: dict, source: str) -> None:
         visited += 1
         if visited > MAX_NODES:
             raise _too_many(source, root)
+        if len(path) > MAX_DEPTH:
+            raise _too_deep(source)
         lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             seen = set()
@@ -174,8 +177,8 @@ def _line_text(text: str, line: int) -> str:
 
 
 def _too_deep(source: str) -> ScenarioError:
-    return ScenarioError([f"{source}:1: (top level): the YAML is nested too deeply (got more levels than "
-                          "Python can read); a scenario needs only a few levels, check the brackets"])
+    return ScenarioError([f"{source}:1: (top level): the YAML is nested too deeply (got more than {MAX_DEPTH} "
+                          "levels); a scenario needs only a few levels, check the brackets"])
 
 
 def load_yaml_with_lines(path: Path, what: str = "scenario file") -> tuple[object, dict]:
