@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from .contacts import AUTO, CONTAINED, FALSE, PREVENTED, REOPENED, RETURN_LATE
-from .metrics import Outcomes, grouped_quantiles
+from .metrics import Outcomes, grouped_quantiles, within
 from .records import ORIGINS
 from .satisfaction import DEFAULT, log_wait, lost_probability, satisfied_probability
 from .scenario import Scenario
@@ -259,16 +259,6 @@ def first_response(o: Outcomes, arrival: np.ndarray, flags: np.ndarray | None, r
         answered_at_once = (flags[rows] & (AUTO | CONTAINED)) != 0
         first[answered_at_once] = arrival[rows][answered_at_once]
     return first
-
-
-def within(seconds: np.ndarray, channel: np.ndarray, limits: np.ndarray) -> np.ndarray:
-    """seconds <= the limit of each row's channel (NaN and inf are not), one channel at a time."""
-    if np.all(limits == limits[0]):
-        return seconds <= limits[0]
-    ok = np.zeros(seconds.size, dtype=bool)
-    for c, limit in enumerate(limits):
-        ok |= (channel == c) & (seconds <= limit)
-    return ok
 
 
 def queue_waits(o: Outcomes, origin: np.ndarray | None) -> np.ndarray:

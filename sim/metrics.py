@@ -162,7 +162,7 @@ def _kpis_by_key(o: Outcomes, key: np.ndarray, n_keys: int, thresholds: np.ndarr
     if key_thresholds is not None:
         late = waiting[o.horizon_s - pick(o.queued)[waiting] > key_thresholds[key[waiting]]]
     else:
-        late = waiting[~_within(o.horizon_s - pick(o.queued)[waiting], pick(o.channel)[waiting], thresholds)]
+        late = waiting[~within(o.horizon_s - pick(o.queued)[waiting], pick(o.channel)[waiting], thresholds)]
     missed_late = np.bincount(key[late], minlength=n_keys)[:n_keys].astype(float)
     handled_key = key[handled]
     del key, flags, waiting, late
@@ -171,8 +171,8 @@ def _kpis_by_key(o: Outcomes, key: np.ndarray, n_keys: int, thresholds: np.ndarr
     if key_thresholds is not None:
         met = handled_wait <= key_thresholds[handled_key]
     else:
-        met = _within(handled_wait, pick(o.channel)[handled], thresholds)
-    within = np.bincount(handled_key[met], minlength=n_keys)
+        met = within(handled_wait, pick(o.channel)[handled], thresholds)
+    within_n = np.bincount(handled_key[met], minlength=n_keys)
     del met
     wait_sum = np.bincount(handled_key, weights=handled_wait, minlength=n_keys)
     del handled, abandoned
@@ -180,7 +180,7 @@ def _kpis_by_key(o: Outcomes, key: np.ndarray, n_keys: int, thresholds: np.ndarr
     handled_n, offered_n = out["handled"].to_numpy(), out["offered"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         out["abandon_rate"] = np.where(offered_n > 0, out["abandoned"].to_numpy() / offered_n, np.nan)
-        out["service_level"] = np.where(left > 0, within[:n_keys] / left, np.nan)
+        out["service_level"] = np.where(left > 0, within_n[:n_keys] / left, np.nan)
         out["asa_s"] = np.where(handled_n > 0, wait_sum[:n_keys] / handled_n, np.nan)
     out["frt_s"] = np.where(is_async, out["asa_s"], np.nan)  # async: time to first agent response
     p50, p90 = grouped_quantiles(handled_key, handled_wait, n_keys, (0.5, 0.9), overwrite=True)
@@ -188,8 +188,9 @@ def _kpis_by_key(o: Outcomes, key: np.ndarray, n_keys: int, thresholds: np.ndarr
     return out
 
 
-def _within(wait: np.ndarray, channel: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """wait <= its channel's service-level threshold, a channel at a time (no per-contact threshold column)."""
+def within(wait: np.ndarray, channel: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """wait <= its channel's threshold (a service level, a resolution promise), a channel at a time:
+    no per-contact threshold column. NaN and inf are never within."""
     if np.all(thresholds == thresholds[0]):
         return wait <= thresholds[0]
     ok = np.zeros(wait.size, dtype=bool)
