@@ -4,10 +4,12 @@ Runs the same workload through `peaksim run` (one replication, CLI in a child pr
 through a plain idiomatic SimPy model (one process per customer, `simpy.Resource`,
 an `AnyOf` race between service and patience), each in its own child process so wall time
 and peak memory (max RSS) are measured the same way, in the same run. Prints contacts/s,
-the speed ratio and both peak memories.
+the speed ratio and both peak memories. The two run in turn, `--rounds` times (default 3): the
+figures are medians, and the speed-up is the median of each round's ratio, so one slow run on a
+noisy machine does not decide it.
 
-    python bench/bench_engine.py            # 1M contacts (≈ 1052 h)
-    python bench/bench_engine.py --contacts 200000
+    python bench/bench_engine.py            # 1M contacts (≈ 1052 h), 3 rounds
+    python bench/bench_engine.py --contacts 200000 --rounds 1
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -101,25 +104,38 @@ def child(code: str, argv: list[str]) -> tuple[float, float, float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each, in turn; medians are printed")
     args = parser.parse_args()
     hours = args.contacts / LAMBDA_H
+    peak_runs, ref_runs = [], []
     with tempfile.TemporaryDirectory() as tmp:
         scenario = Path(tmp) / "mm50m.yaml"
         scenario.write_text(scenario_yaml(args.contacts))
-        out = Path(tmp) / "out"
         cli = "import sys; from sim.cli import main; sys.argv[0] = 'peaksim'; main()"
-        t_peak, c_peak, m_peak, _ = child(cli, ["run", str(scenario), "--out", str(out), "--no-report"])
-        n_peak = json.loads((out / "run.json").read_text())["contacts_simulated"]
-        t_ref, c_ref, m_ref, stdout = child(IDIOMATIC, [str(LAMBDA_H), str(AHT_S), str(PATIENCE_S), str(AGENTS),
-                                                        str(hours * 3600)])
-        n_ref = int(stdout.split()[0])
-    print(f"workload: M/M/{AGENTS}+M, λ={LAMBDA_H:g}/h, AHT {AHT_S:g} s, patience {PATIENCE_S:g} s, {hours:,.0f} h")
+        for round_ in range(max(args.rounds, 1)):
+            out = Path(tmp) / f"out{round_}"
+            peak_runs.append(child(cli, ["run", str(scenario), "--out", str(out), "--no-report"])[:3])
+            n_peak = json.loads((out / "run.json").read_text())["contacts_simulated"]
+            *ref, stdout = child(IDIOMATIC, [str(LAMBDA_H), str(AHT_S), str(PATIENCE_S), str(AGENTS),
+                                             str(hours * 3600)])
+            ref_runs.append(tuple(ref))
+            n_ref = int(stdout.split()[0])
+    med = statistics.median
+    t_peak, c_peak, m_peak = (med(run[i] for run in peak_runs) for i in range(3))
+    t_ref, c_ref, m_ref = (med(run[i] for run in ref_runs) for i in range(3))
+    wall_ratio = med(r[0] / p[0] for p, r in zip(peak_runs, ref_runs))
+    cpu_ratio = med(r[1] / p[1] for p, r in zip(peak_runs, ref_runs))
+    print(f"workload: M/M/{AGENTS}+M, λ={LAMBDA_H:g}/h, AHT {AHT_S:g} s, patience {PATIENCE_S:g} s, {hours:,.0f} h; "
+          f"medians of {len(peak_runs)} rounds")
     print(f"{'':26}{'contacts':>11}{'wall s':>9}{'CPU s':>8}{'contacts/s':>12}{'peak RSS MB':>13}")
     for label, n, wall, cpu, peak in (("peaksim run (whole CLI)", n_peak, t_peak, c_peak, m_peak),
                                       ("idiomatic SimPy", n_ref, t_ref, c_ref, m_ref)):
         print(f"{label:26}{n:>11,}{wall:>9.2f}{cpu:>8.2f}{n / wall:>12,.0f}{peak:>13.0f}")
-    print(f"speed-up (wall): {t_ref / t_peak:.1f}x   speed-up (CPU): {c_ref / c_peak:.1f}x   "
+    print(f"speed-up (wall): {wall_ratio:.1f}x   speed-up (CPU): {cpu_ratio:.1f}x   "
           "(targets: ≥ 5x, peaksim peak memory ≤ 200 MB)")
+    if len(peak_runs) > 1:
+        print("wall s per round: peaksim " + ", ".join(f"{p[0]:.2f}" for p in peak_runs)
+              + "; idiomatic " + ", ".join(f"{r[0]:.2f}" for r in ref_runs))
 
 
 if __name__ == "__main__":

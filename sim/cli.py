@@ -215,18 +215,21 @@ def print_outcomes(summary, title: str) -> None:
         return
     from .readable import duration
 
+    # no `revenue_at_risk:` block gives zeros everywhere: a column of zeros would read as "nothing at risk"
+    revenue = bool(summary["revenue_at_risk"].fillna(0).ne(0).any())
     table = Table(title=title)
     for column in ("channel", "issues", "FCR", "CSAT (modelled)", "resolution p50 / p90", "contacts/issue",
-                   "given up", "revenue at risk"):
+                   "given up") + (("revenue at risk",) if revenue else ()):
         table.add_column(column, justify="left" if column == "channel" else "right")
     for row in summary.itertuples(index=False):
-        table.add_row(
+        cells = [
             styled(row.channel), _fmt(row.issues, "n"),
             f"{_fmt(row.fcr, 'pct')} [{_fmt(row.fcr_lo, 'pct')}, {_fmt(row.fcr_hi, 'pct')}]",
             f"{_fmt(row.csat, 'pct')} [{_fmt(row.csat_lo, 'pct')}, {_fmt(row.csat_hi, 'pct')}]",
             f"{duration(row.resolution_time_p50_s)} / {duration(row.resolution_time_p90_s)}",
             "–" if row.contacts_per_issue != row.contacts_per_issue else f"{row.contacts_per_issue:.2f}",
-            _fmt(row.unresolved_share, "pct"), _fmt(row.revenue_at_risk, "n"))
+            _fmt(row.unresolved_share, "pct")]
+        table.add_row(*cells, *((_fmt(row.revenue_at_risk, "n"),) if revenue else ()))
     out.print(table)
 
 

@@ -49,3 +49,17 @@ def test_run_report_cards_show_outcomes_in_readable_units(tmp_path):
     summary = pd.read_csv(path / "summary.csv")
     assert "Customer outcomes" in text and "first-contact resolution" in text
     assert duration(summary["resolution_time_p90_s"].iloc[0]) in text  # the card's p90, as a planner reads it
+
+
+def test_terminal_shows_revenue_at_risk_only_when_the_scenario_prices_it(capsys):
+    """Without a `revenue_at_risk:` block every value is 0: a column of zeros would say "nothing at risk"."""
+    from sim.cli import print_outcomes
+
+    row = {"channel": "phone", "issues": 100, "fcr": 0.9, "fcr_lo": 0.85, "fcr_hi": 0.95, "csat": 0.8,
+           "csat_lo": 0.75, "csat_hi": 0.85, "resolution_time_p50_s": 60.0, "resolution_time_p90_s": 300.0,
+           "contacts_per_issue": 1.1, "unresolved_share": 0.05}
+    print_outcomes(pd.DataFrame([{**row, "revenue_at_risk": 0.0}]), "unpriced")
+    assert "revenue at risk" not in capsys.readouterr().out
+    print_outcomes(pd.DataFrame([{**row, "revenue_at_risk": 7653.0}]), "priced")
+    shown = capsys.readouterr().out
+    assert "revenue at risk" in shown and "7,653" in shown
