@@ -63,3 +63,27 @@ def test_terminal_shows_revenue_at_risk_only_when_the_scenario_prices_it(capsys)
     print_outcomes(pd.DataFrame([{**row, "revenue_at_risk": 7653.0}]), "priced")
     shown = capsys.readouterr().out
     assert "revenue at risk" in shown and "7,653" in shown
+
+
+def test_compare_shows_revenue_at_risk_only_when_a_run_prices_it():
+    from sim.report.outcomes import compare_section
+
+    class Page:
+        def __init__(self):
+            self.kpis = []
+
+        def section(self, *args):
+            pass
+
+        def cards(self, cards, heading):
+            self.kpis += cards
+
+    def table(revenue_a, revenue_b):
+        return pd.DataFrame([{"channel": "voice", "kpi": kpi, "a": a, "b": b}
+                             for kpi, a, b in (("fcr", 0.8, 0.7), ("revenue_at_risk", revenue_a, revenue_b))])
+
+    unpriced, priced = Page(), Page()
+    compare_section(unpriced, table(0.0, 0.0), ["voice"], lambda row: row["kpi"])
+    compare_section(priced, table(0.0, 1500.0), ["voice"], lambda row: row["kpi"])
+    assert unpriced.kpis == ["fcr"]
+    assert priced.kpis == ["fcr", "revenue_at_risk"]

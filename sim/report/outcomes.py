@@ -115,6 +115,9 @@ def interval_panels(intervals: pd.DataFrame, channels: list[str], page: Page) ->
 def compare_section(page: Page, table: pd.DataFrame, channels: list[str], diff_card) -> None:
     """Comparison cards (B − A with paired CIs) of the headline outcomes, per channel."""
     rows = table[table["kpi"].isin(HEADLINE)]
+    revenue = rows["kpi"] == "revenue_at_risk"
+    if not rows.loc[revenue, ["a", "b"]].fillna(0).to_numpy().any():  # neither run priced lost sales
+        rows = rows[~revenue]
     if rows.empty:
         return
     page.section("Customer outcomes B − A", "Issues per channel of their first contact; same CIs as above.")
