@@ -96,6 +96,8 @@ def learn_model(contacts: pd.DataFrame, fitted: dict, interval="60min", min_n=50
     split = origin_counts(contacts, origins)
     summary = {"origins": split.to_dict("records"), "outliers": season.outliers,
                "events_not_found": season.not_found, "skipped": repeats.skipped}
+    not_found = pd.DataFrame(season.not_found, columns=["name", "first", "last", "source", "largest_abs_z"])
     diagnostics = {"origins": split, "season_daily": season.daily, "season_events": season.event_table,
+                   "season_not_found": not_found,
                    "behaviour_rates": repeats.table(), "agent_groups": group_table}
     return model, summary, diagnostics

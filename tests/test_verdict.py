@@ -181,3 +181,50 @@ def test_units_follow_the_threshold_and_move_up_for_long_waits():
     import datetime as dt
     days = [dt.date(2026, 11, d) for d in (25, 26, 27, 30)] + [dt.date(2026, 12, 1)]
     assert days_text(days) == "Wed 25 – Fri 27 Nov, Mon 30 Nov – Tue 1 Dec"
+
+
+def _season_folder(path, weeks: int, found: bool):
+    """A calibration folder's season tables, written by hand: `weeks` weeks of days, Friday of the
+    last week a Black Friday that was or was not found above the baseline."""
+    import datetime as dt
+
+    path.mkdir()
+    days = [dt.date(2026, 11, 30) - dt.timedelta(days=7 * weeks) + dt.timedelta(days=k) for k in range(7 * weeks)]
+    peak = days[-3]  # the last Friday
+    rows = [{"channel": ch, "date": d.isoformat(), "weekday": d.weekday(), "fresh": 100,
+             "status": "Black Friday" if found and d == peak else "ordinary"} for ch in ("voice", "chat") for d in days]
+    pd.DataFrame(rows).to_csv(path / "season_daily.csv", index=False)
+    events = [{"event": "Black Friday", "channel": ch, "first": peak.isoformat(), "last": peak.isoformat(),
+               "multiplier": m, "multiplier_lo": m - 0.2, "multiplier_hi": m + 0.2}
+              for ch, m in (("voice", 2.5), ("chat", 2.1))] if found else []
+    pd.DataFrame(events, columns=["event", "channel", "first", "last", "multiplier", "multiplier_lo",
+                                  "multiplier_hi"]).to_csv(path / "season_events.csv", index=False)
+    missed = [] if found else [{"name": "Black Friday", "first": peak.isoformat(), "last": peak.isoformat(),
+                                "source": "retail", "largest_abs_z": 0.5}]
+    pd.DataFrame(missed, columns=["name", "first", "last", "source", "largest_abs_z"]).to_csv(
+        path / "season_not_found.csv", index=False)
+    return path
+
+
+def test_calibration_verdict_names_the_peaks_found_with_their_multipliers(tmp_path):
+    from sim.verdict.calibrate import from_directory
+
+    verdict = from_directory(_season_folder(tmp_path / "cal", weeks=6, found=True))
+    assert "Season: Black Friday found" in verdict.headline
+    assert verdict.details[0].startswith("Black Friday (2026-11-27): voice ×2.50 [2.30, 2.70], chat ×2.10")
+    assert not any("warning" in line for line in verdict.details)
+
+
+def test_calibration_verdict_warns_when_a_peak_is_missed_in_a_short_export(tmp_path):
+    """Two weeks: the Friday baseline is one or two days, so the peak cannot stand out of it."""
+    from sim.verdict.calibrate import from_directory
+
+    verdict = from_directory(_season_folder(tmp_path / "short", weeks=2, found=False))
+    assert "no peak found (1 calendar event in the export but not above its baseline)" in verdict.headline
+    assert verdict.status != "ok"
+    assert any("Black Friday (2026-11-27, largest |z| 0.5)" in line for line in verdict.details)
+    warning = next(line for line in verdict.details if line.startswith("warning"))
+    assert "2 ordinary Mondays (of 14 days)" in warning and "at least 4 ordinary weeks" in warning
+    # three ordinary weeks of every weekday are enough not to warn
+    assert not any(line.startswith("warning") for line in
+                   from_directory(_season_folder(tmp_path / "three", weeks=3, found=False)).details)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..result_files import read_json, read_table
 from . import MIXED, OK, Verdict
+from .season import season_lines
 
 HINT = "rerun `peaksim calibrate FILES --out DIR` to write it again"
 LABELS = {"handle_time": "handle time", "patience": "patience (censored)", "resolution_time": "resolution time"}
@@ -50,4 +51,8 @@ def from_directory(directory: Path) -> Verdict:
         headline += f" from {used:,} of {read:,} rows"
     headline += " (distributions chosen by AIC; patience fitted with censoring)"
     headline += f"; {len(skipped)} fits skipped (below)." if skipped else "."
-    return Verdict("calibrate", MIXED if skipped else OK, headline, details)
+    season, season_details, worry = season_lines(directory)
+    if season:
+        headline += f" {season}."
+        details = season_details + details
+    return Verdict("calibrate", MIXED if skipped or worry else OK, headline, details)
