@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-import sim.cli
+import sim.cli_data
 import sim.executors
 from sim.cli import app
 from sim.runner import run_scenario
@@ -102,13 +102,13 @@ def test_synth_refuses_a_file_type_it_does_not_write(tmp_path, name):
 
 # --- warnings and option errors are one line each --------------------------------------------------------------
 def test_a_library_warning_is_one_line_without_the_site_packages_path(tmp_path, monkeypatch):
-    real = sim.cli._load
+    real = sim.cli_data._load  # looked up there by `calibrate`
 
     def noisy(*args, **kwargs):
         warnings.warn_explicit("Could not infer format, so each element will be parsed individually",
                                UserWarning, "/usr/lib/python3/site-packages/pandas/core/tools/datetimes.py", 1234)
         return real(*args, **kwargs)
-    monkeypatch.setattr(sim.cli, "_load", noisy)
+    monkeypatch.setattr(sim.cli_data, "_load", noisy)
     export = tmp_path / "export.csv"
     export.write_text("channel,created_at\nvoice,2025-11-03 10:00:00\n")
     res = invoke("calibrate", export, "-o", tmp_path / "o", "--no-report")
