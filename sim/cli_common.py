@@ -184,8 +184,6 @@ def print_verdict(directory: Path, kind: str) -> None:
 
 
 def _write_report(directory: Path, kind: str) -> None:
-    try:
-        from .report import build_report
-    except ImportError:  # the report module lands with the reporting issue
-        return
+    from .report import build_report  # imported here: Plotly is only loaded when a report is written
+
     build_report(directory, kind)

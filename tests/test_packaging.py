@@ -55,3 +55,11 @@ def test_every_data_file_is_installed():
                     if data.is_file() and not any(fnmatch.fnmatch(relative, p) for p in patterns.get(package, [])):
                         missing.append(f"{package}/{relative}")
     assert not missing, f"pyproject.toml would not install the data files {missing}"
+
+
+def test_the_cli_agent_limit_is_the_scenario_limit():
+    """sim/cli_plan.py copies the limit to keep pydantic out of every command's start-up."""
+    from sim.cli_plan import MAX_AGENTS as cli_limit
+    from sim.scenario import MAX_AGENTS as scenario_limit
+
+    assert cli_limit == scenario_limit
