@@ -329,7 +329,7 @@ def run_shift_plan(scenario: Scenario, required: np.ndarray, templates: Template
 
 def write_shift_plan(result: ShiftResult, out: Path) -> list[Path]:
     from .outputs import atomic_write, write_csv
-    from .staffing import scenario_yaml
+    from .staffing_outputs import scenario_yaml
 
     paths = [out / "shifts.csv", out / "coverage.csv", out / "shifts_scenario.yaml"]
     write_csv(result.plan.shifts, paths[0])
