@@ -18,9 +18,12 @@ HINT = "rerun `peaksim calibrate FILES --out DIR` to write it again"
 def season_lines(directory: Path) -> tuple[str | None, list[str], bool]:
     """(headline part, detail lines, whether the planner should look) from the season tables."""
     events = read_table(directory, "season_events.csv", HINT, optional=True,
-                        required=["event", "channel", "first", "multiplier"])
-    daily = read_table(directory, "season_daily.csv", HINT, optional=True, required=["channel", "weekday", "status"])
-    missed = read_table(directory, "season_not_found.csv", HINT, optional=True, required=["name", "first"])
+                        required=["event", "channel", "first", "multiplier"],
+                        numeric=["multiplier", "multiplier_lo", "multiplier_hi"])
+    daily = read_table(directory, "season_daily.csv", HINT, optional=True, required=["channel", "weekday", "status"],
+                       numeric=["weekday"])
+    missed = read_table(directory, "season_not_found.csv", HINT, optional=True, required=["name", "first"],
+                        numeric=["largest_abs_z"])
     if events is None and daily is None:
         return None, [], False  # a calibration written before the season was learned
     details, worry = [], False
@@ -54,7 +57,7 @@ def season_lines(directory: Path) -> tuple[str | None, list[str], bool]:
 def _short_export(daily: pd.DataFrame | None) -> str | None:
     if daily is None or daily.empty:
         return None
-    one = daily[daily["channel"].astype(str) == str(daily["channel"].iloc[0])]
+    one = daily[daily["channel"].astype(str) == str(daily["channel"].iloc[0])].dropna(subset=["weekday"])
     ordinary = one[one["status"].astype(str) == "ordinary"]
     counts = ordinary["weekday"].astype(int).value_counts().reindex(range(7), fill_value=0)
     present = one["weekday"].astype(int).unique()
