@@ -150,8 +150,9 @@ def check_levers(scenario) -> None:
                 if group not in groups:
                     raise at(path, _unknown(group, groups, "groups"))
                 if name in scenario.agents[groups.index(group)].skills:
-                    raise at(path, f"group {group!r} already has {name!r} as a skill, so it serves it without "
-                             "waiting; overflow names groups that help only after the wait, remove it here")
+                    raise at(path, f"names a group that already serves {name!r} without waiting (got {group!r}, "
+                             f"which has {name!r} as a skill); overflow names groups that help only after the "
+                             "wait, remove it here")
                 if group in seen:
                     raise at(path, f"group {group!r} is named in two overflow stages of this channel (got it "
                              "twice); keep it in one stage")

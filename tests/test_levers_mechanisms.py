@@ -163,7 +163,7 @@ BAD = [
     ({"overflow": {"after": "2min", "groups": ["bakoffice"]}}, "voice", "channels.voice.overflow[0].groups",
      "did you mean 'backoffice'"),
     ({"overflow": {"after": "2min", "groups": ["team"]}}, "voice", "channels.voice.overflow[0].groups",
-     "already has 'voice' as a skill"),
+     "(got 'team', which has 'voice' as a skill)"),
     ({"callback": {"threshold": "1min", "accept": 1.5}}, "voice", "channels.voice.callback.accept", "1.5"),
 ]
 
