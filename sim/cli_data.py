@@ -282,8 +282,33 @@ def forecast(
         write_forecast(scenario, header, out_file)
     except OSError as exc:
         raise write_error(out_file.parent, exc) from None
+    _print_expected_volume(out_file, first, last)
     for line in header[2:]:
         if line.startswith(("DEFAULT", "note")):
             _note(line)
     _note(f"wrote {out_file} ({len(scenario['channels'])} channels, {len(scenario.get('events') or [])} events, "
           f"{first} to {last}); run it with `peaksim run {out_file}`")
+
+
+def _print_expected_volume(path: Path, first, last) -> None:
+    """The forecast's answer first: the volume it expects, read back from the written scenario; then
+    any event that cannot touch these dates (a plan from another year keeps its own dates)."""
+    from .expected_volume import volume_headline
+    from .scenario import load_scenario
+
+    try:
+        scenario = load_scenario(path)
+    except PeaksimError as exc:  # written, but `peaksim run` would refuse it: say so now
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        _note(f"warning: the written scenario does not validate: {first_line}")
+        return
+    out.print(styled(volume_headline(scenario)))
+    import datetime as dt
+
+    outside = [e for e in scenario.events or []
+               if (e.end or e.date) + dt.timedelta(days=e.ramp_after) < first
+               or e.date - dt.timedelta(days=e.ramp_before) > last]
+    if outside:
+        _note("warning: events outside the forecast dates have no effect: "
+              + ", ".join(f"{e.name} ({e.date})" for e in outside)
+              + "; re-date them in --base if they belong to this peak")

@@ -42,6 +42,7 @@ def test_a_user_event_is_an_unnamed_outlier_without_the_calendar_and_a_re_dated_
     result = CliRunner().invoke(app, ["forecast", str(tmp_path / "cal.yaml"), "--start", "2026-11-02",
                                       "--end", "2026-12-07", "--out", str(tmp_path / "f.yaml")])
     assert result.exit_code == 0, result.output
+    assert result.output.startswith("Expected ") and "fresh contacts over 36 days" in result.output.splitlines()[0]
     dates = {e.name: str(e.date) for e in load_scenario(tmp_path / "f.yaml").events}
     assert dates == {"White Friday": WHITE_FRIDAY[2026], "Black Friday": "2026-11-27"}
 
