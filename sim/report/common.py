@@ -29,28 +29,21 @@ from ..bounded_read import read_limited
 from ..errors import PeaksimError
 from ..readable import duration
 from ..result_files import read_json, read_table  # noqa: F401 (the report modules read through here)
-from .safe_labels import safe_figure
+from .safe_labels import esc, safe_figure  # noqa: F401 (esc: every report module escapes through here)
 from .series import line_with_band, rgba  # noqa: F401 (gap-aware lines and bands, used by every report)
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999933", "#882255",
            "#44AA99", "#332288", "#999999", "#000000"]
 OK, BAD, NEUTRAL = "ok", "bad", "neutral"
+# how each staffing method is drawn (label, colour, dash), in the staff report and its outcome panels
+METHODS = {"sim": ("simulation", "#0072B2", None), "erlang_c": ("Erlang C", "#E69F00", "dash"),
+           "erlang_a": ("Erlang A", "#009E73", "dot"), "current": ("current plan", "#8C8C8C", "dashdot")}
 FIGURE_CONFIG = {"displaylogo": False, "responsive": True,
                  "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
 # --- text ---------------------------------------------------------------------------------
-def esc(value: object) -> str:
-    """Text from data, safe inside HTML and inside Plotly labels (which render some HTML).
-
-    Quotes and `%` become numeric entities, which both browsers and Plotly decode (Plotly does
-    not know `&quot;`), and a name such as `%{y}` cannot act as a hover-template placeholder.
-    """
-    text = html.escape(str(value), quote=False)
-    return text.replace('"', "&#34;").replace("'", "&#39;").replace("%", "&#37;")
-
-
 def pct(value: float, digits: int = 1) -> str:
     return "–" if _missing(value) else f"{100 * value:.{digits}f}%"
 

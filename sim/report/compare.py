@@ -96,7 +96,7 @@ def build(directory: Path) -> Page:
         rows = table[(table["channel"].astype(str) == channel) & table["kpi"].isin(HEADLINE)]
         page.cards([diff_card(r, units[channel]) for r in rows.to_dict("records")], heading=channel)
     customer_outcomes.compare_section(page, table, channels, lambda r: diff_card(r, units.get(str(r["channel"]))))
-    levers.compare_section(page, table)
+    levers.compare_section(page, table, diff_card)
     page.figure(differences(table, channels, page))
     page.figure(side_by_side(table, channels, label_a, label_b))
     if data["intervals"] is not None and not data["intervals"].empty:

@@ -125,8 +125,9 @@ def reason_table(page: Page, reasons: pd.DataFrame) -> None:
     page.table(reasons[columns].rename(columns=labels), formats={"threshold": threshold_text, "ASA": secs})
 
 
-def compare_section(page: Page, table: pd.DataFrame) -> None:
-    """B − A of the lever KPIs beside abandonment and service level, for channels where a lever acted."""
+def compare_section(page: Page, table: pd.DataFrame, diff_card) -> None:
+    """B − A of the lever KPIs beside abandonment and service level, for channels where a lever acted;
+    `diff_card` draws a row as the compare report's headline cards do."""
     levers = table[table["kpi"].isin(COUNTS)]
     acted = levers[(levers[["a", "b"]].fillna(0).abs().sum(axis=1)) > 0]["channel"].astype(str).unique()
     if not len(acted):
@@ -134,8 +135,6 @@ def compare_section(page: Page, table: pd.DataFrame) -> None:
     page.section("Peak levers: effect on abandonment and service level",
                  "For each channel where a lever acted in A or B: the lever's own counts beside the service "
                  "level and abandonment they change (B − A with 95% CI).")
-    from .compare import diff_card  # the same cards as the headline differences
-
     for channel in acted:
         rows = table[(table["channel"].astype(str) == channel) & table["kpi"].isin(COMPARED)]
         rows = rows.set_index("kpi").reindex([k for k in COMPARED if k in set(rows["kpi"])]).reset_index()

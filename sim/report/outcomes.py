@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..readable import duration
-from .common import Card, Page, count, esc, line_with_band, pct, style
+from .common import METHODS, Card, Page, count, esc, line_with_band, pct, style
 
 OUTCOME_KPIS = ["fcr", "csat", "unresolved_share", "resolution_time_mean_s", "resolution_time_p50_s",
                 "resolution_time_p90_s", "contacts_per_issue", "channels_per_issue", "revenue_at_risk", "issues",
@@ -140,8 +140,6 @@ def staff_figure(outcomes: pd.DataFrame, page: Page) -> go.Figure | None:
     """Per channel: FCR and resolution p90 reached by each method's staffing, per interval (95% CI)."""
     if outcomes is None or outcomes.empty or "fcr" not in outcomes.columns:
         return None
-    from .staff import METHODS
-
     channels = list(dict.fromkeys(outcomes["channel"].astype(str)))
     frame = outcomes.copy()
     for suffix in ("", "_lo", "_hi"):

@@ -4,7 +4,7 @@ Plotly draws titles, axis titles, legend entries, annotations, tick labels and h
 its own subset of HTML: `<a href=…>` becomes a link, `<b>` bold, `<br>` a line break. Channel,
 group and reason names reach those places as trace names, categorical axis values (tick and
 hover labels), axis titles (`agents <group>` in a sweep) and subplot titles. The report modules
-escape the names they format themselves (`common.esc`); this pass is the backstop that catches
+escape the names they format themselves (`esc`, below); this pass is the backstop that catches
 every other path: in each text-bearing attribute, `<` and `>` become `&lt;` and `&gt;`, which
 Plotly shows as the characters and never parses as tags. Already-escaped text has no `<` or
 `>` left, so applying the pass twice changes nothing.
@@ -15,8 +15,20 @@ and `<br>`), and the data they insert is escaped here as trace values.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import plotly.graph_objects as go
+
+
+def esc(value: object) -> str:
+    """Text from data, safe inside HTML and inside Plotly labels (which render some HTML).
+
+    Quotes and `%` become numeric entities, which both browsers and Plotly decode (Plotly does
+    not know `&quot;`), and a name such as `%{y}` cannot act as a hover-template placeholder.
+    """
+    text = html.escape(str(value), quote=False)
+    return text.replace('"', "&#34;").replace("'", "&#39;").replace("%", "&#37;")
 
 TRACE_TEXT = ("name", "legendgroup", "text", "hovertext", "x", "y", "z", "labels", "customdata", "legendgrouptitle")
 AXIS_TEXT = ("ticktext",)

@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..readable import TimeUnit, duration
+from .safe_labels import esc
 
 HOVER_NUMBER = {"pct": "%{y:.1%}", "n": "%{y:,.1f}", "h": "%{y:,.1f} h", "money": "%{y:,.0f}"}
 
@@ -132,7 +133,6 @@ def line_with_band(fig: go.Figure, frame: pd.DataFrame, x: str, y: str, name: st
     not given). `unit="s"` with a `time_unit` plots seconds in that unit and writes the hover text
     out (`12.5 min`, `5:08 h`).
     """
-    from .common import esc  # common imports this module
 
     where = {} if row is None else {"row": row, "col": col}
     group = legendgroup or name
@@ -171,7 +171,6 @@ def _duration_text(values: np.ndarray, unit: TimeUnit | None) -> np.ndarray:
 
 
 def _template(label: str, name: str, unit: str, time_unit: TimeUnit | None, x_text: str) -> str:
-    from .common import esc
 
     value_text = "%{customdata}" if unit == "s" else HOVER_NUMBER.get(unit, "%{y:,.1f}")
     return f"<b>{esc(name)}</b><br>{x_text}<br>{label}: {value_text}<extra></extra>"

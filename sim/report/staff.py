@@ -14,15 +14,13 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..verdict.staff import staff_verdict
+from . import outcomes as customer_outcomes
 from .common import (
-    Page, ci_columns, count, esc, hover, line_with_band, number, read_meta, read_table, standard_header, style,
+    METHODS, Page, ci_columns, count, esc, hover, line_with_band, number, read_meta, read_table, standard_header,
+    style,
 )
 
-from . import outcomes as customer_outcomes
-
 HINT = "rerun `peaksim staff SCENARIO --out DIR` to write it again"
-METHODS = {"sim": ("simulation", "#0072B2", None), "erlang_c": ("Erlang C", "#E69F00", "dash"),
-           "erlang_a": ("Erlang A", "#009E73", "dot"), "current": ("current plan", "#8C8C8C", "dashdot")}
 
 
 def read(directory: Path) -> dict:
