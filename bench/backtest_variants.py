@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import calibrate.backtest as backtest_module
+import calibrate.backtest_inputs as inputs_module
 from calibrate.backtest import backtest, daily_errors, scale_distribution
 from calibrate.calibration import calibrate
 from calibrate.schema import TicketData
@@ -68,14 +69,18 @@ def month(*names):
 
 @contextlib.contextmanager
 def patience_scaled(factor):
-    """peaksim's replayed patience × factor (Erlang A keeps its own): a placebo."""
+    """peaksim's replayed patience × factor (Erlang A keeps its own): a placebo. Patched where it is
+    looked up: in backtest() and in the replay by call type (calibrate.backtest_inputs)."""
+    modules = (backtest_module, inputs_module)
     original = backtest_module.patience_for_replay
     if factor != 1.0:
-        backtest_module.patience_for_replay = lambda fit, choice="km": scale_distribution(original(fit, choice), factor)
+        for module in modules:
+            module.patience_for_replay = lambda fit, choice="km": scale_distribution(original(fit, choice), factor)
     try:
         yield
     finally:
-        backtest_module.patience_for_replay = original
+        for module in modules:
+            module.patience_for_replay = original
 
 
 def procedure_line(train, result, cal, settings):

@@ -48,10 +48,13 @@ replication of itself: the error a model that is *exactly right* would make, bec
 hour's outcome also carries the randomness of arrival instants inside the step, service times
 and the waits they cause (with ``arrivals="poisson"`` it also carries Poisson volume noise the
 real, fixed volumes do not have).
+
+This module runs the backtest; its settings are checked in :mod:`calibrate.backtest_settings`, the
+log's own tallies come from :mod:`calibrate.backtest_observed`, the replayed scenario is built from
+:mod:`calibrate.backtest_replay` and scored in :mod:`calibrate.backtest_scores`.
 """
 from __future__ import annotations
 
-import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -63,10 +66,14 @@ from calibrate.calibration import Calibration, calibrate
 from calibrate.backtest_inputs import (availability_by_replay, call_types, load_steps,
                                       patience_by_hour as patience_by_hour_fit, reason_replay)
 from calibrate.capacity import contacts_per_busy_agent
-from calibrate.backtest_capacity import CAPACITY, TALK_TIME, replay_staffing, talk_time_profile, team_channel
+from calibrate.backtest_capacity import replay_staffing, talk_time_profile, team_channel
+from calibrate.backtest_observed import (_offered, _span, agent_availability, exponential_patience_mle,
+                                         observed_intervals)
+from calibrate.backtest_replay import (_demand, _laid_onto, _profile_of_day, _scenario, patience_for_replay,
+                                       scale_distribution, whole_agents)
 from calibrate.backtest_scores import (daily_errors, erlang_a_baseline as _erlang_a, simulate_tallies as _simulate,
                                       summary_rows)
-from calibrate.profiles import _presence, infer_staffing
+from calibrate.backtest_settings import ROUNDING, BacktestError, check_settings
 from calibrate.schema import TicketData
 
 __all__ = ["BacktestError", "BacktestResult", "backtest", "daily_errors", "agent_availability", "scale_distribution",
@@ -75,12 +82,6 @@ __all__ = ["BacktestError", "BacktestResult", "backtest", "daily_errors", "agent
 
 INTERVAL_COLUMNS = ["interval_start", "offered", "agents", "observed_abandon_rate", "predicted_abandon_rate",
                     "erlang_a_abandon_rate", "observed_asa_s", "predicted_asa_s", "erlang_a_asa_s"]
-ROUNDING = ("dither", "nearest", "ceil", "floor")
-ARRIVALS = ("counts", "poisson")
-
-
-class BacktestError(ValueError):
-    """A backtest that cannot be run as asked (bad settings, or data without what it needs)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,174 +103,9 @@ class BacktestResult:
         return float(row[f"{model}_mae"])
 
 
-def _offered(contacts: pd.DataFrame) -> pd.DataFrame:
-    """Offered calls with a known outcome: queue entry, served flag, wait (seconds)."""
-    end = contacts["answered_at"].fillna(contacts["abandoned_at"])
-    ok = contacts["queued_at"].notna() & end.notna()
-    sub = contacts.loc[ok]
-    return pd.DataFrame({"queued_at": sub["queued_at"], "served": sub["answered_at"].notna().to_numpy(),
-                         "wait_s": (end[ok] - sub["queued_at"]).dt.total_seconds().to_numpy()})
-
-
-def exponential_patience_mle(contacts: pd.DataFrame) -> float:
-    """Censored exponential MLE of mean patience: Σ waits of all offered calls ÷ abandonments."""
-    off = _offered(contacts)
-    n_abandoned = int((~off["served"]).sum())
-    if n_abandoned == 0:
-        return math.inf
-    return float(off["wait_s"].sum() / n_abandoned)
-
-
-def agent_availability(contacts: pd.DataFrame, max_gap="30min", min_queue=1.0, resolution="1min", lead="0s",
-                       lag="0s") -> dict:
-    """Share of present agents' time spent in service while customers were waiting.
-
-    A ticket log records talk time only. Between calls agents also wrap up, take short breaks and
-    do other work, and the staffing inferred from service spells counts them as present through
-    gaps shorter than ``max_gap``. While customers wait, a present agent who could take a call
-    would: so in the minutes where on average at least ``min_queue`` calls were waiting, the
-    share ``busy ÷ present`` is the fraction of an agent's present time actually available for
-    calls. Its inverse scales talk time into agent time per call (the model's handle time).
-
-    Returns ``{"availability", "minutes", "busy_agent_hours", "present_agent_hours"}``.
-    """
-    step = pd.Timedelta(resolution)
-    staffing = infer_staffing(contacts, interval=resolution, max_gap=max_gap, lead=lead, lag=lag)
-    if staffing.empty:
-        return {"availability": math.nan, "minutes": 0, "busy_agent_hours": 0.0, "present_agent_hours": 0.0}
-    first = staffing["interval_start"].iloc[0]
-    off = _offered(contacts)
-    t0 = (off["queued_at"] - first).dt.total_seconds().to_numpy()
-    edges = np.arange(len(staffing) + 1) * step.total_seconds()
-    queue = _presence(t0, t0 + off["wait_s"].to_numpy(), edges)
-    present = staffing["agents"].to_numpy()
-    waiting = (queue >= min_queue) & (present > 0)
-    busy, on = staffing["busy_agents"].to_numpy()[waiting].sum(), present[waiting].sum()
-    hours = step.total_seconds() / 3600.0
-    return {"availability": float(busy / on) if on > 0 else math.nan, "minutes": int(waiting.sum()),
-            "busy_agent_hours": float(busy * hours), "present_agent_hours": float(on * hours)}
-
-
-def scale_distribution(dist: dict, factor: float) -> dict:
-    """A scenario distribution (dict) with every duration multiplied by ``factor``."""
-    out = dict(dist)
-    for key in ("mean", "sd", "scale", "value"):
-        if key in out and out[key] is not None:
-            out[key] = float(out[key]) * factor
-    if "values" in out:
-        out["values"] = [float(v) * factor for v in out["values"]]
-    return out
-
-
-def patience_for_replay(fit, choice="km") -> dict:
-    """The patience distribution to simulate with, in scenario form.
-
-    AIC ranks families by likelihood over *all* waits, and most waits are short, so with
-    thousands of calls it can prefer a family (often lognormal) that matches the first minute
-    closely but whose tail beyond the longest observed waits is pure extrapolation: its mean can
-    be several times that of the other candidates. A replay only needs the survival curve over
-    the waits that occur, so ``"km"`` takes the candidate with the smallest largest gap to the
-    Kaplan–Meier estimate over the observed range (``km_max_abs_diff``); ``"aic"`` keeps the
-    calibration's choice.
-    """
-    from calibrate.fit import _scenario as scenario_form
-
-    if choice not in ("km", "aic"):
-        raise BacktestError(f"The 'patience' parameter of backtest must be 'km' or 'aic'. Got {choice!r} instead.")
-    if choice == "aic":
-        return fit.to_scenario()
-    table = fit.table[np.isfinite(fit.table["km_max_abs_diff"])]
-    best = table.sort_values("km_max_abs_diff", kind="stable").iloc[0]
-    return scenario_form(best["candidate"], best["params"])
-
-
-def observed_intervals(contacts: pd.DataFrame, start: pd.Timestamp, n_intervals: int, interval_s: float
-                       ) -> pd.DataFrame:
-    """Per interval from ``start`` (by queue entry): offered, abandoned, served, observed rates."""
-    off = _offered(contacts)
-    k = ((off["queued_at"] - start).dt.total_seconds() // interval_s).astype(int).to_numpy()
-    inside = (k >= 0) & (k < n_intervals)
-    k, served, wait = k[inside], off["served"].to_numpy()[inside], off["wait_s"].to_numpy()[inside]
-    offered = np.bincount(k, minlength=n_intervals).astype(float)
-    n_served = np.bincount(k[served], minlength=n_intervals).astype(float)
-    wait_served = np.bincount(k[served], weights=wait[served], minlength=n_intervals)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return pd.DataFrame({"offered": offered, "served": n_served, "abandoned": offered - n_served,
-                             "observed_abandon_rate": np.where(offered > 0, (offered - n_served) / offered, np.nan),
-                             "observed_asa_s": np.where(n_served > 0, wait_served / n_served, np.nan)})
-
-
-def whole_agents(agents: np.ndarray, rounding: str = "dither") -> np.ndarray:
-    """Fractional agents per interval → whole agents the model can schedule.
-
-    ``dither`` (error diffusion): round the running total, so every stretch of consecutive
-    intervals keeps the fractional total to within one agent-interval (8.25 agents over four
-    quarter-hours become 8, 8, 8, 9). ``nearest`` rounds each value half up, ``ceil``/``floor``
-    bracket it.
-    """
-    agents = np.asarray(agents, dtype=float)
-    if rounding not in ROUNDING:
-        raise BacktestError(f"The 'rounding' parameter must be one of {ROUNDING}. Got {rounding!r} instead.")
-    if rounding == "dither":
-        total = np.floor(np.cumsum(agents) + 0.5)
-        return np.diff(np.r_[0.0, total]).astype(int)
-    if rounding == "ceil":
-        return np.ceil(agents - 1e-9).astype(int)
-    if rounding == "floor":
-        return np.floor(agents + 1e-9).astype(int)
-    return np.floor(agents + 0.5).astype(int)
-
-
-def _demand(counts, arrivals, interval_s, reason_counts=None) -> dict:
-    demand = ({"counts": [int(c) for c in counts]} if arrivals == "counts"
-              else {"rate_per_hour": [float(c) * 3600.0 / interval_s for c in counts]})
-    if reason_counts is not None:
-        demand["reason_counts"] = reason_counts
-    return demand
-
-
-def _scenario(start, n, interval_s, channels: dict, groups: list, replications, seed, reasons=None):
-    """The replayed scenario: ``channels`` {name: channel keys}, ``groups`` [(name, skills, agents per step)]."""
-    from sim.scenario import parse_scenario
-
-    data = {
-        "name": "backtest", "start": start.isoformat(), "timezone": str(start.tz),
-        "duration": float(n * interval_s), "interval": float(interval_s),
-        "seed": int(seed), "replications": int(replications),
-        "channels": {c: {"service_level": {"threshold": 20.0, "target": 0.8}, **keys} for c, keys in channels.items()},
-        "agents": [{"name": g, "skills": list(skills), "headcount_by_interval": [int(a) for a in agents]}
-                   for g, skills, agents in groups],
-    }
-    if reasons:
-        data["reasons"] = reasons
-    return parse_scenario(data, "<backtest scenario>")
-
-
-def _laid_onto(profile: list, interval_s: float) -> list:
-    """A calibration's per-interval-of-day profile at the replay's interval (repeated or averaged,
-    as a scenario referencing the calibration would get it)."""
-    from sim.calibration_ref import resample_daily
-    from sim.errors import ScenarioError
-
-    try:
-        return [float(m) for m in resample_daily(list(profile), "<calibration>", "handle_time_profile", interval_s)]
-    except ScenarioError as exc:
-        raise BacktestError(f"{exc.lines[0]}") from None
-
-
 def _reason_names(contacts: pd.DataFrame) -> pd.Series:
     """Call types as strings; a missing one is its own type."""
     return contacts["reason"].astype("string").fillna("unspecified").astype(str)
-
-
-def _profile_of_day(profile, start, n_steps: int, step_s: float) -> np.ndarray:
-    """A per-interval-of-day multiplier at each replay step, by local clock time (ones without one)."""
-    if profile is None:
-        return np.ones(n_steps)
-    per_day = np.asarray(_laid_onto(profile, step_s), dtype=float)
-    local = pd.DatetimeIndex(start + pd.to_timedelta(np.arange(n_steps) * step_s, unit="s"))
-    slot = ((local - local.normalize()) // pd.Timedelta(seconds=step_s)).to_numpy(dtype=np.int64)
-    return per_day[slot % len(per_day)]
 
 
 def backtest(train: TicketData, test: TicketData, interval="60min", replications=10, seed=0,
@@ -310,32 +146,8 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
                 "aht_profile": aht_profile, "by_reason": by_reason, "patience_by_hour": patience_by_hour,
                 "load_speedup": load_speedup, "idle_lead": idle_lead, "idle_lag": idle_lag, "capacity": capacity,
                 "wrap": wrap, "teams": teams, "talk_time": talk_time}
-    step, sub = pd.Timedelta(interval), pd.Timedelta(staffing_step)
-    interval_s, sub_s = step.total_seconds(), sub.total_seconds()
-    if interval_s not in (900.0, 1800.0, 3600.0):
-        raise BacktestError(f"The 'interval' parameter of backtest must be 15min, 30min or 60min. Got {interval!r} instead.")
-    if sub_s not in (900.0, 1800.0, 3600.0) or interval_s % sub_s:
-        raise BacktestError("The 'staffing_step' parameter of backtest must be 15min, 30min or 60min and divide "
-                         f"'interval'. Got {staffing_step!r} instead.")
-    if arrivals not in ARRIVALS:
-        raise BacktestError(f"The 'arrivals' parameter of backtest must be one of {ARRIVALS}. Got {arrivals!r} instead.")
-    if min_offered < 1:
-        raise BacktestError(f"The 'min_offered' parameter of backtest must be ≥ 1. Got {min_offered!r} instead.")
-    if replications < 1:
-        raise BacktestError(f"The 'replications' parameter of backtest must be ≥ 1. Got {replications!r} instead.")
-    if capacity not in CAPACITY:
-        raise BacktestError(f"The 'capacity' parameter of backtest must be one of {CAPACITY}. Got {capacity!r} instead.")
-    if teams and capacity != "revealed":
-        raise BacktestError("The 'teams' parameter of backtest needs capacity='revealed' (a team's capacity is revealed "
-                            f"by its own callers waiting). Got capacity={capacity!r} instead.")
-    try:
-        wrap_ok = pd.Timedelta(wrap) >= pd.Timedelta(0)
-    except (ValueError, TypeError):
-        wrap_ok = False
-    if not wrap_ok:
-        raise BacktestError(f"The 'wrap' parameter of backtest must be a duration ≥ 0 such as '10s'. Got {wrap!r} instead.")
-    if talk_time not in TALK_TIME:
-        raise BacktestError(f"The 'talk_time' parameter of backtest must be one of {TALK_TIME}. Got {talk_time!r} instead.")
+    step, interval_s, sub_s = check_settings(interval, staffing_step, arrivals, min_offered, replications, capacity,
+                                             teams, wrap, talk_time)
     tick = progress or (lambda label: None)
     tick("calibrating on the training files")
     cal = calibration or calibrate(train, interval=interval, max_gap=max_gap, season=False)
@@ -542,13 +354,6 @@ def backtest(train: TicketData, test: TicketData, interval="60min", replications
         "wall_seconds": round(time.perf_counter() - started, 3),
     }
     return BacktestResult(intervals=frame, summary=summary, meta=meta, calibration=cal, scenario=sc)
-
-
-def _span(contacts: pd.DataFrame, interval_s: float) -> tuple:
-    """(start, intervals) covering a period's offered calls from the midnight before the first."""
-    off = _offered(contacts)
-    start = off["queued_at"].min().floor("D", ambiguous=False, nonexistent="shift_forward")
-    return start, int((off["queued_at"].max() - start).total_seconds() // interval_s) + 1, interval_s
 
 
 def _refuse_same_files(train: TicketData, test: TicketData) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from calibrate.backtest_replay import patience_for_replay, scale_distribution
 from calibrate.behaviour_fits import handle_time_by_queue, offered_calls, patience_profile
 
 __all__ = ["reason_replay", "call_types", "patience_by_hour", "load_steps", "ReasonReplay"]
@@ -69,8 +70,6 @@ def reason_replay(cal, channel: str, availability: float, train_contacts: pd.Dat
     (W: training waits, A: abandonments, n: offered calls of type r, s: the interval's shares),
     which is the pooled Σ W ÷ Σ A of the training data reweighted to the interval's mix.
     """
-    from calibrate.backtest import patience_for_replay, scale_distribution
-
     results = cal.results[channel]
     off_test, off_train = _typed(offered_calls(test_contacts)), _typed(offered_calls(train_contacts))
     names = sorted(off_test["reason"].unique())

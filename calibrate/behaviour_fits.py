@@ -7,7 +7,7 @@
 * :func:`waiting_at_answer`: how many other customers were waiting when each call was answered.
 * :func:`handle_time_by_queue`: agent time per call by that queue length (the channel's
   ``handle_time_by_queue``): talk time from the answered calls, and the agents' availability
-  (busy share of present agents, see :func:`calibrate.backtest.agent_availability`) from the
+  (busy share of present agents, see :func:`calibrate.backtest_observed.agent_availability`) from the
   minutes with that many callers waiting, both relative to the whole log.
 """
 from __future__ import annotations
