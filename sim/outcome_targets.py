@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from .errors import PeaksimError
 from .scenario import Scenario
+from .scenario_dump import scenario_data
 from .units import format_duration, parse_duration
 
 PROMISE_QUANTILE = 0.9
@@ -125,8 +126,6 @@ def fcr_ceiling(scenario: Scenario, channel: str) -> float:
 def staffing_queue_targets(scenario: Scenario, targets: OutcomeTargets) -> tuple[Scenario, dict[str, float], dict]:
     """The scenario with service levels tightened for the resolution promises, the abandonment cap per
     channel for the FCR targets, and a note of each translation (for staffing.json)."""
-    from .sweep import scenario_data
-
     notes: dict[str, dict] = {}
     data = scenario_data(scenario)
     for name, promise in targets.promise_s.items():

@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 from .scenario import Scenario
-
-
-def clock_text(seconds: int) -> str:
-    """Seconds after midnight as the `HH:MM` (or `HH:MM:SS`) a scenario file takes back."""
-    h, rest = divmod(int(seconds), 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h:02d}:{m:02d}" + (f":{sec:02d}" if sec else "")
+from .units import format_clock as clock_text  # `HH:MM` (or `HH:MM:SS`), which a scenario file takes back
 
 
 def scenario_data(scenario: Scenario, mode: str = "python") -> dict:

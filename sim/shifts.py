@@ -45,7 +45,7 @@ from .distributions import NonNegativeSeconds, PositiveSeconds, StrictModel
 from .errors import PeaksimError, format_validation_error
 from .scenario import WEEKDAYS, Scenario, Weekday
 from .schedule import scheduled_per_interval
-from .sweep import clock_text, scenario_data
+from .scenario_dump import clock_text, scenario_data
 from .units import parse_clock
 from .yamlsource import load_yaml_with_lines
 

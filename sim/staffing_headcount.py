@@ -9,7 +9,7 @@ import numpy as np
 from .calendar import daily_profile, interval_grid, iso
 from .errors import PeaksimError
 from .scenario import Scenario
-from .sweep import scenario_data
+from .scenario_dump import scenario_data
 
 DEFAULT_MAX_AGENTS = 5000
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .scenario import Scenario
-from .sweep import scenario_data
+from .scenario_dump import scenario_data
 
 if TYPE_CHECKING:
     from .staffing import StaffResult
