@@ -15,101 +15,42 @@ Routing rules
 - Chat-like channels allow `concurrency` contacts per agent; an agent holding contacts of one
   channel takes no other channel until empty. Work is scaled by the agent's proficiency and by
   the channel's factor for the number of contacts held at the moment it is answered.
-- When a group's available count drops, idle agents leave at once and busy ones finish their
-  current contacts first, then leave.
 
 Peak levers (sim/levers.py wires them; each costs nothing when the scenario does not use it)
 - Priority by reason: such a channel's queue is a `RankedQueue` (sim/queues.py) instead of a deque.
 - `admit(i)`, when set, is asked before a contact starts waiting (balking, callbacks on joining).
 - Overflow: a helper group's agents also look at channels they lack as a skill, but take only a
   contact that has waited `after` or longer; an overflow timer per waiting contact wakes an idle helper.
+
+Call, ChannelSpec, GroupSpec and Agent live in sim/model_parts.py and are re-exported here; the
+centre's later entries (escalations, contacts made during the run, overflow timers) and its scheduled
+changes are mixins in sim/model_entries.py and sim/model_staffing.py.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
-from bisect import bisect_right
 from heapq import heappop, heappush, heapreplace
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, Event
+from simpy.events import NORMAL
 
-from .contacts import AUTO, ESCALATED, FALSE
+from .model_entries import LaterEntries
+from .model_parts import Agent, Call, ChannelSpec, GroupSpec
+from .model_staffing import ScheduledChanges
 from .queues import eligible_head, pop_head
 from .records import ContactLog, SpellLog
 
+__all__ = ["Agent", "COLUMN_BINDINGS", "Call", "ChannelSpec", "ContactCentre", "GroupSpec", "INF"]
 
 INF = float("inf")
-
-
-class Call(Event):
-    """A timeout that runs one callback: the model's only event type, lighter than `Timeout`.
-
-    It pushes itself on the environment's event queue exactly as `Environment.schedule`
-    does (same tuple, same tie-breaking counter), minus one Python call per event. The hot
-    paths (arrivals, service ends) reschedule processed Calls in place rather than make new ones.
-    """
-
-    __slots__ = ()
-
-    def __init__(self, env: simpy.Environment, delay: float, callback, value=None):
-        self.env = env
-        self.callbacks = [callback]
-        self._value = value
-        self._ok = True
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
-
-
-@dataclass(frozen=True)
-class ChannelSpec:
-    name: str
-    concurrency: int
-    factors: tuple[float, ...]
-    open_times: tuple[tuple[float, bool], ...] = ()  # (time_s, is_open) changes; empty = always open
-
-
-@dataclass(frozen=True)
-class GroupSpec:
-    name: str
-    levels: tuple[tuple[int, ...], ...]  # channel indices per priority level
-    proficiency: float
-    times: np.ndarray = field(repr=False)  # when the available count changes
-    counts: np.ndarray = field(repr=False)  # the new available count
-    proficiency_changes: tuple[tuple[float, float], ...] = ()  # (time_s, multiplier): seasonal hires' ramp
-    overflow: tuple[tuple[int, float, int], ...] = ()  # (channel, wait before eligible, stage): also in `levels`
-
-
-class Agent:
-    """One agent; `token` invalidates stale entries in the availability pools."""
-
-    __slots__ = ("id", "group", "proficiency", "levels", "skills", "single", "solo", "held", "channel", "token",
-                 "on_shift", "leaving", "busy_since", "shift_since", "overflow")
-
-    def __init__(self, agent_id: int, group: int, spec: GroupSpec):
-        self.id = agent_id
-        self.group = group
-        self.proficiency = spec.proficiency
-        self.levels = spec.levels
-        # overflow channels: in `levels` (taken by priority), not in `skills` (never offered fresh contacts)
-        self.overflow = {ch: (after, stage) for ch, after, stage in spec.overflow} or None
-        self.skills = tuple(c for level in spec.levels for c in level if self.overflow is None or c not in self.overflow)
-        self.single = self.skills[0] if len(self.skills) == 1 and self.overflow is None else None
-        self.solo = None  # `single`, if its channel has no concurrency (set by the centre): the fast path
-        self.held = 0
-        self.channel = -1
-        self.token = 0
-        self.on_shift = False
-        self.leaving = False
-        self.busy_since = 0.0
-        self.shift_since = 0.0
 
 
 COLUMN_BINDINGS = ("_arrival", "_channel", "_work", "_answered", "_end", "_agent", "_flags", "_queued", "_deadline")
 
 
-class ContactCentre:
+class ContactCentre(LaterEntries, ScheduledChanges):
     """Routes contacts to agents inside a SimPy environment and records what happens."""
 
     def __init__(self, env: simpy.Environment, channels: list[ChannelSpec], groups: list[GroupSpec],
@@ -167,15 +108,7 @@ class ContactCentre:
         of their own, merged with the environment's by `run`: an arrival costs no event object and no
         push and pop on the (larger) event queue.
         """
-        for g, spec in enumerate(self.groups):
-            for t, n in zip(spec.times.tolist(), spec.counts.tolist()):
-                self.at(t, self._set_staff, (g, int(n)))
-        for c, spec in enumerate(self.channels):
-            for t, is_open in spec.open_times:
-                self.at(t, self._set_open, (c, is_open))
-        for g, spec in enumerate(self.groups):
-            for t, value in spec.proficiency_changes:
-                self.at(t, self._set_proficiency, (g, value))
+        self._schedule_changes()
         now = self.env.now
         for b, (first, count) in enumerate(blocks):
             if count:  # the first arrival of the chain, keyed as SimPy would key its event (time, priority, id)
@@ -183,14 +116,6 @@ class ContactCentre:
                 self._last_row.append(first + count)
                 heappush(self._arrivals, (now + max(self.log.arrival[first] - now, 0.0), NORMAL,
                                           next(self.env._eid), len(self._next_row) - 1))
-
-    def open_at(self, ch: int, t: float) -> bool:
-        """Whether channel ch is open at time t (now or later), from its opening-hour changes."""
-        changes = self.channels[ch].open_times
-        if not changes:
-            return True
-        k = bisect_right(self._open_change_times[ch], t) - 1
-        return changes[max(k, 0)][1]
 
     def at(self, t: float, callback, value=None) -> None:
         """Run `callback(event)` at absolute time t (or now, if t has passed)."""
@@ -246,30 +171,6 @@ class ContactCentre:
         self.queues[ch].append(i)
         if self.on_queue_entry is not None:
             self.on_queue_entry(i)
-
-    def add_contact(self, i: int) -> None:
-        """Schedule a contact created during the run (log row i) to arrive at its arrival time."""
-        self.at(self._arrival[i], self._on_new_contact, i)
-
-    def _on_new_contact(self, event) -> None:
-        i = event._value
-        if self._flags[i]:
-            self._arrive_special(i)
-        else:
-            self.enter_queue(i)
-
-    def _arrive_special(self, i: int) -> None:
-        """Automation and the bot: resolved now, bounced back later, or queued after the session."""
-        flags = self._flags[i]
-        if flags & AUTO:
-            return
-        if flags & ESCALATED:
-            self.at(self._queued[i], self._on_escalation, i)
-        elif flags & FALSE and self.on_bot_bounce is not None:
-            self.on_bot_bounce(i)
-
-    def _on_escalation(self, event) -> None:
-        self.enter_queue(event._value)
 
     def enter_queue(self, i: int) -> None:
         """Contact i wants an agent now: the longest-idle agent with the skill, else the queue."""
@@ -466,87 +367,6 @@ class ContactCentre:
                 self.overflow_pools[agent.channel][overflow[agent.channel][1]].append(entry)
             else:
                 self.pools[agent.channel].append(entry)
-
-    def overflow_due(self, event) -> None:
-        """Contact `event._value[0]` has waited as long as overflow stage `event._value[1]` asks: an idle
-        helper of that stage, if any, answers the longest-waiting eligible contact of the channel."""
-        i, stage = event._value
-        ch = self._channel[i]
-        now = self.env._now
-        if not self.is_open[ch] or self._answered[i] == self._answered[i] or self._deadline[i] <= now:
-            return  # answered, abandoned or gone for a callback; a closed channel is served on opening
-        pool = self.overflow_pools[ch][stage]
-        concurrency = self.concurrency[ch]
-        while pool:
-            token, agent = pool.popleft()
-            if agent.token == token and (agent.held == 0 or (agent.channel == ch and agent.held < concurrency)):
-                found = eligible_head(self.queues[ch], now, now - agent.overflow[ch][0], self._deadline, self.log.queued)
-                if found is None:
-                    pool.appendleft((token, agent))
-                    return
-                self._serve(agent, pop_head(self.queues[ch], found[1]))
-                self._make_available(agent)
-                return
-
-    # --- schedules ------------------------------------------------------------------
-    def _set_staff(self, event) -> None:
-        g, n = event._value
-        self.target[g] = n
-        on = self.on_shift[g]
-        working = [a for a in on if not a.leaving]
-        if len(working) < n:
-            need = n - len(working)
-            for agent in on:  # first cancel pending departures
-                if need and agent.leaving:
-                    agent.leaving = False
-                    need -= 1
-                    self._take_work(agent)
-            for _ in range(need):
-                if self.off_shift[g]:
-                    agent = self.off_shift[g].pop()
-                else:
-                    agent = Agent(self._next_agent_id, g, self.groups[g])
-                    if agent.single is not None and self.concurrency[agent.single] == 1:
-                        agent.solo = agent.single
-                    self._next_agent_id += 1
-                    self.log.agent_group.append(g)  # the log derives each contact's group from its agent
-                agent.on_shift, agent.leaving, agent.shift_since = True, False, self.env.now
-                on.append(agent)
-                self._take_work(agent)
-        elif len(working) > n:
-            excess = len(working) - n
-            for agent in [a for a in working if a.held == 0][:excess]:
-                self._leave(agent)
-                excess -= 1
-            for agent in reversed([a for a in on if not a.leaving and a.held > 0]):
-                if not excess:
-                    break
-                agent.leaving = True
-                agent.token += 1
-                excess -= 1
-
-    def _set_proficiency(self, event) -> None:
-        g, value = event._value
-        for agent in self.on_shift[g] + self.off_shift[g]:
-            agent.proficiency = value
-        self.groups[g] = GroupSpec(**{**self.groups[g].__dict__, "proficiency": value})
-
-    def _leave(self, agent: Agent) -> None:
-        agent.token += 1
-        agent.on_shift = agent.leaving = False
-        self.on_shift[agent.group].remove(agent)
-        self.off_shift[agent.group].append(agent)
-        self.staffed.add(agent.group, agent.shift_since, self.env.now, agent.id)
-
-    def _set_open(self, event) -> None:
-        ch, is_open = event._value
-        self.is_open[ch] = is_open
-        if is_open:
-            for g, agents in enumerate(self.on_shift):
-                for agent in list(agents):
-                    if not agent.leaving and agent.held == 0 and (
-                            ch in agent.skills or (agent.overflow is not None and ch in agent.overflow)):
-                        self._take_work(agent)
 
     # --- running ----------------------------------------------------------------------
     def run(self, until: float) -> None:
