@@ -6,7 +6,9 @@ an `AnyOf` race between service and patience), each in its own child process so 
 and peak memory (max RSS) are measured the same way, in the same run. Prints contacts/s,
 the speed ratio and both peak memories. The two run in turn, `--rounds` times (default 3): the
 figures are medians, and the speed-up is the median of each round's ratio, so one slow run on a
-noisy machine does not decide it.
+noisy machine does not decide it. One warm-up round runs first, uncounted: on a cold file cache
+the first start of peaksim spends seconds reading its libraries from disk (seen: 7–17 s of wall
+time for the same 3.6 s of CPU).
 
     python bench/bench_engine.py            # 1M contacts (≈ 1052 h), 3 rounds
     python bench/bench_engine.py --contacts 200000 --rounds 1
@@ -105,6 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3, help="runs of each, in turn; medians are printed")
+    parser.add_argument("--warmup", type=int, default=1, help="uncounted rounds first (file cache, imports)")
     args = parser.parse_args()
     hours = args.contacts / LAMBDA_H
     peak_runs, ref_runs = [], []
@@ -112,21 +115,23 @@ def main() -> None:
         scenario = Path(tmp) / "mm50m.yaml"
         scenario.write_text(scenario_yaml(args.contacts))
         cli = "import sys; from sim.cli import main; sys.argv[0] = 'peaksim'; main()"
-        for round_ in range(max(args.rounds, 1)):
+        for round_ in range(max(args.warmup, 0) + max(args.rounds, 1)):
             out = Path(tmp) / f"out{round_}"
-            peak_runs.append(child(cli, ["run", str(scenario), "--out", str(out), "--no-report"])[:3])
+            peak = child(cli, ["run", str(scenario), "--out", str(out), "--no-report"])[:3]
             n_peak = json.loads((out / "run.json").read_text())["contacts_simulated"]
             *ref, stdout = child(IDIOMATIC, [str(LAMBDA_H), str(AHT_S), str(PATIENCE_S), str(AGENTS),
                                              str(hours * 3600)])
-            ref_runs.append(tuple(ref))
             n_ref = int(stdout.split()[0])
+            if round_ >= args.warmup:
+                peak_runs.append(peak)
+                ref_runs.append(tuple(ref))
     med = statistics.median
     t_peak, c_peak, m_peak = (med(run[i] for run in peak_runs) for i in range(3))
     t_ref, c_ref, m_ref = (med(run[i] for run in ref_runs) for i in range(3))
     wall_ratio = med(r[0] / p[0] for p, r in zip(peak_runs, ref_runs))
     cpu_ratio = med(r[1] / p[1] for p, r in zip(peak_runs, ref_runs))
     print(f"workload: M/M/{AGENTS}+M, λ={LAMBDA_H:g}/h, AHT {AHT_S:g} s, patience {PATIENCE_S:g} s, {hours:,.0f} h; "
-          f"medians of {len(peak_runs)} rounds")
+          f"medians of {len(peak_runs)} rounds after {args.warmup} warm-up")
     print(f"{'':26}{'contacts':>11}{'wall s':>9}{'CPU s':>8}{'contacts/s':>12}{'peak RSS MB':>13}")
     for label, n, wall, cpu, peak in (("peaksim run (whole CLI)", n_peak, t_peak, c_peak, m_peak),
                                       ("idiomatic SimPy", n_ref, t_ref, c_ref, m_ref)):
