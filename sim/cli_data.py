@@ -293,7 +293,7 @@ def forecast(
 def _print_expected_volume(path: Path, first, last) -> None:
     """The forecast's answer first: the volume it expects, read back from the written scenario; then
     any event that cannot touch these dates (a plan from another year keeps its own dates)."""
-    from .expected_volume import volume_headline
+    from .expected_volume import events_outside, volume_headline
     from .scenario import load_scenario
 
     try:
@@ -303,11 +303,7 @@ def _print_expected_volume(path: Path, first, last) -> None:
         _note(f"warning: the written scenario does not validate: {first_line}")
         return
     out.print(styled(volume_headline(scenario)))
-    import datetime as dt
-
-    outside = [e for e in scenario.events or []
-               if (e.end or e.date) + dt.timedelta(days=e.ramp_after) < first
-               or e.date - dt.timedelta(days=e.ramp_before) > last]
+    outside = events_outside(scenario, first, last)
     if outside:
         _note("warning: events outside the forecast dates have no effect: "
               + ", ".join(f"{e.name} ({e.date})" for e in outside)

@@ -3,6 +3,8 @@ simulation): what `peaksim forecast` leads with, so a planner sees the volume be
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 from .arrivals import channel_demand
@@ -40,6 +42,14 @@ def volume_headline(scenario: Scenario) -> str:
     if median > 0 and per_day.max() > 1.05 * median:
         text += f", {per_day.max() / median:.1f}× the median day"
     return text + ". Redials, chasers and reopens come on top in the run."
+
+
+def events_outside(scenario: Scenario, first: dt.date, last: dt.date) -> list:
+    """Events whose days and ramps cannot touch `first`..`last` (a plan from another year keeps its own
+    dates: they would change nothing, silently)."""
+    return [e for e in scenario.events or []
+            if (e.end or e.date) + dt.timedelta(days=e.ramp_after) < first
+            or e.date - dt.timedelta(days=e.ramp_before) > last]
 
 
 def _round(value: float) -> str:

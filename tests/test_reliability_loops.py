@@ -168,17 +168,27 @@ def test_a_zero_delay_loop_through_a_second_channel_or_a_reason_is_refused(tmp_p
 @pytest.mark.parametrize("change", [
     {"false": 0.99}, {"containment": 0.99}, {"session": 1}, {"delay": 1},
 ])
-def test_bot_cycles_that_let_customers_out_or_take_time_are_accepted(change):
-    parse_scenario(chat_scenario(bot=_bot(**change)))
+def test_bot_cycles_that_let_customers_out_or_take_time_are_accepted(tmp_path, change):
+    bot = _bot(**change)
+    assert parse_scenario(chat_scenario(bot=bot)).channels["chat"].bot.containment == bot["containment"]
+    _accepted(tmp_path, chat_scenario(bot=bot))
 
 
-def test_a_bounce_to_a_channel_without_a_bot_is_accepted():
+def test_a_bounce_to_a_channel_without_a_bot_is_accepted(tmp_path):
     data = chat_scenario(bot=_bot(return_channel={"voice": 1.0}))
     data["channels"]["voice"] = {k: v for k, v in copy.deepcopy(data["channels"]["chat"]).items() if k != "bot"}
     data["agents"][0]["skills"] = ["chat", "voice"]
-    parse_scenario(data)
+    assert parse_scenario(data).channels["voice"].bot is None
+    _accepted(tmp_path, data)
     data["channels"]["chat"]["bot"]["return_channel"] = {"voice": 0.5}  # the other half comes back to chat
-    parse_scenario(data)
+    assert set(parse_scenario(data).channels) == {"chat", "voice"}
+    _accepted(tmp_path, data)
+
+
+def _accepted(tmp_path, data) -> None:
+    """`validate` says OK (exit 0, nothing on stderr): the loop check let the scenario through."""
+    res = CliRunner().invoke(app, ["validate", str(write_yaml(tmp_path, data))])
+    assert res.exit_code == 0 and ": OK (" in res.output and not res.stderr.strip(), res.output
 
 
 def test_validation_errors_name_the_zero_delay_loop_in_scenario_error():
